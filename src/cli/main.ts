@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The culprit command line: one file per command under cli/, each registering itself here.
+
+import { Command, CommanderError } from "commander";
+import { UserError } from "../core/errors.js";
+import { commands } from "./commands.js";
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command("culprit")
+    .description("find the commit that introduced (or fixed) a crash")
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof UserError) {
+      process.stderr.write(`culprit: ${err.message}${err.hint ? ` (${err.hint})` : ""}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,78 @@
+// The Strategy contract: a pure function from (problem, observations) to the next step.
+// No I/O, no clock, no randomness but a given seed. The orchestrator (bisect/) calls it
+// after every batch; on resume it replays the recorded observations and calls it again.
+
+import type { Dag } from "./dag.js";
+import type { CrashSummary, Observation } from "./outcome.js";
+
+export type BisectKind = "cause" | "fix";
+
+export interface Release {
+  tag: string;
+  commit: string;
+}
+
+export interface BisectProblem {
+  kind: BisectKind;
+  /** Cause: the commit that crashes (bad). Fix: the old commit that crashes. */
+  start: string;
+  /** Cause: a known clean ancestor given by the user. Fix: the new commit believed fixed. */
+  good?: string;
+  /** Release tags reachable from `start` (cause), newest first; empty for fix bisection. */
+  releases: Release[];
+  /** Every commit that can be tested: `start` and its ancestors down to the oldest boundary
+   *  (cause), or the commits between `start` and `good` (fix). */
+  graph: Dag;
+  /** Runs on the start commit (syzbot: 20) and on every other commit (syzbot: 10). */
+  startRuns: number;
+  runsPerCommit: number;
+  /** How many commits may be tested at once. */
+  parallelism: number;
+  /** Crash-family equality, from report/; injected so core stays free of it. */
+  sameCrash: (a: CrashSummary, b: CrashSummary) => boolean;
+  /** Seed for any randomness the strategy uses. */
+  seed: number;
+}
+
+/** Build a commit (with these remedies) and run the reproducer `runs` more times; 0 = build only. */
+export interface TestRequest {
+  commit: string;
+  runs: number;
+  remedies: string[];
+}
+
+/** What a strategy says about a commit, for the log. `new` = bad in cause bisection. */
+export type CommitVerdict = "good" | "bad" | "skip";
+
+/** Narrative the log prints; the strategy knows why it picked what it picked. */
+export type Note =
+  | { kind: "release"; tag: string; commit: string }
+  | { kind: "bisect-start"; bad: string; good: string[] }
+  | { kind: "bisect-step"; commit: string; revisionsLeft: number; stepsLeft: number }
+  | { kind: "verdict"; commit: string; verdict: CommitVerdict }
+  | { kind: "target"; crash: CrashSummary }
+  | { kind: "info"; text: string };
+
+export type NoCulpritReason =
+  /** The start commit never showed the crash. */
+  | "not-reproduced"
+  /** The oldest release tested still crashes (cause) / the newest still crashes (fix). */
+  | "oldest-crashes"
+  /** No commit older than start could be tested. */
+  | "untestable"
+  /** The strategy is confident the bug predates the range or was a flake. */
+  | "not-in-range";
+
+export type StrategyResult =
+  | { outcome: "culprit"; culprit: string; parent?: string; confidence: number }
+  | { outcome: "inconclusive"; candidates: string[]; confidence: number }
+  | { outcome: "no-culprit"; reason: NoCulpritReason; detail: string; confidence: number };
+
+export type Step =
+  | { kind: "test"; tests: TestRequest[]; notes: Note[] }
+  | { kind: "done"; result: StrategyResult; notes: Note[] };
+
+export interface Strategy {
+  readonly name: string;
+  next(problem: BisectProblem, observations: readonly Observation[]): Step;
+}

@@ -1,0 +1,33 @@
+// The Runner contract: run the reproducer against built artifacts N times, up to J at once,
+// and classify each run (via report/) into a RunOutcome. Runners never decide verdicts.
+
+import type { RunOutcome } from "../core/outcome.js";
+import type { CrashReport } from "../report/types.js";
+
+export interface RunRequest {
+  commit: string;
+  /** The cache entry holding this commit's artifacts. */
+  artifactsDir: string;
+  /** Indices of the runs to do (resume and top-ups continue numbering). */
+  indices: number[];
+  parallel: number;
+  timeoutMs: number;
+  /** Console log of run i goes to `${logDir}/run-${i}.log`. */
+  logDir: string;
+  signal: AbortSignal;
+  /** Called as each run finishes, in completion order. */
+  onRun?: (result: RunResult) => void;
+}
+
+export interface RunResult {
+  index: number;
+  outcome: RunOutcome;
+  /** The parsed report behind a crash outcome, when there is one. */
+  report?: CrashReport;
+  logFile: string;
+  durationMs: number;
+}
+
+export interface Runner {
+  run(request: RunRequest): Promise<RunResult[]>;
+}
