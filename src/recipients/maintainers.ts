@@ -1,0 +1,320 @@
+// The kernel's MAINTAINERS format → who to tell about a commit. Follows get_maintainer.pl's
+// matching rules (F:/X: patterns, N: path regexes, K: content regexes) so a tree's own file gives
+// the same people the kernel's script would, without needing perl or the script in the tree.
+
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export interface Person {
+  /** "Jens Axboe <axboe@kernel.dk>" as written. */
+  raw: string;
+  email: string;
+}
+
+export interface MaintainersSection {
+  /** The title line, e.g. "BLOCK LAYER". */
+  name: string;
+  /** S: as written ("Maintained", "Supported", "Odd Fixes", ...); "" when absent. */
+  status: string;
+  maintainers: Person[];
+  reviewers: Person[];
+  /** Mailing lists; subscribers-only lists are dropped like get_maintainer.pl does by default. */
+  lists: Person[];
+  files: string[];
+  excludes: string[];
+  namePatterns: RegExp[];
+  keywords: RegExp[];
+}
+
+export interface Maintainers {
+  sections: MaintainersSection[];
+}
+
+export interface Recipients {
+  to: string[];
+  cc: string[];
+  /** Names of the sections that matched, most specific first (for the log). */
+  sections: string[];
+}
+
+export const LKML = "linux-kernel@vger.kernel.org";
+
+const ENTRY = /^([A-Z]):\s*(.*?)\s*$/;
+
+export function parseMaintainers(text: string): Maintainers {
+  const sections: MaintainersSection[] = [];
+  let current: MaintainersSection | undefined;
+  let title = "";
+  for (const line of text.split("\n")) {
+    const entry = ENTRY.exec(line);
+    if (!entry) {
+      // A blank or free-text line ends the section; the last free-text line before entries is its title.
+      current = undefined;
+      if (line.trim() !== "") title = line.trim();
+      continue;
+    }
+    if (!current) {
+      current = emptySection(title);
+      sections.push(current);
+    }
+    addEntry(current, entry[1] as string, entry[2] as string);
+  }
+  return { sections };
+}
+
+function emptySection(name: string): MaintainersSection {
+  return {
+    name,
+    status: "",
+    maintainers: [],
+    reviewers: [],
+    lists: [],
+    files: [],
+    excludes: [],
+    namePatterns: [],
+    keywords: [],
+  };
+}
+
+function addEntry(section: MaintainersSection, type: string, value: string): void {
+  if (value === "") return;
+  switch (type) {
+    case "M":
+      pushPerson(section.maintainers, value);
+      break;
+    case "R":
+      pushPerson(section.reviewers, value);
+      break;
+    case "L":
+      if (!/subscribers-only/i.test(value)) pushPerson(section.lists, value);
+      break;
+    case "S":
+      section.status = value;
+      break;
+    case "F":
+      section.files.push(value);
+      break;
+    case "X":
+      section.excludes.push(value);
+      break;
+    case "N": {
+      const re = perlExtendedRegex(value);
+      if (re) section.namePatterns.push(re);
+      break;
+    }
+    case "K": {
+      const re = perlExtendedRegex(value);
+      if (re) section.keywords.push(re);
+      break;
+    }
+    // W:, T:, Q:, B:, C:, P: carry no recipients.
+  }
+}
+
+function pushPerson(into: Person[], raw: string): void {
+  const email = emailOf(raw);
+  if (email) into.push({ raw, email });
+}
+
+/** The address in "Name <a@b>", "a@b (moderated for non-subscribers)" or "a@b". */
+export function emailOf(raw: string): string | undefined {
+  const angled = /<([^<>\s]+@[^<>\s]+)>/.exec(raw);
+  if (angled) return angled[1];
+  const bare = /([^\s<>()"]+@[^\s<>()"]+)/.exec(raw);
+  return bare?.[1];
+}
+
+/** get_maintainer.pl matches N:/K: with Perl's /x: unescaped whitespace outside [...] is ignored. */
+function perlExtendedRegex(source: string): RegExp | undefined {
+  let out = "";
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i] as string;
+    if (c === "\\") {
+      out += c + (source[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    else if (c === "]") inClass = false;
+    if (!inClass && /\s/.test(c)) continue;
+    out += c;
+  }
+  try {
+    return new RegExp(out);
+  } catch {
+    // A pattern JavaScript cannot read only loses that one pattern, not the whole file.
+    return undefined;
+  }
+}
+
+function globToRegex(glob: string): string {
+  let out = "";
+  for (const c of glob) {
+    if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else out += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return out;
+}
+
+/**
+ * get_maintainer.pl's rule: a pattern ending in "/" covers everything below it; any other pattern
+ * covers files at its own depth ("drivers/net/*" is not recursive). A glob-free pattern naming a
+ * directory in the tree counts as ending in "/"; a file below it proves it is one.
+ */
+export function patternMatches(pattern: string, file: string): boolean {
+  if (pattern.endsWith("/")) return new RegExp(`^${globToRegex(pattern)}`).test(file);
+  if (new RegExp(`^${globToRegex(pattern)}$`).test(file)) return true;
+  return !/[*?]/.test(pattern) && file.startsWith(`${pattern}/`);
+}
+
+/** How specific a matching F: pattern is: more path components rank first, "*"-led last. */
+function patternDepth(pattern: string): number {
+  if (pattern.startsWith("*")) return -1;
+  const slashes = pattern.split("/").length - 1;
+  return pattern.endsWith("/") ? slashes : slashes + 1;
+}
+
+export type ReadFile = (path: string) => string | undefined;
+
+/** How well a section matches one file: its best pattern depth, or undefined for no match. */
+function sectionMatch(
+  section: MaintainersSection,
+  file: string,
+  content: () => string | undefined,
+  patch: string | undefined,
+): number | undefined {
+  if (section.excludes.some((x) => patternMatches(x, file))) return undefined;
+  let best: number | undefined;
+  for (const f of section.files) {
+    if (!patternMatches(f, file)) continue;
+    const depth = patternDepth(f);
+    best = best === undefined ? depth : Math.max(best, depth);
+  }
+  if (best === undefined && section.namePatterns.some((re) => re.test(file))) best = 0;
+  if (best === undefined && section.keywords.length > 0) {
+    const texts = [patch, content()].filter((t): t is string => t !== undefined);
+    if (section.keywords.some((re) => texts.some((t) => re.test(t)))) best = 0;
+  }
+  return best;
+}
+
+/** Statuses whose M: people are the ones expected to act (get_maintainer.pl: maintainer/supporter). */
+function maintainersActOn(status: string): boolean {
+  const s = status.toLowerCase();
+  return s === "" || s.startsWith("maintained") || s.startsWith("supported");
+}
+
+/**
+ * Recipients for a change touching `files` (add the crash's guilty file to the list): maintainers
+ * of maintained/supported sections and mailing lists go to To, reviewers and the rest to Cc.
+ * LKML is only Cc'd when a subsystem list applies. K: patterns are tried against `patch`
+ * (e.g. the culprit's diff) and each file's content when `readFile` is given.
+ */
+export function recipientsFor(
+  maintainers: Maintainers,
+  files: readonly string[],
+  readFile?: ReadFile,
+  options: { patch?: string } = {},
+): Recipients {
+  const matched = new Map<MaintainersSection, number>();
+  for (const file of new Set(files.filter((f) => f !== ""))) {
+    let cached: string | undefined | null = null;
+    const content = (): string | undefined => {
+      if (cached === null) cached = readFile?.(file);
+      return cached;
+    };
+    for (const section of maintainers.sections) {
+      const depth = sectionMatch(section, file, content, options.patch);
+      if (depth !== undefined) matched.set(section, Math.max(depth, matched.get(section) ?? depth));
+    }
+  }
+  const ordered = [...matched.entries()].sort((a, b) => b[1] - a[1]).map(([s]) => s);
+
+  const to: string[] = [];
+  const cc: string[] = [];
+  for (const section of ordered) {
+    for (const p of section.maintainers) (maintainersActOn(section.status) ? to : cc).push(p.email);
+    for (const p of section.reviewers) cc.push(p.email);
+    for (const l of section.lists) to.push(l.email);
+  }
+  const subsystemList = to.some((e) => e.toLowerCase() !== LKML);
+  if (subsystemList && to.some((e) => e.toLowerCase() === LKML)) {
+    const i = to.findIndex((e) => e.toLowerCase() === LKML);
+    to.splice(i, 1);
+    cc.push(LKML);
+  }
+  return finish(to, cc, ordered.map((s) => s.name));
+}
+
+/** Dedupes case-insensitively, sorts, and keeps an address only in To when it is in both. */
+function finish(to: string[], cc: string[], sections: string[]): Recipients {
+  const uniq = (xs: string[]): string[] => {
+    const seen = new Map<string, string>();
+    for (const x of xs) if (!seen.has(x.toLowerCase())) seen.set(x.toLowerCase(), x);
+    return [...seen.values()].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+  };
+  const toList = uniq(to);
+  const inTo = new Set(toList.map((e) => e.toLowerCase()));
+  // LKML is demoted from To on purpose; drop it from To wherever it is duplicated.
+  return { to: toList, cc: uniq(cc).filter((e) => !inTo.has(e.toLowerCase())), sections };
+}
+
+/**
+ * Reads get_maintainer.pl's default output ("Name <a@b> (maintainer:SECTION)",
+ * "list@x (open list:SECTION)") with the same To/Cc rule as recipientsFor.
+ */
+export function parseGetMaintainerOutput(text: string): Recipients {
+  const to: string[] = [];
+  const cc: string[] = [];
+  const lists: string[] = [];
+  const sections = new Set<string>();
+  for (const line of text.split("\n")) {
+    const m = /^(.*?)\s*\(([^()]*)\)\s*$/.exec(line.trim());
+    const address = m ? (m[1] as string) : line.trim();
+    const role = m ? (m[2] as string) : "";
+    const email = emailOf(address);
+    if (!email) continue;
+    const section = /:(.+)$/.exec(role)?.[1];
+    if (section) sections.add(section.trim());
+    if (/\blist\b/.test(role)) lists.push(email);
+    else if (/maintainer|supporter/.test(role)) to.push(email);
+    else cc.push(email);
+  }
+  const subsystemList = lists.some((e) => e.toLowerCase() !== LKML);
+  for (const l of lists) (subsystemList && l.toLowerCase() === LKML ? cc : to).push(l);
+  return finish(to, cc, [...sections]);
+}
+
+export type MaintainersSource = "file" | "script";
+
+/** True when the tree carries the kernel's script, so `--maintainers=script` can be offered. */
+export function hasGetMaintainerScript(tree: string): boolean {
+  return existsSync(join(tree, "scripts", "get_maintainer.pl"));
+}
+
+/** Runs the tree's scripts/get_maintainer.pl on `files` (no git history lookups: we have the culprit). */
+export function recipientsFromScript(
+  tree: string,
+  files: readonly string[],
+  signal?: AbortSignal,
+): Promise<Recipients> {
+  const argv = [
+    "scripts/get_maintainer.pl",
+    "--no-git",
+    "--no-git-fallback",
+    "--rolestats",
+    "-f",
+    ...files.filter((f) => f !== ""),
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(
+      "perl",
+      argv,
+      { cwd: tree, maxBuffer: 16 << 20, timeout: 120_000, ...(signal ? { signal } : {}) },
+      (err, stdout) => (err ? reject(err) : resolve(parseGetMaintainerOutput(stdout))),
+    );
+  });
+}
