@@ -1,0 +1,437 @@
+// Userspace crash reports: sanitizers (ASan, LSan, UBSan, MSan, TSan, HWASan), assert failures,
+// fatal signals reported by a shell, Go and Rust panics. Title = kind + the first frame that is
+// neither sanitizer runtime nor libc, so the same bug gets the same title on every commit.
+
+import type { CrashReport } from "./types.js";
+import { lineText } from "./text.js";
+import { normaliseTitle } from "./titles.js";
+
+/** One frame of a sanitizer stack ("#3 0x4011f6 in main /src/x.c:3:7"). */
+export interface SanitizerFrame {
+  func: string;
+  /** "file:line[:col]" when symbolized, else "". */
+  location: string;
+  /** The binary or library the frame is in, when the symbolizer printed only that. */
+  module: string;
+}
+
+// Lines longer than this are never frames; the cap keeps the parsers linear on garbage.
+const MAX_FRAME_LINE = 4096;
+
+export function parseSanitizerFrame(line: string): SanitizerFrame | null {
+  if (line.length > MAX_FRAME_LINE) return null;
+  const head = /^\s*#\d+ 0x[0-9a-fA-F]+(?: in)?(?: |$)/.exec(line);
+  if (!head) return null;
+  let rest = line.slice(head[0].length).trim();
+  rest = rest.replace(/ \(BuildId: [0-9a-fA-F]+\)$/, "");
+  let module = "";
+  let location = "";
+  const paren = rest.lastIndexOf(" (");
+  if (rest.endsWith(")") && paren !== -1 && rest.slice(paren).includes("+0x")) {
+    module = rest.slice(paren + 2, rest.lastIndexOf("+0x"));
+    rest = rest.slice(0, paren);
+  } else if (rest.startsWith("(") && rest.endsWith(")") && rest.includes("+0x")) {
+    // Unsymbolized: only "(module+0xoffset)".
+    return { func: "", location: "", module: rest.slice(1, rest.lastIndexOf("+0x")) };
+  } else {
+    const space = rest.lastIndexOf(" ");
+    const tail = space === -1 ? "" : rest.slice(space + 1);
+    if (/:\d+(?::\d+)?$/.test(tail)) {
+      location = tail;
+      rest = rest.slice(0, space);
+    }
+  }
+  return { func: functionName(rest.trim()), location, module };
+}
+
+/** "ns::Foo::bar(int, char*) const" → "ns::Foo::bar": argument lists differ between builds. */
+export function functionName(symbol: string): string {
+  if (symbol.startsWith("operator")) return symbol;
+  let depth = 0;
+  for (let i = symbol.length - 1; i > 0; i--) {
+    const c = symbol[i];
+    if (c === ")") depth++;
+    else if (c === "(") {
+      depth--;
+      if (depth === 0) {
+        const name = symbol.slice(0, i).trim();
+        return name === "" ? symbol : name;
+      }
+    }
+  }
+  return symbol;
+}
+
+// The sanitizer runtime, libc and C++ runtime: frames there say where the report was produced,
+// not where the bug is.
+const runtimeFunction =
+  /^(?:_*interceptor_|__asan|__lsan|__ubsan|__msan|__tsan|__hwasan|__sanitizer|__interception|__libc_|__GI_|__assert|__pthread_kill|pthread_kill$|raise$|abort$|gsignal$|_start$|__restore_rt$|__cxa_|__gxx_|__cxxabiv1|std::|__gnu_cxx::|operator new|operator delete|(?:m|c|re|valloc|pvalloc|posix_mem|aligned_)?alloc$|memalign$|free$|cfree$|strdup$|strndup$|mem(?:cpy|move|set|cmp|chr)$|str(?:n?cpy|n?cat|n?cmp|len|nlen|chr|rchr|str)$|printf$|fprintf$|sprintf$|snprintf$|vsnprintf$|puts$)/;
+const runtimeLocation = /(?:libsanitizer|compiler-rt|sanitizer_common)\/|^\.\.\/sysdeps\/|^\.\.\/csu\//;
+const runtimeModule = /\/lib(?:asan|lsan|ubsan|tsan|msan|hwasan|c|stdc\+\+|pthread|m|gcc_s|dl)[.-][^/]*$/;
+
+export function isRuntimeFrame(frame: SanitizerFrame): boolean {
+  if (frame.func === "") return true;
+  if (runtimeFunction.test(frame.func)) return true;
+  if (frame.location !== "" && runtimeLocation.test(frame.location)) return true;
+  return frame.module !== "" && runtimeModule.test(frame.module);
+}
+
+/** Frames of the stack starting at line `from`, up to the first line that is not a frame. */
+function stackAt(log: string, starts: readonly number[], from: number, limit: number): { frames: SanitizerFrame[]; end: number } {
+  const frames: SanitizerFrame[] = [];
+  let i = from;
+  for (; i < limit; i++) {
+    const frame = parseSanitizerFrame(lineText(log, starts, i));
+    if (!frame) break;
+    frames.push(frame);
+  }
+  return { frames, end: i };
+}
+
+/** The first stack (within `window` lines after `from`) that has frames. */
+function firstStack(log: string, starts: readonly number[], from: number, window: number, skip: RegExp | null = null) {
+  const limit = Math.min(starts.length, from + window);
+  for (let i = from; i < limit; i++) {
+    if (parseSanitizerFrame(lineText(log, starts, i))) {
+      const { frames, end } = stackAt(log, starts, i, Math.min(starts.length, i + 256));
+      const culprits = frames.filter((f) => !isRuntimeFrame(f) && !(skip && skip.test(f.func)));
+      return { frames, culprits, end };
+    }
+  }
+  return { frames: [] as SanitizerFrame[], culprits: [] as SanitizerFrame[], end: from };
+}
+
+interface UserspaceCrash {
+  title: string;
+  type: string;
+  frame: string;
+  guiltyFile: string;
+  crashState: string[];
+  startLine: number;
+  endLine: number;
+  corrupted: boolean;
+  corruptedReason: string;
+}
+
+function state(frames: readonly SanitizerFrame[]): string[] {
+  return frames.slice(0, 3).map((f) => f.func);
+}
+
+function fileOf(frame: SanitizerFrame | undefined): string {
+  if (!frame || frame.location === "") return "";
+  return frame.location.replace(/(?::\d+)+$/, "");
+}
+
+function withFrame(kind: string, frame: string): string {
+  return frame === "" ? kind : `${kind} in ${frame}`;
+}
+
+/** The line ending a sanitizer report: "==PID==ABORTING", else its SUMMARY line. */
+function sanitizerEnd(log: string, starts: readonly number[], from: number): number {
+  const limit = Math.min(starts.length, from + 400);
+  let summary = -1;
+  for (let i = from + 1; i < limit; i++) {
+    const line = lineText(log, starts, i);
+    if (/^==\d+==ABORTING/.test(line)) return i;
+    if (line.startsWith("SUMMARY: ")) summary = i;
+    else if (summary !== -1 && /^==\d+==ERROR: /.test(line)) return summary;
+  }
+  return summary !== -1 ? summary : Math.min(starts.length - 1, from + 40);
+}
+
+const sanitizerHeader =
+  /==\d+==\s*(?:ERROR|WARNING): (AddressSanitizer|HWAddressSanitizer|MemorySanitizer|LeakSanitizer): (.*)|WARNING: ThreadSanitizer: (.*)/;
+
+/** The ASan/HWASan error kind: the token after the tool name, as its SUMMARY line spells it. */
+export function sanitizerKind(description: string): string {
+  const d = description.trim();
+  if (/^attempting free on address which was not malloc/.test(d)) return "bad-free";
+  if (/^requested allocation size/.test(d)) return "allocation-size-too-big";
+  if (/out of memory|out-of-memory/.test(d)) return "out-of-memory";
+  const m = /^(?:attempting )?([A-Za-z][\w-]*)/.exec(d);
+  const kind = m?.[1] ?? "unknown-crash";
+  if (d.slice(m?.[0].length ?? 0).startsWith(" on unknown address")) return `${kind} on unknown address`;
+  return kind;
+}
+
+function sanitizerCrash(log: string, starts: readonly number[], line: number, m: RegExpExecArray): UserspaceCrash {
+  const tool = m[1] ?? "ThreadSanitizer";
+  const description = (m[2] ?? m[3] ?? "").trim();
+  const endLine = sanitizerEnd(log, starts, line);
+  const window = endLine - line + 1;
+  switch (tool) {
+    case "LeakSanitizer": {
+      // The first leak's stack: the allocation frames are runtime, the caller is the leaker.
+      const stack = firstStack(log, starts, line + 1, window);
+      const top = stack.culprits[0];
+      return {
+        title: withFrame("LeakSanitizer: detected memory leaks", top?.func ?? ""),
+        type: "LEAK",
+        frame: top?.func ?? "",
+        guiltyFile: fileOf(top),
+        crashState: state(stack.culprits),
+        startLine: line,
+        endLine,
+        corrupted: stack.frames.length === 0,
+        corruptedReason: stack.frames.length === 0 ? "no frames in a stack trace" : "",
+      };
+    }
+    case "ThreadSanitizer": {
+      const kind = description.replace(/\s*\(pid=\d+\)\s*$/, "").replace(/\s*\(potential deadlock\)/, "");
+      const stack = firstStack(log, starts, line + 1, window);
+      const top = stack.culprits[0];
+      const slug = kind.toUpperCase().replace(/[^A-Z0-9]+/g, "-").replace(/^-|-$/g, "");
+      return {
+        title: normaliseTitle(withFrame(`ThreadSanitizer: ${kind}`, top?.func ?? "")),
+        type: `TSAN-${slug}`,
+        frame: top?.func ?? "",
+        guiltyFile: fileOf(top),
+        crashState: state(stack.culprits),
+        startLine: line,
+        endLine,
+        corrupted: stack.frames.length === 0,
+        corruptedReason: stack.frames.length === 0 ? "no frames in a stack trace" : "",
+      };
+    }
+    default: {
+      const summary = summaryKind(log, starts, line, endLine);
+      let kind = sanitizerKind(description);
+      if (summary && !kind.includes(" on unknown address")) kind = summary;
+      const stack = firstStack(log, starts, line + 1, window);
+      const top = stack.culprits[0];
+      const prefix = tool === "MemorySanitizer" ? "MSAN" : tool === "HWAddressSanitizer" ? "HWASAN" : "ASAN";
+      const slug = kind.toUpperCase().replace(/[^A-Z0-9]+/g, "-");
+      return {
+        title: normaliseTitle(withFrame(`${tool}: ${kind}`, top?.func ?? "")),
+        type: `${prefix}-${slug}`,
+        frame: top?.func ?? "",
+        guiltyFile: fileOf(top),
+        crashState: state(stack.culprits),
+        startLine: line,
+        endLine,
+        corrupted: stack.frames.length === 0,
+        corruptedReason: stack.frames.length === 0 ? "no frames in a stack trace" : "",
+      };
+    }
+  }
+}
+
+function summaryKind(log: string, starts: readonly number[], from: number, to: number): string {
+  for (let i = from; i <= to && i < starts.length; i++) {
+    const m = /^SUMMARY: (?:Address|HWAddress|Memory)Sanitizer: ([A-Za-z][\w-]*)/.exec(lineText(log, starts, i));
+    if (m?.[1]) return m[1];
+  }
+  return "";
+}
+
+/** "x.c:5:12: runtime error: signed integer overflow: 1 + 2 cannot be represented" → kind. */
+export function ubsanKind(message: string): string {
+  const colon = message.indexOf(":");
+  const kind = colon === -1 ? message : message.slice(0, colon);
+  // Values, addresses and sizes differ between runs; what went wrong does not.
+  return kind
+    .replace(/0x[0-9a-fA-F]+/g, "ADDR")
+    .replace(/-?\d+/g, "NUM")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+function ubsanCrash(log: string, starts: readonly number[], line: number, m: RegExpExecArray): UserspaceCrash {
+  const where = m[1] ?? "";
+  const message = m[2] ?? "";
+  const stack = firstStack(log, starts, line + 1, 2);
+  const lastFrameLine = stack.frames.length > 0 ? stack.end - 1 : line;
+  const top = stack.culprits[0];
+  // Without a stack (the default) the source file is the most stable location there is:
+  // line numbers shift across the commits being bisected.
+  const file = where.replace(/(?::\d+)+$/, "");
+  const base = file.slice(file.lastIndexOf("/") + 1);
+  const frame = top?.func ?? "";
+  return {
+    title: normaliseTitle(`UBSan: ${ubsanKind(message)} in ${frame !== "" ? frame : base}`),
+    type: "UBSAN",
+    frame,
+    guiltyFile: fileOf(top) || file,
+    crashState: state(stack.culprits),
+    startLine: line,
+    endLine: lastFrameLine,
+    corrupted: false,
+    corruptedReason: "",
+  };
+}
+
+function assertCrash(line: number, func: string, condition: string, file: string): UserspaceCrash {
+  return {
+    title: normaliseTitle(`assertion failed: ${condition.trim()}${func ? ` in ${func}` : ""}`),
+    type: "ASSERT",
+    frame: func,
+    guiltyFile: file,
+    crashState: func ? [func] : [],
+    startLine: line,
+    endLine: line,
+    corrupted: false,
+    corruptedReason: "",
+  };
+}
+
+const signalNames: Readonly<Record<string, string>> = {
+  "Segmentation fault": "SIGSEGV",
+  Aborted: "SIGABRT",
+  Killed: "SIGKILL",
+  "Bus error": "SIGBUS",
+  "Floating point exception": "SIGFPE",
+  "Illegal instruction": "SIGILL",
+  "Trace/breakpoint trap": "SIGTRAP",
+};
+
+// A shell's report of a child killed by a signal: bare ("Segmentation fault (core dumped)")
+// or bash's "script: line 3: 1234 Segmentation fault      (core dumped) ./prog".
+const shellSignal =
+  /^(?:\S[^:]*: line \d+: +\d+ +)?(Segmentation fault|Aborted|Killed|Bus error|Floating point exception|Illegal instruction|Trace\/breakpoint trap)(?: +\(core dumped\))?(?: +\S.*)?$/;
+
+function signalCrash(line: number, name: string): UserspaceCrash {
+  const signal = signalNames[name] ?? name;
+  return {
+    title: `fatal signal: ${signal}`,
+    type: "SIGNAL",
+    frame: "",
+    guiltyFile: "",
+    crashState: [],
+    startLine: line,
+    endLine: line,
+    corrupted: false,
+    corruptedReason: "",
+  };
+}
+
+/** Go: "panic: msg" followed by "goroutine N [running]:" and "pkg.func(...)" frames. */
+function goPanicCrash(log: string, starts: readonly number[], line: number, message: string): UserspaceCrash | null {
+  const limit = Math.min(starts.length, line + 200);
+  let i = line + 1;
+  for (; i < limit && i < line + 6; i++) {
+    if (/^goroutine \d+ \[/.test(lineText(log, starts, i))) break;
+  }
+  if (i >= limit || i >= line + 6) return null;
+  const frames: string[] = [];
+  let file = "";
+  let end = i;
+  for (i++; i < limit; i++) {
+    const text = lineText(log, starts, i);
+    if (text === "" || text.length > MAX_FRAME_LINE) break;
+    end = i;
+    const f = /^([\w./*()-]+?)\((?:.*)\)$/.exec(text);
+    if (f?.[1] && !/^(?:runtime\.|panic$)/.test(f[1])) {
+      frames.push(f[1]);
+      if (frames.length === 1) {
+        const loc = /^\s+(\S+\.go):\d+/.exec(lineText(log, starts, i + 1));
+        file = loc?.[1] ?? "";
+      }
+    }
+  }
+  const frame = frames[0] ?? "";
+  return {
+    title: normaliseTitle(withFrame(`panic: ${message.replace(/\[[^\]]*\]/g, "").replace(/ with length \d+/, "")}`, frame)),
+    type: "PANIC",
+    frame,
+    guiltyFile: file,
+    crashState: frames.slice(0, 3),
+    startLine: line,
+    endLine: end,
+    corrupted: frames.length === 0,
+    corruptedReason: frames.length === 0 ? "no frames in a stack trace" : "",
+  };
+}
+
+/** Rust: "thread 'main' panicked at src/main.rs:2:5:\nmsg" (1.73+) or "... at 'msg', src/main.rs:2:5". */
+function rustPanicCrash(log: string, starts: readonly number[], line: number, text: string): UserspaceCrash | null {
+  let message = "";
+  let location = "";
+  const old = /panicked at '(.*)', (\S+?):\d+(?::\d+)?$/.exec(text);
+  const modern = /panicked at (\S+?):\d+(?::\d+)?:$/.exec(text);
+  if (old) {
+    message = old[1] ?? "";
+    location = old[2] ?? "";
+  } else if (modern) {
+    location = modern[1] ?? "";
+    message = lineText(log, starts, line + 1);
+  } else {
+    return null;
+  }
+  const base = location.slice(location.lastIndexOf("/") + 1);
+  return {
+    title: normaliseTitle(`panicked: ${message} in ${base}`),
+    type: "PANIC",
+    frame: "",
+    guiltyFile: location,
+    crashState: [],
+    startLine: line,
+    endLine: modern ? Math.min(line + 1, starts.length - 1) : line,
+    corrupted: false,
+    corruptedReason: "",
+  };
+}
+
+// Cheap pre-filter: a line can only start a userspace report if it contains one of these.
+const candidate =
+  /Sanitizer|runtime error: |Assertion|Segmentation fault|Aborted|Killed|Bus error|Floating point exception|Illegal instruction|Trace\/breakpoint trap|panic: |panicked at /g;
+
+/** Recognises a userspace crash starting at line `line`, or returns null. */
+export function userspaceCrashAt(log: string, starts: readonly number[], line: number): UserspaceCrash | null {
+  const text = lineText(log, starts, line);
+  if (text.length > MAX_FRAME_LINE) return null;
+  const san = sanitizerHeader.exec(text);
+  if (san) return sanitizerCrash(log, starts, line, san);
+  const ub = /^(?:.*?\s)?(\S+:\d+(?::\d+)?): runtime error: (.*)$/.exec(text);
+  if (ub) return ubsanCrash(log, starts, line, ub);
+  // glibc: "prog: file.c:12: func: Assertion `cond' failed."
+  const glibc = /^\S.*?: (\S+?):\d+: (.*?): Assertion `(.*)' failed\.$/.exec(text);
+  if (glibc) return assertCrash(line, functionName(glibc[2] ?? ""), glibc[3] ?? "", glibc[1] ?? "");
+  // musl: "Assertion failed: cond (file.c: func: 12)"
+  const musl = /^Assertion failed: (.*) \((\S+?): (\S+?): \d+\)$/.exec(text);
+  if (musl) return assertCrash(line, musl[3] ?? "", musl[1] ?? "", musl[2] ?? "");
+  const sig = shellSignal.exec(text);
+  if (sig?.[1]) return signalCrash(line, sig[1]);
+  const go = /^panic: (.*)$/.exec(text);
+  if (go) return goPanicCrash(log, starts, line, go[1] ?? "");
+  if (/^thread '.*' panicked at /.test(text)) return rustPanicCrash(log, starts, line, text);
+  return null;
+}
+
+/** The first userspace crash in the log, or null. */
+export function findUserspaceCrash(log: string, starts: readonly number[], lineOf: (offset: number) => number): CrashReport | null {
+  candidate.lastIndex = 0;
+  let checked = -1;
+  for (let m = candidate.exec(log); m; m = candidate.exec(log)) {
+    const line = lineOf(m.index);
+    if (line !== checked) {
+      checked = line;
+      const crash = userspaceCrashAt(log, starts, line);
+      if (crash) return toReport(log, starts, crash);
+    }
+    // Continue at the next line: the rest of this one has been judged.
+    const next = starts[line + 1];
+    if (next === undefined) break;
+    candidate.lastIndex = next;
+  }
+  return null;
+}
+
+function toReport(log: string, starts: readonly number[], crash: UserspaceCrash): CrashReport {
+  const from = starts[crash.startLine] ?? 0;
+  const next = starts[crash.endLine + 1];
+  const report = log.slice(from, next === undefined ? log.length : next);
+  return {
+    title: crash.title,
+    alt: [],
+    type: crash.type,
+    frame: crash.frame,
+    guiltyFile: crash.guiltyFile,
+    corrupted: crash.corrupted,
+    corruptedReason: crash.corruptedReason,
+    report,
+    startLine: crash.startLine,
+    endLine: crash.endLine,
+    suppressed: false,
+    crashState: crash.crashState,
+  };
+}
