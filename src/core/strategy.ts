@@ -32,6 +32,23 @@ export interface BisectProblem {
   sameCrash: (a: CrashSummary, b: CrashSummary) => boolean;
   /** Seed for any randomness the strategy uses. */
   seed: number;
+  /** The crash being bisected; absent = the commonest crash of the start commit's runs. */
+  target?: CrashSummary;
+  /** Remedies the builder can apply and the crash types each one removes (e.g. LOCKDEP). */
+  remedies?: RemedyRule[];
+  /** Relative cost of a build and of one batch of `runsPerCommit` runs; absent = equal. */
+  cost?: TestCost;
+}
+
+/** A build option that removes a class of crashes, e.g. `disable:LOCKDEP` removes type LOCKDEP. */
+export interface RemedyRule {
+  name: string;
+  removesTypes: string[];
+}
+
+export interface TestCost {
+  build: number;
+  testBatch: number;
 }
 
 /** Build a commit (with these remedies) and run the reproducer `runs` more times; 0 = build only. */
