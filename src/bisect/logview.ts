@@ -1,0 +1,145 @@
+// The human log: a view of the event log in the format of syzbot's bisection logs,
+// line for line where a line has an equivalent there.
+
+import { goDuration } from "../core/duration.js";
+import { describeRun, observationKey, type RunOutcome } from "../core/outcome.js";
+import type { BisectEvent } from "./events.js";
+import type { BisectResult } from "./result.js";
+
+export class LogView {
+  /** Runs finished but not printed yet, per commit+remedies: printed together as "all runs" when alike. */
+  private readonly pending = new Map<string, { index: number; outcome: RunOutcome }[]>();
+
+  constructor(private readonly resumeHint?: string) {}
+
+  lines(event: BisectEvent): string[] {
+    switch (event.type) {
+      case "started": {
+        const what = event.kind === "cause" ? `bisecting cause commit starting from ${event.start}` : `bisecting fixing commit since ${event.start}`;
+        return [event.resumed ? `resuming: ${what}` : what];
+      }
+      case "note":
+        return noteLines(event);
+      case "build-started":
+        return [`testing commit ${event.commit}${event.remedies.length ? ` (${event.remedies.join(", ")})` : ""} with ${event.toolchain}`];
+      case "build-finished":
+        if (event.build.kind === "ok") return [`${event.signatureLabel} signature: ${event.build.signature}`];
+        return ["build failed:", ...event.build.excerpt.split("\n").map((l) => `  ${l}`)];
+      case "run-finished": {
+        const key = observationKey(event.commit, event.remedies);
+        const list = this.pending.get(key) ?? [];
+        list.push({ index: event.index, outcome: event.outcome });
+        this.pending.set(key, list);
+        return [];
+      }
+      case "tests-finished": {
+        const key = observationKey(event.commit, event.remedies);
+        const runs = (this.pending.get(key) ?? []).sort((a, b) => a.index - b.index);
+        this.pending.delete(key);
+        return runLines(runs);
+      }
+      case "interrupted":
+        return [this.resumeHint ? `interrupted; continue with: ${this.resumeHint}` : "interrupted"];
+      case "finished":
+        return resultLines(event.result);
+    }
+  }
+}
+
+function runLines(runs: { index: number; outcome: RunOutcome }[]): string[] {
+  if (runs.length === 0) return [];
+  const described = runs.map((r) => describeRun(r.outcome));
+  if (runs.length > 1 && described.every((d) => d === described[0])) return [`all runs: ${described[0]}`];
+  return runs.map((r, i) => `run #${r.index}: ${described[i]}`);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function noteLines(event: Extract<BisectEvent, { type: "note" }>): string[] {
+  const note = event.note;
+  switch (note.kind) {
+    case "release":
+      return [`testing release ${note.tag}`];
+    case "target":
+      return [`target crash: ${note.crash.title}`];
+    case "bisect-start":
+      return [`# git bisect start ${note.bad} ${note.good.join(" ")}`];
+    case "bisect-step":
+      return [
+        `Bisecting: ${plural(note.revisionsLeft, "revision")} left to test after this (roughly ${plural(note.stepsLeft, "step")})`,
+        `[${note.commit}] ${event.title ?? ""}`,
+        "",
+      ];
+    case "verdict":
+      return [`# git bisect ${note.verdict} ${note.commit}`];
+    case "info":
+      return [note.text];
+  }
+}
+
+function timeLine(result: BisectResult): string {
+  const { totalMs, buildMs, testMs } = result.time;
+  return `revisions tested: ${result.revisionsTested}, total time: ${goDuration(totalMs)} (build: ${goDuration(buildMs)}, test: ${goDuration(testMs)})`;
+}
+
+function quoted(list: readonly string[]): string {
+  return `[${list.map((a) => JSON.stringify(a)).join(" ")}]`;
+}
+
+function crashLines(result: BisectResult): string[] {
+  if (!result.report) return [];
+  return [`crash: ${result.report.title}`, ...(result.report.text ? [result.report.text.replace(/\n+$/, "")] : [])];
+}
+
+export function resultLines(result: BisectResult): string[] {
+  const confidence = `confidence: ${(result.confidence * 100).toFixed(1)}%`;
+  switch (result.outcome) {
+    case "culprit": {
+      const c = result.culprit;
+      if (!c) return [];
+      const fix = result.kind === "fix";
+      const lines = [
+        fix ? `${c.hash} is the first commit without the crash` : `${c.hash} is the first bad commit`,
+        `commit ${c.hash}`,
+        ...(c.parents.length > 1 ? [`Merge: ${c.parents.map((p) => p.slice(0, 12)).join(" ")}`] : []),
+        `Author: ${c.author.name} <${c.author.email}>`,
+        `Date:   ${c.date}`,
+        "",
+        ...c.message.split("\n").map((l) => `    ${l}`),
+        "",
+        ...(c.diffstat ? [c.diffstat, ""] : []),
+        `culprit signature: ${c.signature ?? "unknown"}`,
+        `parent  signature: ${c.parentSignature ?? "unknown"}`,
+      ];
+      if (result.noop) lines.push("the culprit does not change the build (same signature as its parent): the result is likely wrong");
+      if (result.merge) lines.push("the culprit is a merge commit");
+      if (result.release) lines.push(`the culprit is a release (${c.releaseTags.join(", ")})`);
+      lines.push(
+        timeLine(result),
+        `${fix ? "first fixing commit" : "first bad commit"}: ${c.hash} ${c.title}`,
+        confidence,
+        `recipients (to): ${quoted(result.recipients.to)}`,
+        `recipients (cc): ${quoted(result.recipients.cc)}`,
+        ...crashLines(result),
+      );
+      return lines;
+    }
+    case "inconclusive":
+      return [
+        "There are only 'skip'ped commits left to test.",
+        `The first ${result.kind === "fix" ? "fixing" : "bad"} commit could be any of:`,
+        ...result.candidates.map((c) => c.hash),
+        "We cannot bisect more!",
+        timeLine(result),
+        `bisection is inconclusive, the first ${result.kind === "fix" ? "fixing" : "bad"} commit could be any of:`,
+        ...result.candidates.map((c) => `${c.hash} ${c.title}`),
+        confidence,
+        ...crashLines(result),
+      ];
+    case "no-culprit":
+    case "error":
+      return [timeLine(result), `no culprit: ${result.detail ?? result.reason ?? "unknown"}`, ...crashLines(result)];
+  }
+}

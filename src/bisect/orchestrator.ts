@@ -1,0 +1,401 @@
+// The orchestrator: the only place that does I/O for a bisection. It asks the strategy what
+// to test, builds (through the cache) and runs, and records every fact as an event. It never
+// decides good or bad itself.
+
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BuildCache } from "../build/cache.js";
+import type { Builder } from "../build/builder.js";
+import { Dag } from "../core/dag.js";
+import { UserError } from "../core/errors.js";
+import { observationKey, type CrashSummary, type Observation } from "../core/outcome.js";
+import { parseRelease, sortReleasesNewestFirst } from "../core/releases.js";
+import type { BisectKind, BisectProblem, Release, Step, Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
+import { mostFrequentCrash } from "../core/verdict.js";
+import { Repo } from "../git/git.js";
+import { Worktrees } from "../git/worktree.js";
+import { commitRecipients } from "../recipients/trailers.js";
+import type { CrashReport } from "../report/types.js";
+import type { Runner } from "../run/runner.js";
+import { EventLog, observationsOf, type BisectEvent } from "./events.js";
+import type { BisectResult, CommitSummary } from "./result.js";
+
+export class Interrupted extends Error {
+  constructor() {
+    super("interrupted");
+    this.name = "Interrupted";
+  }
+}
+
+/** What a bisection needs from the world, chosen by the caller (CLI, tests, benchmarks). */
+export interface BisectDeps {
+  builder: Builder;
+  runner: Runner;
+  strategy: Strategy;
+  parse: (log: string) => CrashReport | null;
+  sameCrash: (a: CrashSummary, b: CrashSummary) => boolean;
+  /** "build" for generic projects, "kernel" for Linux: the log says "<label> signature: …". */
+  signatureLabel: string;
+  /** Maintainers and lists for the files a culprit touches (e.g. from a MAINTAINERS file). */
+  maintainers?: (repo: Repo, commit: string, files: string[], guiltyFile: string) => Promise<{ to: string[]; cc: string[] }>;
+}
+
+export interface BisectSpec {
+  repoDir: string;
+  kind: BisectKind;
+  start: string;
+  /** Cause: known good commit. */
+  good?: string;
+  /** Fix: newest commit to consider (default HEAD). */
+  end?: string;
+  runs: number;
+  startRuns: number;
+  parallelCommits: number;
+  parallelRuns: number;
+  runTimeoutMs: number;
+  cleanCheckouts: boolean;
+  workDir: string;
+  cacheDir: string;
+  seed: number;
+}
+
+export interface BisectOptions {
+  signal: AbortSignal;
+  /** Sees every event as it is recorded (log view, progress display). */
+  onEvent?: (event: BisectEvent, log: EventLog) => void;
+}
+
+/** Resolves revisions and loads the commit graph; every mistake here is a UserError. */
+export async function prepareProblem(repo: Repo, spec: BisectSpec, deps: BisectDeps): Promise<BisectProblem> {
+  const start = await repo.resolve(spec.start);
+  const base = {
+    kind: spec.kind,
+    start,
+    startRuns: spec.startRuns,
+    runsPerCommit: spec.runs,
+    parallelism: spec.parallelCommits,
+    sameCrash: deps.sameCrash,
+    seed: spec.seed,
+  };
+  if (spec.kind === "fix") {
+    const end = await repo.resolve(spec.end ?? "HEAD");
+    if (!(await repo.isAncestor(start, end))) {
+      throw new UserError(`start ${spec.start} is not an ancestor of end ${spec.end ?? "HEAD"}`, "fix bisection goes forward from the crashing commit");
+    }
+    const graph = new Dag(await repo.graph(end, [`${start}^@`]));
+    return { ...base, good: end, releases: [], graph };
+  }
+  if (spec.good) {
+    const good = await repo.resolve(spec.good);
+    if (good === start || !(await repo.isAncestor(good, start))) {
+      throw new UserError(`good ${spec.good} is not an ancestor of start ${spec.start}`, "give an older commit that the start commit descends from");
+    }
+    const graph = new Dag(await repo.graph(start, [`${good}^@`]));
+    return { ...base, good, releases: [], graph };
+  }
+  const tags = await repo.tagsReachableFrom(start);
+  const commitOf = new Map(tags.map((t) => [t.tag, t.commit]));
+  const releases: Release[] = [];
+  const seen = new Set<string>();
+  for (const version of sortReleasesNewestFirst(tags.map((t) => t.tag))) {
+    const commit = commitOf.get(version.tag) as string;
+    if (seen.has(commit)) continue;
+    seen.add(commit);
+    releases.push({ tag: version.tag, commit });
+  }
+  const oldest = releases.at(-1);
+  const graph = new Dag(await repo.graph(start, oldest ? [`${oldest.commit}^@`] : []));
+  return { ...base, releases, graph };
+}
+
+export async function runBisection(spec: BisectSpec, deps: BisectDeps, options: BisectOptions): Promise<BisectResult> {
+  const repo = await Repo.open(spec.repoDir);
+  await mkdir(spec.workDir, { recursive: true });
+  const log = new EventLog(join(spec.workDir, "events.jsonl"));
+  if (options.onEvent) {
+    const sink = options.onEvent;
+    log.onEvent((event) => sink(event, log));
+  }
+  const problem = await prepareProblem(repo, spec, deps);
+  const resumed = log.events.some((e) => e.type === "started");
+  log.record({ type: "started", at: Date.now(), kind: spec.kind, start: problem.start, strategy: deps.strategy.name, resumed });
+  const cache = new BuildCache(spec.cacheDir);
+  const worktrees = new Worktrees(repo, join(spec.workDir, "worktrees"), spec.cleanCheckouts);
+  const session = new Session(repo, spec, deps, options.signal, log, cache, worktrees);
+  try {
+    const result = await session.loop(problem);
+    const final = await session.describe(problem, result);
+    log.record({ type: "finished", at: Date.now(), result: final });
+    return final;
+  } catch (err) {
+    if (options.signal.aborted) {
+      log.record({ type: "interrupted", at: Date.now() });
+      throw new Interrupted();
+    }
+    throw err;
+  } finally {
+    await worktrees.removeAll();
+  }
+}
+
+class Session {
+  private readonly loggedNotes = new Set<string>();
+  private readonly freeSlots: number[];
+
+  constructor(
+    private readonly repo: Repo,
+    private readonly spec: BisectSpec,
+    private readonly deps: BisectDeps,
+    private readonly signal: AbortSignal,
+    private readonly log: EventLog,
+    private readonly cache: BuildCache,
+    private readonly worktrees: Worktrees,
+  ) {
+    for (const e of log.events) if (e.type === "note") this.loggedNotes.add(JSON.stringify(e.note));
+    this.freeSlots = Array.from({ length: Math.max(1, spec.parallelCommits) }, (_, i) => i);
+  }
+
+  async loop(problem: BisectProblem): Promise<StrategyResult> {
+    for (;;) {
+      this.checkAborted();
+      const step: Step = this.deps.strategy.next(problem, observationsOf(this.log.events));
+      await this.recordNotes(step);
+      if (step.kind === "done") return step.result;
+      if (step.tests.length === 0) throw new Error(`strategy ${this.deps.strategy.name} asked for no tests and gave no result`);
+      await Promise.all(step.tests.map((request) => this.test(request)));
+    }
+  }
+
+  private checkAborted(): void {
+    if (this.signal.aborted) throw new Interrupted();
+  }
+
+  private async recordNotes(step: Step): Promise<void> {
+    for (const note of step.notes) {
+      const key = JSON.stringify(note);
+      if (this.loggedNotes.has(key)) continue;
+      this.loggedNotes.add(key);
+      const title = note.kind === "bisect-step" ? await this.repo.titleOf(note.commit) : undefined;
+      this.log.record({ type: "note", at: Date.now(), note, ...(title !== undefined ? { title } : {}) });
+    }
+  }
+
+  /** Builds (or finds in the cache) and runs one request. */
+  private async test(request: TestRequest): Promise<void> {
+    const { commit, remedies } = request;
+    const key = observationKey(commit, remedies);
+    const known = observationsOf(this.log.events).find((o) => observationKey(o.commit, o.remedies) === key);
+    const toolchain = await this.deps.builder.toolchain(commit);
+    const cacheKey = this.cache.keyOf({
+      tree: await this.repo.treeHash(commit),
+      config: this.deps.builder.configHash(remedies),
+      toolchain,
+    });
+    let build = known?.build;
+    // A resumed bisection may find the build recorded but its cache entry gone: build again.
+    if (!build || (build.kind === "ok" && !(await this.cache.lookup(cacheKey)))) {
+      build = await this.build(commit, remedies, toolchain, cacheKey);
+    }
+    if (build.kind !== "ok" || request.runs <= 0) return;
+    const have = known?.runs.length ?? 0;
+    const logDir = join(this.spec.workDir, "logs", key.replace(/[^A-Za-z0-9_.+-]/g, "_"));
+    await mkdir(logDir, { recursive: true });
+    const started = performance.now();
+    await this.deps.runner.run({
+      commit,
+      artifactsDir: this.cache.entryDir(cacheKey),
+      indices: Array.from({ length: request.runs }, (_, i) => have + i),
+      parallel: this.spec.parallelRuns,
+      timeoutMs: this.spec.runTimeoutMs,
+      logDir,
+      signal: this.signal,
+      onRun: (run) => {
+        // An interrupted run says nothing about the commit; it is redone on resume.
+        if (this.signal.aborted) return;
+        this.log.record({
+          type: "run-finished",
+          at: Date.now(),
+          commit,
+          remedies,
+          index: run.index,
+          outcome: run.outcome,
+          durationMs: run.durationMs,
+          logFile: run.logFile,
+        });
+      },
+    });
+    this.checkAborted();
+    this.log.record({ type: "tests-finished", at: Date.now(), commit, remedies, runs: request.runs, durationMs: performance.now() - started });
+  }
+
+  private async build(commit: string, remedies: string[], toolchain: string, cacheKey: string): Promise<NonNullable<Observation["build"]>> {
+    this.log.record({ type: "build-started", at: Date.now(), commit, remedies, toolchain });
+    const logFile = join(this.spec.workDir, "logs", `build-${observationKey(commit, remedies).replace(/[^A-Za-z0-9_.+-]/g, "_")}.log`);
+    await mkdir(join(this.spec.workDir, "logs"), { recursive: true });
+    const hit = await this.cache.lookup(cacheKey);
+    if (hit) {
+      const build = hit.kind === "ok" ? { kind: "ok" as const, signature: hit.signature } : { kind: "failed" as const, excerpt: hit.excerpt };
+      this.recordBuild(commit, remedies, build, true, 0, logFile);
+      return build;
+    }
+    const slot = this.freeSlots.pop();
+    if (slot === undefined) throw new Error("more builds in flight than checkout slots");
+    try {
+      const worktree = await this.worktrees.checkout(slot, commit);
+      const staged = await this.cache.stage(cacheKey);
+      const result = await this.deps.builder.build({ commit, worktree, remedies, artifactsDir: staged, logFile, signal: this.signal });
+      if (this.signal.aborted) {
+        await this.cache.discard(staged);
+        throw new Interrupted();
+      }
+      const build = result.kind === "ok" ? { kind: "ok" as const, signature: result.signature } : { kind: "failed" as const, excerpt: result.excerpt };
+      if (result.kind === "failed" && /timed out/.test(result.excerpt)) await this.cache.discard(staged);
+      else await this.cache.commit(cacheKey, staged, { ...build, commit, durationMs: result.durationMs });
+      this.recordBuild(commit, remedies, build, false, result.durationMs, logFile);
+      return build;
+    } finally {
+      this.freeSlots.push(slot);
+    }
+  }
+
+  private recordBuild(commit: string, remedies: string[], build: NonNullable<Observation["build"]>, cached: boolean, durationMs: number, logFile: string): void {
+    this.log.record({
+      type: "build-finished",
+      at: Date.now(),
+      commit,
+      remedies,
+      build,
+      cached,
+      durationMs,
+      logFile,
+      signatureLabel: this.deps.signatureLabel,
+    });
+  }
+
+  /** Turns the strategy's answer into the full result: commit details, flags, recipients, report. */
+  async describe(problem: BisectProblem, result: StrategyResult): Promise<BisectResult> {
+    const events = this.log.events;
+    const observations = observationsOf(events);
+    const base: BisectResult = {
+      kind: problem.kind,
+      outcome: result.outcome,
+      strategy: this.deps.strategy.name,
+      start: problem.start,
+      candidates: [],
+      noop: false,
+      merge: false,
+      release: false,
+      confidence: result.confidence,
+      ...tally(events),
+      recipients: { to: [], cc: [] },
+      workDir: this.spec.workDir,
+    };
+    const startRuns = observations.find((o) => o.commit === problem.start && o.remedies.length === 0)?.runs ?? [];
+    const target = mostFrequentCrash(startRuns);
+    switch (result.outcome) {
+      case "no-culprit":
+        return { ...base, reason: result.reason, detail: result.detail, ...(await this.reportFor(problem.start, target)) };
+      case "inconclusive": {
+        const candidates = [];
+        for (const hash of result.candidates) candidates.push({ hash, title: await this.repo.titleOf(hash) });
+        return { ...base, candidates, ...(await this.reportFor(problem.start, target)) };
+      }
+      case "culprit": {
+        const info = await this.repo.commitInfo(result.culprit);
+        const signatureOf = (commit: string | undefined): string | undefined => {
+          const build = observations.find((o) => o.commit === commit && o.remedies.length === 0)?.build;
+          return build?.kind === "ok" ? build.signature : undefined;
+        };
+        const signature = signatureOf(result.culprit);
+        const parentSignature = signatureOf(result.parent);
+        const releaseTags = (await this.repo.tagsAt(result.culprit)).filter((t) => parseRelease(t) !== undefined);
+        // A fix has no crash at the culprit: the report worth showing is the one it fixed.
+        const reportCommit = problem.kind === "cause" ? result.culprit : problem.start;
+        const culpritRuns = observations.find((o) => o.commit === reportCommit && o.remedies.length === 0)?.runs ?? [];
+        const shown = await this.reportFor(reportCommit, mostFrequentCrash(culpritRuns) ?? target);
+        const fromCommit = commitRecipients(info.authorEmail, info.trailers);
+        const fromFiles = this.deps.maintainers
+          ? await this.deps.maintainers(this.repo, result.culprit, info.changedFiles, shown.guiltyFile)
+          : { to: [], cc: [] };
+        const to = unique([...fromCommit, ...fromFiles.to]);
+        const culprit: BisectResult["culprit"] = {
+          ...commitSummary(info),
+          ...(signature ? { signature } : {}),
+          ...(parentSignature ? { parentSignature } : {}),
+          releaseTags,
+        };
+        return {
+          ...base,
+          culprit,
+          noop: signature !== undefined && signature === parentSignature,
+          merge: info.parents.length > 1,
+          release: releaseTags.length > 0,
+          recipients: { to, cc: unique(fromFiles.cc).filter((a) => !to.includes(a)) },
+          ...(shown.report ? { report: shown.report } : {}),
+        };
+      }
+    }
+  }
+
+  /** The report of a run at `commit` that showed `crash`, parsed again from its console log. */
+  private async reportFor(commit: string, crash: CrashSummary | undefined): Promise<{ report?: BisectResult["report"]; guiltyFile: string }> {
+    if (!crash) return { guiltyFile: "" };
+    for (const e of this.log.events) {
+      if (e.type !== "run-finished" || e.commit !== commit || e.remedies.length > 0) continue;
+      if (e.outcome.kind !== "crash" || e.outcome.crash.title !== crash.title) continue;
+      const text = await readFile(e.logFile, "utf8").catch(() => "");
+      const parsed = this.deps.parse(text);
+      return {
+        report: { title: crash.title, type: crash.type, text: parsed?.report ?? text.slice(-20_000) },
+        guiltyFile: parsed?.guiltyFile ?? "",
+      };
+    }
+    return { report: { title: crash.title, type: crash.type, text: "" }, guiltyFile: "" };
+  }
+}
+
+function commitSummary(info: Awaited<ReturnType<Repo["commitInfo"]>>): CommitSummary {
+  return {
+    hash: info.hash,
+    title: info.title,
+    author: { name: info.authorName, email: info.authorEmail },
+    date: info.authorDate,
+    message: info.message,
+    diffstat: info.diffstat,
+    parents: info.parents,
+  };
+}
+
+function unique(list: readonly string[]): string[] {
+  return [...new Set(list)];
+}
+
+/** Counts and times, from the events alone (so a resumed bisection counts both halves). */
+export function tally(events: readonly BisectEvent[]): Pick<BisectResult, "revisionsTested" | "builds" | "cachedBuilds" | "runs" | "time"> {
+  const tested = new Set<string>();
+  let builds = 0;
+  let cachedBuilds = 0;
+  let runs = 0;
+  let buildMs = 0;
+  let testMs = 0;
+  let totalMs = 0;
+  let segmentStart: number | undefined;
+  let lastAt = 0;
+  for (const e of events) {
+    if (e.type === "started") {
+      if (segmentStart !== undefined) totalMs += lastAt - segmentStart;
+      segmentStart = e.at;
+    }
+    lastAt = e.at;
+    if (e.type === "build-finished") {
+      tested.add(e.commit);
+      if (e.cached) cachedBuilds++;
+      else builds++;
+      buildMs += e.durationMs;
+    }
+    if (e.type === "run-finished") runs++;
+    if (e.type === "tests-finished") testMs += e.durationMs;
+  }
+  if (segmentStart !== undefined) totalMs += Math.max(Date.now(), lastAt) - segmentStart;
+  return { revisionsTested: tested.size, builds, cachedBuilds, runs, time: { totalMs, buildMs, testMs } };
+}

@@ -1,0 +1,39 @@
+// The result of a bisection as `--json` writes it (schema documented in docs/result.md).
+
+import type { BisectKind } from "../core/strategy.js";
+
+export interface CommitSummary {
+  hash: string;
+  title: string;
+  author: { name: string; email: string };
+  date: string;
+  message: string;
+  diffstat: string;
+  parents: string[];
+}
+
+export interface BisectResult {
+  kind: BisectKind;
+  outcome: "culprit" | "inconclusive" | "no-culprit" | "error";
+  /** For no-culprit and error: a short machine-readable reason, and the sentence behind it. */
+  reason?: string;
+  detail?: string;
+  strategy: string;
+  start: string;
+  culprit?: CommitSummary & { signature?: string; parentSignature?: string; releaseTags: string[] };
+  /** Inconclusive: the commits one of which is the culprit, newest first. */
+  candidates: { hash: string; title: string }[];
+  /** The culprit's build has the same signature as its parent's: it cannot change behaviour. */
+  noop: boolean;
+  merge: boolean;
+  release: boolean;
+  confidence: number;
+  revisionsTested: number;
+  builds: number;
+  cachedBuilds: number;
+  runs: number;
+  time: { totalMs: number; buildMs: number; testMs: number };
+  recipients: { to: string[]; cc: string[] };
+  report?: { title: string; type: string; text: string };
+  workDir: string;
+}

@@ -1,0 +1,195 @@
+// The git CLI, argv arrays only. Every serious bisection tool drives git itself: it is complete,
+// fast on kernel-size histories, and `git worktree` gives checkouts that never touch the user's tree.
+
+import { execFile } from "node:child_process";
+import { UserError } from "../core/errors.js";
+import type { CommitNode } from "../core/dag.js";
+
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(`git ${args.join(" ")} failed (${code}): ${stderr.trim().split("\n")[0] ?? ""}`);
+    this.name = "GitError";
+  }
+}
+
+export interface GitRunOptions {
+  /** Exit codes that are answers, not failures (e.g. 1 for `merge-base --is-ancestor`). */
+  okCodes?: number[];
+  cwd?: string;
+}
+
+export interface GitOutput {
+  code: number;
+  stdout: string;
+}
+
+export function git(cwd: string, args: readonly string[], options: GitRunOptions = {}): Promise<GitOutput> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "git",
+      args as string[],
+      { cwd: options.cwd ?? cwd, maxBuffer: 1 << 30, encoding: "utf8", env: { ...process.env, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" } },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ code: 0, stdout });
+        const code = typeof err.code === "number" ? err.code : null;
+        if (code !== null && options.okCodes?.includes(code)) return resolve({ code, stdout });
+        reject(new GitError(args, code, stderr || err.message));
+      },
+    );
+  });
+}
+
+export interface CommitInfo {
+  hash: string;
+  title: string;
+  authorName: string;
+  authorEmail: string;
+  authorDate: string;
+  committerDate: string;
+  /** The whole message: title, blank line, body. */
+  message: string;
+  parents: string[];
+  trailers: { key: string; value: string }[];
+  changedFiles: string[];
+  /** `git show --stat` lines, e.g. " block/genhd.c | 4 ++++" and the summary line. */
+  diffstat: string;
+}
+
+export interface TagRef {
+  tag: string;
+  commit: string;
+}
+
+const FIELD = "\x1f";
+const RECORD = "\x1e";
+
+/** One repository, addressed by its directory. */
+export class Repo {
+  private constructor(readonly dir: string) {}
+
+  static async open(dir: string): Promise<Repo> {
+    const out = await git(dir, ["rev-parse", "--show-toplevel"]).catch((err: unknown) => {
+      if (err instanceof GitError || (err instanceof Error && "code" in err)) return undefined;
+      throw err;
+    });
+    if (!out) throw new UserError(`not a git repository: ${dir}`, "point `repo:` at a directory inside a git checkout");
+    return new Repo(out.stdout.trim());
+  }
+
+  run(args: readonly string[], options?: GitRunOptions): Promise<GitOutput> {
+    return git(this.dir, args, options);
+  }
+
+  /** Full commit hash of a revision; a UserError when it names no commit. */
+  async resolve(rev: string): Promise<string> {
+    const out = await this.run(["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`], { okCodes: [1, 128] });
+    const hash = out.stdout.trim();
+    if (out.code !== 0 || !/^[0-9a-f]{40,64}$/.test(hash)) {
+      throw new UserError(`unknown revision: ${rev}`, "give a commit hash, branch or tag that exists in the repository");
+    }
+    return hash;
+  }
+
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const out = await this.run(["merge-base", "--is-ancestor", ancestor, descendant], { okCodes: [1] });
+    return out.code === 0;
+  }
+
+  async mergeBase(a: string, b: string): Promise<string | undefined> {
+    const out = await this.run(["merge-base", a, b], { okCodes: [1] });
+    return out.code === 0 ? out.stdout.trim() : undefined;
+  }
+
+  /** `tip` and its ancestors, minus the ancestors of every boundary, with parents. */
+  async graph(tip: string, boundaries: readonly string[]): Promise<CommitNode[]> {
+    const args = ["rev-list", "--parents", tip, ...boundaries.map((b) => `^${b}`)];
+    const out = await this.run(args);
+    return out.stdout
+      .split("\n")
+      .filter((line) => line.length > 0)
+      .map((line) => {
+        const [hash, ...parents] = line.split(" ");
+        return { hash: hash as string, parents };
+      });
+  }
+
+  /** Tags whose commit is `commit` or one of its ancestors (annotated tags peeled). */
+  async tagsReachableFrom(commit: string): Promise<TagRef[]> {
+    const out = await this.run([
+      "for-each-ref",
+      `--merged=${commit}`,
+      "--format=%(refname:strip=2)%09%(objectname)%09%(*objectname)",
+      "refs/tags",
+    ]);
+    return out.stdout
+      .split("\n")
+      .filter((line) => line.length > 0)
+      .map((line) => {
+        const [tag, object, peeled] = line.split("\t");
+        return { tag: tag as string, commit: peeled || (object as string) };
+      });
+  }
+
+  /** Tags pointing exactly at `commit`. */
+  async tagsAt(commit: string): Promise<string[]> {
+    const out = await this.run(["tag", "--points-at", commit]);
+    return out.stdout.split("\n").filter((t) => t.length > 0);
+  }
+
+  async treeHash(commit: string): Promise<string> {
+    return (await this.run(["rev-parse", `${commit}^{tree}`])).stdout.trim();
+  }
+
+  async commitInfo(commit: string): Promise<CommitInfo> {
+    const format = ["%H", "%s", "%an", "%ae", "%ad", "%cI", "%P", "%B", "%(trailers:unfold,only)"].join(FIELD) + RECORD;
+    const meta = await this.run(["show", "-s", `--format=${format}`, commit]);
+    const [hash, title, authorName, authorEmail, authorDate, committerDate, parents, message, trailerText] = meta.stdout
+      .split(RECORD)[0]!
+      .split(FIELD);
+    // Merges are described against their first parent, as git bisect shows them.
+    const first = (parents ?? "").split(" ").filter(Boolean)[0];
+    const base = first ?? (await this.emptyTree());
+    const files = await this.run(["diff", "--name-only", "--no-renames", base, commit]);
+    const stat = await this.run(["diff", "--stat=120", base, commit]);
+    return {
+      hash: hash as string,
+      title: title as string,
+      authorName: authorName as string,
+      authorEmail: authorEmail as string,
+      authorDate: authorDate as string,
+      committerDate: committerDate as string,
+      message: (message as string).replace(/\n+$/, ""),
+      parents: (parents ?? "").split(" ").filter(Boolean),
+      trailers: parseTrailerLines(trailerText ?? ""),
+      changedFiles: files.stdout.split("\n").filter(Boolean),
+      diffstat: stat.stdout.replace(/\n+$/, ""),
+    };
+  }
+
+  async titleOf(commit: string): Promise<string> {
+    return (await this.run(["show", "-s", "--format=%s", commit])).stdout.trim();
+  }
+
+  /** Contents of a file at a commit, or undefined when it does not exist there. */
+  async fileAt(commit: string, path: string): Promise<string | undefined> {
+    const out = await this.run(["cat-file", "-p", `${commit}:${path}`], { okCodes: [128] });
+    return out.code === 0 ? out.stdout : undefined;
+  }
+
+  private async emptyTree(): Promise<string> {
+    return (await this.run(["hash-object", "-t", "tree", "/dev/null"])).stdout.trim();
+  }
+}
+
+export function parseTrailerLines(text: string): { key: string; value: string }[] {
+  const trailers: { key: string; value: string }[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9-]*)\s*:\s*(.*)$/.exec(line);
+    if (m) trailers.push({ key: m[1] as string, value: (m[2] as string).trim() });
+  }
+  return trailers;
+}

@@ -1,0 +1,45 @@
+// Isolated checkouts for building. Each slot is one `git worktree` under the work dir, reused
+// from commit to commit; the user's working tree and index are never touched.
+
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Repo } from "./git.js";
+
+export class Worktrees {
+  private readonly created = new Set<string>();
+
+  constructor(
+    private readonly repo: Repo,
+    private readonly dir: string,
+    /** Remove untracked and ignored files before each checkout (correct, but no incremental builds). */
+    private readonly clean: boolean,
+  ) {}
+
+  /** Checks `commit` out in slot `slot` and returns the checkout's path. */
+  async checkout(slot: number, commit: string): Promise<string> {
+    const path = join(this.dir, `slot-${slot}`);
+    if (!this.created.has(path)) {
+      await mkdir(this.dir, { recursive: true });
+      // A slot left by a killed run is replaced, not trusted.
+      await rm(path, { recursive: true, force: true });
+      await this.repo.run(["worktree", "prune"]);
+      await this.repo.run(["worktree", "add", "--detach", "--force", path, commit]);
+      this.created.add(path);
+      return path;
+    }
+    await this.repo.run(["checkout", "--detach", "--force", "--quiet", commit], { cwd: path });
+    if (this.clean) await this.repo.run(["clean", "-ffdxq"], { cwd: path });
+    return path;
+  }
+
+  /** Removes every slot this object made, and any stale registration of them. */
+  async removeAll(): Promise<void> {
+    for (const path of this.created) {
+      await this.repo.run(["worktree", "remove", "--force", path], { okCodes: [128] }).catch(() => undefined);
+      await rm(path, { recursive: true, force: true });
+    }
+    this.created.clear();
+    await this.repo.run(["worktree", "prune"]).catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
