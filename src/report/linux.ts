@@ -1,22 +1,360 @@
-// Placeholder kernel parser: the first oops header line becomes the title.
-import type { CrashReport } from "./types.js";
-import { lineText } from "./text.js";
-import { normaliseTitle, kernelTypeOfTitle, frameOfTitle } from "./titles.js";
+// Linux kernel console logs: find the first oops, cut its report out of interleaved output
+// (other CPUs, user programs, the fuzzer), and name it the way syzbot does.
 
-const header = /BUG:|WARNING:|INFO:|general protection fault|Kernel panic|kernel BUG|Unable to handle kernel|divide error:|invalid opcode:|UBSAN:/g;
+import type { CrashReport } from "./types.js";
+import { escapeRegExp, lineText } from "./text.js";
+import { frameOfTitle, kernelTypeOfTitle, normaliseTitle } from "./titles.js";
+import { infoMessagesWithStack, linuxOopses, reportStartIgnores, suppressions, type Oops, type OopsFormat } from "./oopses.js";
+import { guiltyFrames, missingStackReason, stripSyscallPrefix, syscallPrefixes, type PickedFrame } from "./stack.js";
+import { guiltyFileOf } from "./guilty.js";
+
+/** Any oops header: a cheap first pass before the per-oops checks. */
+const anyHeader = new RegExp(linuxOopses.map((o) => escapeRegExp(o.header)).join("|"), "g");
+const anyHeaderOnLine = new RegExp(anyHeader.source);
+
+function matchesAny(line: string, res: readonly RegExp[]): boolean {
+  for (const re of res) if (re.test(line)) return true;
+  return false;
+}
+
+export function oopsOfLine(line: string): Oops | null {
+  if (!anyHeaderOnLine.test(line)) return null;
+  for (const oops of linuxOopses) {
+    if (line.includes(oops.header) && !matchesAny(line, oops.ignore)) return oops;
+  }
+  return null;
+}
+
+/** A kernel message re-printed after the next line is not a new report. */
+function replayedAt(log: string, starts: readonly number[], line: number): boolean {
+  return line + 1 < starts.length && lineText(log, starts, line + 1).includes("** replaying previous printk message **");
+}
+
+// ----- console line prefixes -----
+
+const timestampAt = /(?:<\d+>)?\[ *\d+\.\d+\](\[ *[CT]\d+\])? /y;
+
+/**
+ * Who printed a line: "" (no timestamp), "console" (timestamp only) or the "[  T123]"/"[ C1]"
+ * task/CPU marker of CONFIG_PRINTK_CALLER. Lines of one report share it.
+ */
+export function contextOf(line: string): string {
+  const tryAt = (pos: number): string | null => {
+    timestampAt.lastIndex = pos;
+    const m = timestampAt.exec(line);
+    if (!m) return null;
+    return m[1] ?? "console";
+  };
+  const bases: number[] = [];
+  const dropped = /^\*\* \d+ printk messages dropped \*\* /.exec(line);
+  if (dropped) bases.push(dropped[0].length);
+  bases.push(0);
+  for (const base of bases) {
+    // A login prompt can precede the timestamp on the same line; the last one wins.
+    let at = line.lastIndexOf(" login: ");
+    while (at >= base) {
+      const ctx = tryAt(at + 8);
+      if (ctx !== null) return ctx;
+      at = at === 0 ? -1 : line.lastIndexOf(" login: ", at - 1);
+    }
+    const ctx = tryAt(base);
+    if (ctx !== null) return ctx;
+  }
+  return "";
+}
+
+const taskContext = /\[ *T\d+\]/;
+const cpuContext = /\[ *C\d+\]/;
+
+/** The message without its timestamp; `questionable` for "? frame" lines the unwinder is unsure of. */
+function stripPrefix(line: string, context: string): { text: string; questionable: boolean } {
+  if (context === "") return { text: line, questionable: false };
+  const text = line.slice(line.indexOf("] ") + 2);
+  if (!text.includes("<EOI>")) {
+    const q = text.indexOf(" ? ");
+    if (q !== -1) return { text: text.slice(q + 2), questionable: true };
+    if (text.endsWith(" (unreliable)")) return { text: text.slice(0, -13), questionable: true };
+  }
+  return { text, questionable: false };
+}
+
+// ----- finding the report -----
+
+/** Bounds that keep parsing linear on pathological logs; real reports are far smaller. */
+const MAX_REPORT_LINES = 5000;
+const MAX_PREFIX_SCAN = 2000;
+
+interface Found {
+  oops: Oops;
+  line: number;
+}
+
+function firstOops(log: string, starts: readonly number[], lineOf: (offset: number) => number): Found | null {
+  anyHeader.lastIndex = 0;
+  for (let m = anyHeader.exec(log); m; m = anyHeader.exec(log)) {
+    const line = lineOf(m.index);
+    const oops = oopsOfLine(lineText(log, starts, line));
+    if (oops && !replayedAt(log, starts, line)) return { oops, line };
+    const next = starts[line + 1];
+    if (next === undefined) break;
+    anyHeader.lastIndex = next;
+  }
+  return null;
+}
+
+interface Extracted {
+  /** Lines of the report proper (prefix excluded). */
+  lines: string[];
+  /** How many of `lines` belong to this report before a second one starts. */
+  titleLines: number;
+  prefix: string[];
+  endLine: number;
+}
+
+function minLinesBeforePanic(oopsLine: string): number {
+  // KMSAN reports lack "Call Trace:" and friends, so they are shorter.
+  return oopsLine.includes("BUG: KMSAN:") ? 16 : 22;
+}
+
+function extractReport(log: string, starts: readonly number[], start: number): Extracted {
+  const oopsLine = lineText(log, starts, start);
+  const context = contextOf(oopsLine);
+  // With CONFIG_PRINTK_CALLER the preceding lines of the same task are reliably ours.
+  const maxPrefix = taskContext.test(context) ? 50 : 5;
+  const prefix: string[] = [];
+  for (let i = start - 1; i >= 0 && i >= start - MAX_PREFIX_SCAN && prefix.length < maxPrefix; i--) {
+    const line = lineText(log, starts, i);
+    if (contextOf(line) !== context) continue;
+    const { text, questionable } = stripPrefix(line, context);
+    if (text.length !== 0 && !questionable) prefix.unshift(text);
+  }
+
+  const lines: string[] = [];
+  let titleLines = 0;
+  let secondReport = -1;
+  let textLines = 0;
+  let skipRest = false;
+  let cpuTraceback = false;
+  let endLine = start;
+  const realContext = context !== "" && context !== "console";
+  const limit = Math.min(starts.length, start + MAX_REPORT_LINES);
+  for (let i = start; i < limit; i++) {
+    const line = lineText(log, starts, i);
+    const isOopsLine = i === start;
+    const ctx = contextOf(line);
+    const { text, questionable } = stripPrefix(line, ctx);
+    if (!isOopsLine && secondReport === -1) {
+      const oops = oopsOfLine(line);
+      if (oops && !replayedAt(log, starts, i)) {
+        if (!matchesAny(line, reportStartIgnores)) secondReport = i;
+      } else if (!oops && infoMessagesWithStack.some((m) => line.includes(m))) {
+        secondReport = i;
+      }
+    }
+    if (!isOopsLine && (questionable || (ctx !== context && (!cpuTraceback || !cpuContext.test(ctx))))) continue;
+    textLines++;
+    let skipLine = skipRest;
+    if (line.includes("Disabling lock debugging due to kernel taint")) {
+      skipLine = true;
+    } else if (line.includes("Sending NMI from CPU")) {
+      // All CPUs' backtraces belong to the report, whatever their context.
+      cpuTraceback = true;
+    } else if (
+      (line.includes("Kernel panic - not syncing") || line.includes("WARNING: possible circular locking dependency detected")) &&
+      textLines > minLinesBeforePanic(oopsLine)
+    ) {
+      // panic_on_warn's second stack and lockdep reports caused by the oops printing itself only
+      // repeat what the report already says.
+      skipRest = true;
+      skipLine = true;
+    }
+    if (!isOopsLine && skipLine) continue;
+    lines.push(text);
+    endLine = i;
+    if (secondReport === -1 || realContext) titleLines = lines.length;
+  }
+  return { lines, titleLines, prefix, endLine };
+}
+
+// ----- titles -----
+
+function format(template: string, args: readonly string[]): string {
+  return template.replace(/%(\d)/g, (_, n: string) => args[Number(n) - 1] ?? "");
+}
+
+interface Description {
+  title: string;
+  alt: string[];
+  corruptedReason: string;
+  format: OopsFormat | null;
+}
+
+interface Position {
+  line: number;
+  column: number;
+}
+
+function before(a: Position, b: Position): boolean {
+  return a.line < b.line || (a.line === b.line && a.column < b.column);
+}
+
+function search(lines: readonly string[], candidates: readonly number[], re: RegExp): { at: Position; match: RegExpExecArray } | null {
+  for (const i of candidates) {
+    const m = re.exec(lines[i] ?? "");
+    if (m) return { at: { line: i, column: m.index }, match: m };
+  }
+  return null;
+}
+
+/** The report patterns in order, each on a later line than the previous. */
+function matchSteps(lines: readonly string[], steps: readonly RegExp[]): { at: Position; captures: string[] } | null {
+  let at: Position | null = null;
+  const captures: string[] = [];
+  let from = 0;
+  for (const step of steps) {
+    let found = false;
+    for (let i = from; i < lines.length; i++) {
+      const m = step.exec(lines[i] ?? "");
+      if (!m) continue;
+      if (at === null) at = { line: i, column: m.index };
+      for (let g = 1; g < m.length; g++) captures.push(m[g] ?? "");
+      from = i + 1;
+      found = true;
+      break;
+    }
+    if (!found) return null;
+  }
+  return at && { at, captures };
+}
+
+/** Alternative titles from frames with each syscall prefix removed (and as printed). */
+function partiallyStripped(captures: readonly string[], frames: readonly PickedFrame[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i <= syscallPrefixes.length; i++) {
+    const prefix = i === 0 ? "" : (syscallPrefixes[i - 1] ?? "");
+    let changed = i === 0;
+    const list = frames.map((f) => {
+      const trimmed = prefix !== "" && f.raw.startsWith(prefix) ? f.raw.slice(prefix.length) : f.raw;
+      if (trimmed !== f.raw) changed = true;
+      return trimmed;
+    });
+    if (changed) out.push([...captures, ...list]);
+  }
+  return out;
+}
+
+function describe(lines: readonly string[], oops: Oops): Description {
+  const candidates: number[] = [];
+  for (let i = 0; i < lines.length; i++) if ((lines[i] ?? "").includes(oops.header) || oops.header === "Booting the kernel.") candidates.push(i);
+  let best: Position = { line: Infinity, column: 0 };
+  let title = "";
+  let alt: string[] = [];
+  let corruptedReason = "";
+  let chosen: OopsFormat | null = null;
+  let matchedTitle = false;
+  for (const f of oops.formats) {
+    const t = search(lines, candidates, f.title);
+    if (!t || before(best, t.at)) continue;
+    if (!before(t.at, best) && title !== "") continue;
+    if (before(t.at, best)) {
+      title = "";
+      chosen = null;
+      best = t.at;
+    }
+    matchedTitle = true;
+    let at = t.at;
+    let captures = t.match.slice(1).map((c) => c ?? "");
+    if (f.report) {
+      const r = matchSteps(lines, f.report);
+      if (!r) continue;
+      at = r.at;
+      captures = r.captures;
+    }
+    let frames: PickedFrame[] = [];
+    corruptedReason = "";
+    if (f.stack) {
+      const from = [(lines[at.line] ?? "").slice(at.column), ...lines.slice(at.line + 1)];
+      const picked = guiltyFrames(from, f.stack);
+      frames = picked.frames;
+      if (!picked.ok) corruptedReason = "no frames in a stack trace";
+    }
+    title = format(f.fmt, [...captures, ...frames.map((fr) => fr.canonical)]);
+    for (const a of f.alt ?? []) alt.push(format(a, [...captures, ...frames.map((fr) => fr.canonical)]));
+    for (const args of partiallyStripped(captures, frames)) {
+      const altTitle = format(f.fmt, args);
+      if (altTitle !== title) alt.push(altTitle);
+      for (const a of f.alt ?? []) alt.push(format(a, args));
+    }
+    alt = [...new Set(alt)];
+    chosen = f;
+  }
+  if (title === "") {
+    if (matchedTitle) corruptedReason = "matched title but not report regexp";
+    const line = lines.find((l) => l.includes(oops.header));
+    if (line === undefined) return { title: "", alt, corruptedReason, format: null };
+    title = line.slice(line.indexOf(oops.header));
+    // Go-style: the rest of the line from the header on.
+    const headerLine = line;
+    title = headerLine.slice(headerLine.indexOf(oops.header));
+  }
+  if (corruptedReason === "" && chosen?.corrupted) corruptedReason = "report format is marked as corrupted";
+  return { title, alt, corruptedReason, format: chosen };
+}
+
+/** Why a report is garbled, or "" when it is not. */
+function corruption(title: string, lines: readonly string[], format: OopsFormat | null): string {
+  // A timestamp in the middle of the title: two lines were merged.
+  if (/\[ *\d+\.\d+\]/.test(title)) return "title matches corrupted regexp";
+  if (format === null || format.noStackTrace) return "";
+  return missingStackReason(lines);
+}
 
 export function findKernelCrash(log: string, starts: readonly number[], lineOf: (offset: number) => number): CrashReport | null {
-  header.lastIndex = 0;
-  const m = header.exec(log);
-  if (!m) return null;
-  const line = lineOf(m.index);
-  const text = lineText(log, starts, line);
-  let title = normaliseTitle(text.slice(text.indexOf(m[0])));
-  if (title.startsWith("WARNING: possible circular locking")) {
-    for (let i = line + 1; i < Math.min(starts.length, line + 10); i++) {
-      const at = /at: ([a-zA-Z0-9_]+)[.+]/.exec(lineText(log, starts, i));
-      if (at) { title = `possible deadlock in ${at[1]}`; break; }
+  const found = firstOops(log, starts, lineOf);
+  if (!found) return null;
+  const { oops, line } = found;
+  const extracted = extractReport(log, starts, line);
+  let description = describe(extracted.lines.slice(0, extracted.titleLines), oops);
+  if (description.title === "") description = describe(extracted.lines, oops);
+  // Lines joined the way they were printed, with the trailing newline the corruption checks count.
+  const reportLines = [...extracted.lines, ""];
+  let corruptedReason = description.corruptedReason;
+  if (corruptedReason === "") corruptedReason = corruption(description.title, reportLines, description.format);
+  // A GCE console that dropped mid-report leaves it truncated.
+  if (corruptedReason === "" && log.includes("serialport: VM disconnected.")) corruptedReason = "console disconnected";
+  const title = normaliseTitle(description.title);
+  const alt = description.alt.map(normaliseTitle);
+  const body = extracted.lines.join("\n") + "\n";
+  return {
+    title,
+    alt,
+    type: kernelTypeOfTitle(title),
+    frame: frameOfTitle(title),
+    guiltyFile: guiltyFileOf(title, body),
+    corrupted: corruptedReason !== "",
+    corruptedReason,
+    report: (extracted.prefix.length > 0 ? extracted.prefix.join("\n") + "\n" : "") + body,
+    startLine: line,
+    endLine: extracted.endLine,
+    suppressed: suppressions.some((re) => re.test(log)),
+    crashState: crashStateOf(title, extracted.lines),
+  };
+}
+
+/** Up to three frames of the first stack trace, for de-duplication beside the title. */
+function crashStateOf(title: string, lines: readonly string[]): string[] {
+  const frame = frameOfTitle(title);
+  const state: string[] = frame === "" ? [] : [frame];
+  const trace = lines.findIndex((l) => /Call (?:T|t)race:/.test(l));
+  if (trace === -1) return state;
+  for (let i = trace + 1; i < lines.length && state.length < 3; i++) {
+    const m = /^ *(?:\[<?(?:0x)?[0-9a-f]+>?\] ){0,2}([a-zA-Z0-9_]+)(?:\.|\+)/.exec(lines[i] ?? "");
+    if (!m?.[1]) {
+      if (state.length > (frame === "" ? 0 : 1)) break;
+      continue;
     }
+    const name = stripSyscallPrefix(m[1]);
+    if (!state.includes(name)) state.push(name);
   }
-  return { title, alt: [], type: kernelTypeOfTitle(title), frame: frameOfTitle(title), guiltyFile: "", corrupted: false, corruptedReason: "", report: text, startLine: line, endLine: line, suppressed: false, crashState: [] };
+  return state;
 }

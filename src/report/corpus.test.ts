@@ -1,0 +1,134 @@
+// Walks the shared corpus of real kernel console logs and checks every field against its header.
+// Prints per-field figures; fails below the thresholds of issue 3. CORPUS_VERBOSE=1 lists misses.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "./index.js";
+
+/** The corpus lives beside the checkout: ../shared/corpus from the repository root. */
+function corpusRoot(): string {
+  if (process.env.CULPRIT_CORPUS) return process.env.CULPRIT_CORPUS;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const candidate = resolve(dir, "..", "shared", "corpus");
+    if (existsSync(candidate)) return candidate;
+    dir = resolve(dir, "..");
+  }
+  return resolve("..", "shared", "corpus");
+}
+
+interface Expected {
+  title: string;
+  alt: string[];
+  type: string;
+  corrupted: boolean;
+  suppressed: boolean;
+  log: string;
+}
+
+/** Header lines, a blank line, the log, and optionally "\nREPORT:" and the expected report. */
+export function parseCorpusFile(text: string): Expected {
+  const data = text.replaceAll("\r", "");
+  const lines = data.split("\n");
+  const want: Expected = { title: "", alt: [], type: "", corrupted: false, suppressed: false, log: "" };
+  let i = 0;
+  for (; i < lines.length && lines[i] !== ""; i++) {
+    const line = lines[i] ?? "";
+    const field = (prefix: string): string | null => (line.startsWith(prefix) ? line.slice(prefix.length) : null);
+    want.title = field("TITLE: ") ?? want.title;
+    const alt = field("ALT: ");
+    if (alt !== null) want.alt.push(alt);
+    want.type = field("TYPE: ") ?? want.type;
+    if (field("CORRUPTED: ") === "Y") want.corrupted = true;
+    if (field("SUPPRESSED: ") === "Y") want.suppressed = true;
+  }
+  const log: string[] = [];
+  let prevEmpty = false;
+  for (i++; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    if (prevEmpty && line === "REPORT:") break;
+    log.push(line);
+    prevEmpty = line === "";
+  }
+  want.log = log.join("\n");
+  if (!want.log.endsWith("\n")) want.log += "\n";
+  want.alt.sort();
+  return want;
+}
+
+function numbered(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => /^\d+$/.test(name))
+    .sort((a, b) => Number(a) - Number(b));
+}
+
+interface Tally {
+  total: number;
+  hit: number;
+  misses: string[];
+}
+const tally = (): Tally => ({ total: 0, hit: 0, misses: [] });
+function count(t: Tally, ok: boolean, file: string, detail: () => string): void {
+  t.total++;
+  if (ok) t.hit++;
+  else t.misses.push(`${file}: ${detail()}`);
+}
+const percent = (t: Tally): number => (t.total === 0 ? 100 : (100 * t.hit) / t.total);
+
+const verbose = process.env.CORPUS_VERBOSE === "1";
+function print(name: string, t: Tally): void {
+  process.stdout.write(`corpus ${name.padEnd(10)} ${t.hit}/${t.total} = ${percent(t).toFixed(1)}%\n`);
+  if (verbose) for (const miss of t.misses) process.stdout.write(`  ${miss}\n`);
+}
+
+const root = corpusRoot();
+
+test("kernel report corpus: title, alt, type, corrupted, no-crash", { skip: !existsSync(join(root, "linux", "report")) && "corpus not found" }, () => {
+  const dir = join(root, "linux", "report");
+  const title = tally();
+  const alt = tally();
+  const type = tally();
+  const corrupted = tally();
+  const noCrash = tally();
+  for (const file of numbered(dir)) {
+    const want = parseCorpusFile(readFileSync(join(dir, file), "utf8"));
+    const got = parse(want.log);
+    if (want.title === "") {
+      count(noCrash, got === null, file, () => `unexpected crash ${JSON.stringify(got?.title)}`);
+      continue;
+    }
+    count(title, got?.title === want.title, file, () => `want ${JSON.stringify(want.title)} got ${JSON.stringify(got?.title)}`);
+    const gotAlt = [...(got?.alt ?? [])].sort();
+    count(alt, JSON.stringify(gotAlt) === JSON.stringify(want.alt), file, () => `want ${JSON.stringify(want.alt)} got ${JSON.stringify(gotAlt)}`);
+    count(type, (got?.type ?? "") === want.type, file, () => `want ${JSON.stringify(want.type)} got ${JSON.stringify(got?.type)}`);
+    count(corrupted, (got?.corrupted ?? false) === want.corrupted, file, () => `want ${want.corrupted} got ${got?.corrupted} (${got?.corruptedReason})`);
+  }
+  print("title", title);
+  print("alt", alt);
+  print("type", type);
+  print("corrupted", corrupted);
+  print("no-crash", noCrash);
+  assert.ok(percent(title) >= 97, `title match ${percent(title).toFixed(1)}% < 97%`);
+  assert.ok(percent(alt) >= 95, `alt match ${percent(alt).toFixed(1)}% < 95%`);
+  assert.ok(percent(type) >= 95, `type match ${percent(type).toFixed(1)}% < 95%`);
+  assert.ok(percent(corrupted) >= 95, `corrupted match ${percent(corrupted).toFixed(1)}% < 95%`);
+  assert.equal(percent(noCrash), 100, "a log without a crash reported one");
+});
+
+test("kernel guilty-file corpus", { skip: !existsSync(join(root, "linux", "guilty")) && "corpus not found" }, () => {
+  const dir = join(root, "linux", "guilty");
+  const guilty = tally();
+  for (const file of numbered(dir)) {
+    const text = readFileSync(join(dir, file), "utf8").replaceAll("\r", "");
+    const split = text.indexOf("\n\n");
+    const want = /^FILE: *(.*)$/m.exec(text.slice(0, split))?.[1]?.trim() ?? "";
+    const got = parse(text.slice(split + 2));
+    count(guilty, got?.guiltyFile === want, file, () => `want ${want} got ${got?.guiltyFile}`);
+  }
+  print("guilty", guilty);
+  assert.ok(percent(guilty) >= 90, `guilty file match ${percent(guilty).toFixed(1)}% < 90%`);
+});
