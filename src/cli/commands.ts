@@ -1,4 +1,6 @@
 // Every command culprit has. Each entry adds one subcommand to the program.
 import type { Command } from "commander";
+import { registerBisect } from "./bisect.js";
+import { registerDemo } from "./demo.js";
 
-export const commands: ((program: Command) => void)[] = [];
+export const commands: ((program: Command) => void)[] = [registerBisect, registerDemo];

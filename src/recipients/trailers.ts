@@ -1,14 +1,13 @@
 // Who should hear about a culprit, from the commit itself: its author and everyone who signed,
 // reviewed, acked or tested it (also combined trailers such as "Reviewed-and-tested-by").
 
+import { emailOf as addressOf } from "./maintainers.js";
+
 const PEOPLE_TRAILER = /^(?:(?:signed-off|reviewed|acked|tested)(?:-and-(?:signed-off|reviewed|acked|tested))*)-by$/i;
 
-/** The email address in "Name <addr>" or a bare "addr"; undefined when there is none. */
+/** The lower-cased address in "Name <addr>" or a bare "addr". */
 export function emailOf(value: string): string | undefined {
-  const bracketed = /<([^<>\s]+@[^<>\s]+)>/.exec(value);
-  if (bracketed) return (bracketed[1] as string).toLowerCase();
-  const bare = /([^\s<>"]+@[^\s<>"]+)/.exec(value);
-  return bare ? (bare[1] as string).toLowerCase() : undefined;
+  return addressOf(value)?.toLowerCase();
 }
 
 export function commitRecipients(authorEmail: string, trailers: readonly { key: string; value: string }[]): string[] {

@@ -44,7 +44,7 @@ export function classifyProcessRun(exit: ExecResult, log: string, parse: ParseLo
 
 export class ProcessRunner implements Runner {
   constructor(
-    private readonly spec: ProcessRunSpec & { timeoutMs: number },
+    private readonly spec: ProcessRunSpec,
     private readonly parse: ParseLog,
   ) {}
 

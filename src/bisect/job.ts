@@ -1,0 +1,163 @@
+// From a validated job to what the orchestrator needs: the spec, the builder, the runner,
+// the strategy. Checks here catch the user's mistakes before any build starts.
+
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { delimiter, isAbsolute, join, normalize, resolve } from "node:path";
+import { CommandBuilder } from "../build/command.js";
+import { UserError } from "../core/errors.js";
+import type { Strategy } from "../core/strategy.js";
+import { syzbotStrategy } from "../core/syzbot.js";
+import { Repo } from "../git/git.js";
+import { parseMaintainers, recipientsFor } from "../recipients/maintainers.js";
+import { parse, sameCrash } from "../report/index.js";
+import { ProcessRunner } from "../run/process.js";
+import { validateJob, type Job } from "./config.js";
+import type { BisectDeps, BisectSpec } from "./orchestrator.js";
+
+export const strategies: Record<Job["strategy"], Strategy> = {
+  syzbot: syzbotStrategy,
+  culprit: syzbotStrategy,
+};
+
+/** The job as it was validated, kept in the work dir so `--resume DIR` needs nothing else. */
+export const JOB_FILE = "job.json";
+
+export function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves the reproducer's program: a declared artifact, a file beside the job, or on PATH. */
+export function resolveReproducer(command: string[], artifacts: readonly string[], baseDir: string): string[] {
+  const [program, ...args] = command as [string, ...string[]];
+  const asArtifact = normalize(program);
+  if (artifacts.some((a) => normalize(a) === asArtifact)) return [program.includes("/") ? program : `./${program}`, ...args];
+  if (program.includes("/")) {
+    const path = isAbsolute(program) ? program : resolve(baseDir, program);
+    if (isExecutable(path)) return [path, ...args];
+    throw new UserError(`reproducer not found: ${program}`, `it must be a build artifact, an executable file relative to ${baseDir}, or a program on PATH`);
+  }
+  if (findOnPath(program)) return command;
+  throw new UserError(`reproducer not found: ${program}`, "install it, or give its path");
+}
+
+/** The build command must exist before a single commit is checked out. */
+export async function checkBuildCommand(repo: Repo, start: string, command: readonly string[], baseDir: string): Promise<void> {
+  const program = command[0] as string;
+  if (!program.includes("/")) {
+    if (findOnPath(program)) return;
+    throw new UserError(`build command not found: ${program}`, "install it or put it on PATH");
+  }
+  if (isAbsolute(program) ? isExecutable(program) : isExecutable(resolve(baseDir, program))) return;
+  // A script inside the repository is run from the checkout.
+  if (!isAbsolute(program) && (await repo.fileAt(start, normalize(program))) !== undefined) return;
+  throw new UserError(`build command not found: ${program}`, "give a program on PATH, an absolute path, or a path inside the repository");
+}
+
+export function ensureWritableDir(dir: string, what: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UserError(`${what} is not writable: ${dir}`, "choose another directory with --work-dir");
+  }
+}
+
+export interface PreparedJob {
+  job: Job;
+  spec: BisectSpec;
+  deps: BisectDeps;
+}
+
+/** Prepares a new bisection: validates, checks programs, saves the job for resume. */
+export async function prepareJob(raw: Record<string, unknown>, baseDir: string, defaultWorkDir: string): Promise<PreparedJob> {
+  const job = validateJob(raw);
+  const workDir = resolve(job.workDir ?? defaultWorkDir);
+  ensureWritableDir(workDir, "work dir");
+  if (existsSync(join(workDir, "events.jsonl"))) {
+    throw new UserError(`work dir ${workDir} already holds a bisection`, `continue it with --resume ${workDir}, or choose another --work-dir`);
+  }
+  const repo = await Repo.open(resolve(baseDir, job.repo));
+  const start = await repo.resolve(job.start);
+  if (job.good) await repo.resolve(job.good);
+  await checkBuildCommand(repo, start, job.build.command, baseDir);
+  const reproducer = resolveReproducer(job.reproducer.command, job.build.artifacts, baseDir);
+  const saved: Job = { ...job, repo: repo.dir, workDir, reproducer: { ...job.reproducer, command: reproducer } };
+  writeFileSync(join(workDir, JOB_FILE), JSON.stringify(saved, null, 2));
+  return assemble(saved);
+}
+
+/** Loads the job saved in a work dir, to continue its bisection. */
+export function resumeJob(workDir: string): PreparedJob {
+  const file = join(resolve(workDir), JOB_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new UserError(`nothing to resume in ${workDir}`, `it has no ${JOB_FILE}; give the work dir of an earlier culprit bisect`);
+  }
+  return assemble(validateJob(JSON.parse(text)));
+}
+
+function assemble(job: Job): PreparedJob {
+  const workDir = job.workDir as string;
+  const spec: BisectSpec = {
+    repoDir: job.repo,
+    kind: job.kind,
+    start: job.start,
+    ...(job.good ? { good: job.good } : {}),
+    ...(job.end ? { end: job.end } : {}),
+    runs: job.runs,
+    startRuns: job.startRuns,
+    parallelCommits: job.parallelism.commits,
+    parallelRuns: job.parallelism.runs,
+    runTimeoutMs: job.reproducer.timeout,
+    cleanCheckouts: job.build.clean,
+    workDir,
+    cacheDir: job.cacheDir ?? join(workDir, "cache"),
+    seed: job.seed,
+  };
+  const deps: BisectDeps = {
+    builder: new CommandBuilder({
+      command: job.build.command,
+      artifacts: job.build.artifacts,
+      compiler: job.build.compiler,
+      timeoutMs: job.build.timeout,
+      ...(job.build.env ? { env: job.build.env } : {}),
+    }),
+    runner: new ProcessRunner({ command: job.reproducer.command, ...(job.reproducer.env ? { env: job.reproducer.env } : {}) }, parse),
+    strategy: strategies[job.strategy],
+    parse,
+    sameCrash,
+    signatureLabel: "build",
+    maintainers: maintainersFromFile,
+  };
+  return { job, spec, deps };
+}
+
+/** Recipients from a kernel-format MAINTAINERS file at the culprit, when the repository has one. */
+async function maintainersFromFile(repo: Repo, commit: string, files: string[], guiltyFile: string): Promise<{ to: string[]; cc: string[] }> {
+  const text = await repo.fileAt(commit, "MAINTAINERS");
+  if (text === undefined) return { to: [], cc: [] };
+  const patch = (await repo.run(["show", "--format=", commit])).stdout;
+  const found = recipientsFor(parseMaintainers(text), [...files, guiltyFile].filter(Boolean), undefined, { patch });
+  return { to: found.to.map((a) => a.toLowerCase()), cc: found.cc.map((a) => a.toLowerCase()) };
+}
