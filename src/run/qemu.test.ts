@@ -1,0 +1,187 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { RunOutcome } from "../core/outcome.js";
+import { parse } from "../report/index.js";
+import type { CrashReport } from "../report/types.js";
+import { loadReproducer, MARKERS, writeInitramfs, type InitramfsInput } from "./initramfs.js";
+import { classifyVmRun, detectAccel, QemuRunner, qemuArgv, type QemuSpec, type VmEnd } from "./qemu.js";
+import type { RunResult } from "./runner.js";
+
+/** Stands in for report/: a line "OOPS <title>" is a crash starting on that line. */
+function fakeParse(log: string): CrashReport | null {
+  const lines = log.split("\n");
+  const at = lines.findIndex((l) => l.startsWith("OOPS "));
+  if (at < 0) return null;
+  const title = (lines[at] as string).slice(5);
+  return {
+    title,
+    alt: [],
+    type: "",
+    frame: "",
+    guiltyFile: "",
+    corrupted: false,
+    corruptedReason: "",
+    report: title,
+    startLine: at,
+    endLine: at,
+    suppressed: title.startsWith("suppressed"),
+    crashState: [],
+  };
+}
+
+const exited: VmEnd = { kind: "exited", code: 0, signal: null, stderr: "" };
+const boot = ["[0.1] Linux version 6.1", "[0.2] Freeing unused kernel memory"];
+const booted = [...boot, MARKERS.initStarted, MARKERS.basicOk, MARKERS.reproStarted];
+const finished = [...booted, `${MARKERS.reproFinished} (exit status 0)`, "reboot: Restarting system"];
+
+function describeOutcome(o: RunOutcome): string {
+  switch (o.kind) {
+    case "ok":
+      return "ok";
+    case "infra":
+      return `infra: ${o.reason}`;
+    default:
+      return `${o.kind}: ${o.crash.title}`;
+  }
+}
+
+describe("classifyVmRun", () => {
+  const cases: [string, VmEnd, string[], string][] = [
+    ["finished and rebooted cleanly", exited, finished, "ok"],
+    ["finished, then needed killing to stop", { kind: "timeout" }, finished, "ok"],
+    ["a crash after the reproducer started", exited, [...booted, "OOPS WARNING in foo"], "crash: WARNING in foo"],
+    ["a crash during shutdown still counts", exited, [...finished, "OOPS BUG in reboot"], "crash: BUG in reboot"],
+    ["a suppressed report is not a crash", exited, [...finished.slice(0, -1), "OOPS suppressed oom", finished.at(-1) as string], "ok"],
+    ["an oops before init started", exited, [...boot, "OOPS WARNING in kvm_wait"], "boot-failed: WARNING in kvm_wait"],
+    ["an oops during basic testing", exited, [...boot, MARKERS.initStarted, "OOPS BUG: sleeping function"], "basic-failed: BUG: sleeping function"],
+    ["the sanity check failed", exited, [...boot, MARKERS.initStarted, `${MARKERS.basicFailed}cannot write a file to tmpfs`], "basic-failed: cannot write a file to tmpfs"],
+    ["no init marker in time", { kind: "boot-timeout" }, boot, "boot-failed: init did not start in time"],
+    ["nothing at all on the console", { kind: "boot-timeout" }, [], "boot-failed: no output from test machine"],
+    ["the VM went away before init", exited, boot, "boot-failed: lost connection to test machine"],
+    ["silence while the reproducer runs", { kind: "no-output" }, booted, "crash: no output from test machine"],
+    ["the run's timeout while the reproducer runs", { kind: "timeout" }, booted, "crash: no output from test machine"],
+    ["the VM went away mid-reproducer", exited, booted, "crash: lost connection to test machine"],
+    ["QEMU could not start", { kind: "spawn-error", message: "spawn qemu ENOENT" }, [], "infra: cannot start QEMU: spawn qemu ENOENT"],
+    ["QEMU failed", { kind: "exited", code: 1, signal: null, stderr: "\nqemu: could not load kernel\n" }, [], "infra: QEMU exited with status 1: qemu: could not load kernel"],
+    ["QEMU killed by the host", { kind: "exited", code: null, signal: "SIGKILL", stderr: "" }, booted, "infra: QEMU killed by SIGKILL (out of memory?)"],
+    ["interrupted", { kind: "aborted" }, booted, "infra: interrupted"],
+  ];
+  for (const [name, end, lines, want] of cases) {
+    it(name, () => assert.equal(describeOutcome(classifyVmRun(end, lines.join("\n"), fakeParse).outcome), want));
+  }
+});
+
+describe("qemuArgv", () => {
+  const spec: QemuSpec = {
+    qemu: "qemu-system-x86_64",
+    accel: "tcg",
+    kernelImage: "bzImage",
+    memoryMb: 256,
+    cpus: 1,
+    vms: 1,
+    rootfs: { kind: "initramfs", path: "/w/initramfs.cpio" },
+    cmdline: ["kasan.fault=panic"],
+    bootTimeoutMs: 1,
+    noOutputTimeoutMs: 1,
+    shutdownGraceMs: 1,
+    infraRetries: 0,
+  };
+  it("boots the initramfs with busybox's shell as init, user parameters before the init's", () => {
+    const argv = qemuArgv(spec, "/a/bzImage");
+    const append = argv[argv.indexOf("-append") + 1] as string;
+    assert.match(append, /^console=ttyS0 .* kasan\.fault=panic rdinit=\/bin\/busybox -- sh \/init\.sh$/);
+    assert.ok(argv.includes("-no-reboot"));
+    assert.deepEqual(argv.slice(1, 5), ["-accel", "tcg", "-cpu", "max"]);
+  });
+  it("boots an image from disk, in snapshot mode", () => {
+    const argv = qemuArgv({ ...spec, accel: "kvm", rootfs: { kind: "image", path: "/i.img", format: "raw", root: "/dev/vda" } }, "/k");
+    assert.ok(argv.includes("file=/i.img,format=raw,if=virtio,snapshot=on"));
+    assert.match(argv[argv.indexOf("-append") + 1] as string, /root=\/dev\/vda rw/);
+    assert.ok(!argv.includes("-initrd"));
+  });
+});
+
+/** Debian's prebuilt kernel (linux-image-amd64), the newest installed. */
+function debianKernel(): string | undefined {
+  const images = existsSync("/boot") ? readdirSync("/boot").filter((f) => /^vmlinuz-.*-amd64$/.test(f)) : [];
+  const newest = images.sort().at(-1);
+  return newest ? join("/boot", newest) : undefined;
+}
+
+// The CI acceptance check: a real kernel, real QEMU, culprit's initramfs. ~4 s per boot under TCG.
+describe("QEMU runner booting Debian's kernel", () => {
+  it("classifies a crash, a clean run, a C reproducer and a broken init", async (t) => {
+    const kernel = debianKernel();
+    assert.ok(kernel, "no /boot/vmlinuz-*-amd64: install linux-image-amd64 (scripts/debian-packages)");
+    assert.ok(existsSync("/bin/busybox"), "no /bin/busybox: install busybox-static (scripts/debian-packages)");
+    const work = await mkdtemp(join(tmpdir(), "culprit-qemu-"));
+    try {
+      const artifacts = join(work, "artifacts");
+      await writeFile(join(work, "repro.c"), '#include <stdio.h>\nint main(void) { puts("static C reproducer ran"); return 0; }\n');
+      await mkdir(artifacts);
+      await symlink(kernel, join(artifacts, "bzImage"));
+      const accel = await detectAccel("qemu-system-x86_64");
+      t.diagnostic(`accelerator: ${accel}`);
+      const built: string[] = [];
+      const cases: { name: string; input: Omit<InitramfsInput, "busybox"> }[] = [
+        { name: "crash", input: { reproducer: { kind: "shell", script: Buffer.from("echo c > /proc/sysrq-trigger\n") } } },
+        { name: "clean", input: { reproducer: { kind: "shell", script: Buffer.from("echo the reproducer ran\n") } } },
+        {
+          name: "c",
+          input: {
+            reproducer: await loadReproducer(join(work, "repro.c"), "auto", { cc: "gcc", outDir: join(work, "c"), log: (l) => built.push(l) }),
+          },
+        },
+        { name: "broken-init", input: { reproducer: { kind: "shell", script: Buffer.from("true\n") }, init: "echo this init is broken\nexit 1\n" } },
+      ];
+      const results = await Promise.all(
+        cases.map(async ({ name, input }) => {
+          const initramfs = join(work, `${name}.cpio`);
+          await writeInitramfs(initramfs, { busybox: "/bin/busybox", ...input });
+          const runner = new QemuRunner(
+            {
+              qemu: "qemu-system-x86_64",
+              accel,
+              kernelImage: "bzImage",
+              memoryMb: 512,
+              cpus: 1,
+              vms: 1,
+              rootfs: { kind: "initramfs", path: initramfs },
+              cmdline: [],
+              bootTimeoutMs: 60_000,
+              noOutputTimeoutMs: 60_000,
+              shutdownGraceMs: 10_000,
+              infraRetries: 1,
+            },
+            parse,
+          );
+          const [result] = await runner.run({
+            commit: name,
+            artifactsDir: artifacts,
+            indices: [0],
+            parallel: 1,
+            timeoutMs: 90_000,
+            logDir: join(work, name),
+            signal: new AbortController().signal,
+          });
+          return [name, result as RunResult] as const;
+        }),
+      );
+      const byName = new Map(results);
+      for (const [name, r] of results) t.diagnostic(`${name}: ${describeOutcome(r.outcome)} in ${(r.durationMs / 1000).toFixed(1)}s`);
+      const crash = byName.get("crash")?.outcome;
+      assert.equal(crash?.kind, "crash");
+      assert.match(crash.kind === "crash" ? crash.crash.title : "", /sysrq triggered crash/);
+      assert.equal(byName.get("clean")?.outcome.kind, "ok");
+      assert.equal(byName.get("c")?.outcome.kind, "ok");
+      assert.match(built.join("\n"), /^building reproducer .*repro\.c with /);
+      assert.equal(byName.get("broken-init")?.outcome.kind, "boot-failed");
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,324 @@
+// The QEMU runner: boots a built kernel with culprit's initramfs (or the user's disk image),
+// reads the serial console as it streams, and classifies each run by the init's markers and
+// report/'s parse of the log. QEMU failing is an infra problem, retried, never a verdict.
+
+import { spawn } from "node:child_process";
+import { constants, createWriteStream, openSync, closeSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { CrashSummary, RunOutcome } from "../core/outcome.js";
+import type { CrashReport } from "../report/types.js";
+import { LOST_CONNECTION_TITLE, NO_OUTPUT_TITLE } from "../report/titles.js";
+import { INIT_ARGS, MARKERS } from "./initramfs.js";
+import { mapPool } from "./pool.js";
+import type { Runner, RunRequest, RunResult } from "./runner.js";
+
+export type ParseLog = (log: string) => CrashReport | null;
+
+export type Accel = "kvm" | "tcg";
+
+/** What the VM boots: an initramfs (culprit's or the user's), or a disk image as root. */
+export type VmRootfs =
+  | { kind: "initramfs"; path: string }
+  /** The image's own init must print culprit's markers (docs/kernel.md) and run the reproducer. */
+  | { kind: "image"; path: string; format: "raw" | "qcow2"; root: string };
+
+export interface QemuSpec {
+  qemu: string;
+  accel: Accel;
+  /** The kernel image inside each build's artifacts directory, e.g. "bzImage". */
+  kernelImage: string;
+  memoryMb: number;
+  cpus: number;
+  /** Most VMs at once, whatever the request asks for. */
+  vms: number;
+  rootfs: VmRootfs;
+  /** Extra kernel command-line parameters, after culprit's. */
+  cmdline: string[];
+  /** The init-started marker must appear within this. */
+  bootTimeoutMs: number;
+  /** A silent console for this long after boot is a hang. */
+  noOutputTimeoutMs: number;
+  /** How long a VM may take to power off after the reproducer finished. */
+  shutdownGraceMs: number;
+  /** Extra attempts for a run whose VM failed for infra reasons. */
+  infraRetries: number;
+}
+
+/** Kernel parameters culprit always sets: serial console, and every oops/warning ends the run. */
+export const BASE_CMDLINE = [
+  "console=ttyS0",
+  "earlyprintk=serial",
+  "oops=panic",
+  "panic_on_warn=1",
+  "nmi_watchdog=panic",
+  // Reboot at once on panic; QEMU's -no-reboot turns that into an exit.
+  "panic=-1",
+];
+
+export function qemuArgv(spec: QemuSpec, kernel: string): string[] {
+  const accel = spec.accel === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg", "-cpu", "max"];
+  const common = [
+    spec.qemu,
+    ...accel,
+    "-m",
+    String(spec.memoryMb),
+    "-smp",
+    String(spec.cpus),
+    "-nodefaults",
+    "-display",
+    "none",
+    "-no-reboot",
+    "-serial",
+    "stdio",
+    "-kernel",
+    kernel,
+  ];
+  switch (spec.rootfs.kind) {
+    case "initramfs":
+      return [...common, "-initrd", spec.rootfs.path, "-append", [...BASE_CMDLINE, ...spec.cmdline, ...INIT_ARGS].join(" ")];
+    case "image":
+      return [
+        ...common,
+        // snapshot=on: runs on the same image never see each other's writes.
+        "-drive",
+        `file=${spec.rootfs.path},format=${spec.rootfs.format},if=virtio,snapshot=on`,
+        "-append",
+        [...BASE_CMDLINE, `root=${spec.rootfs.root}`, "rw", ...spec.cmdline].join(" "),
+      ];
+  }
+}
+
+/** How a VM's life ended, as the runner saw it. */
+export type VmEnd =
+  | { kind: "spawn-error"; message: string }
+  | { kind: "aborted" }
+  | { kind: "exited"; code: number | null; signal: string | null; stderr: string }
+  | { kind: "boot-timeout" }
+  | { kind: "no-output" }
+  | { kind: "timeout" };
+
+function summary(report: CrashReport): CrashSummary {
+  return { title: report.title, alt: report.alt, type: report.type, frame: report.frame };
+}
+
+function synthetic(title: string, type = ""): CrashSummary {
+  return { title, alt: [], type, frame: "" };
+}
+
+/** 0-based line of the first line containing `marker`, or undefined. */
+function markerLine(lines: readonly string[], marker: string): number | undefined {
+  const i = lines.findIndex((l) => l.includes(marker));
+  return i < 0 ? undefined : i;
+}
+
+/** Classifies one run from how the VM ended and its console log. Pure. */
+export function classifyVmRun(end: VmEnd, log: string, parse: ParseLog): { outcome: RunOutcome; report?: CrashReport } {
+  switch (end.kind) {
+    case "spawn-error":
+      return { outcome: { kind: "infra", reason: `cannot start QEMU: ${end.message}` } };
+    case "aborted":
+      return { outcome: { kind: "infra", reason: "interrupted" } };
+    case "exited":
+      // The guest only ever powers off or reboots (exit 0); anything else is QEMU or the host.
+      if (end.signal !== null) return { outcome: { kind: "infra", reason: `QEMU killed by ${end.signal} (out of memory?)` } };
+      if (end.code !== 0) {
+        const why = end.stderr.split("\n").find((l) => l.trim() !== "")?.trim() ?? "no message";
+        return { outcome: { kind: "infra", reason: `QEMU exited with status ${end.code}: ${why}` } };
+      }
+      break;
+    default:
+      break;
+  }
+  const lines = log.split("\n");
+  const initLine = markerLine(lines, MARKERS.initStarted);
+  const basicOkLine = markerLine(lines, MARKERS.basicOk);
+  const report = parse(log);
+  if (report && !report.suppressed) {
+    if (initLine === undefined || report.startLine < initLine) return { outcome: { kind: "boot-failed", crash: summary(report) }, report };
+    if (basicOkLine === undefined || report.startLine < basicOkLine) return { outcome: { kind: "basic-failed", crash: summary(report) }, report };
+    return { outcome: { kind: "crash", crash: summary(report) }, report };
+  }
+  const silentTitle = log.trim() === "" || end.kind !== "exited" ? NO_OUTPUT_TITLE : LOST_CONNECTION_TITLE;
+  if (initLine === undefined) {
+    const title = log.trim() === "" ? NO_OUTPUT_TITLE : end.kind === "exited" ? LOST_CONNECTION_TITLE : "init did not start in time";
+    return { outcome: { kind: "boot-failed", crash: synthetic(title, title === NO_OUTPUT_TITLE ? "HANG" : "") } };
+  }
+  const failed = lines.find((l) => l.includes(MARKERS.basicFailed));
+  if (failed !== undefined) {
+    const what = failed.slice(failed.indexOf(MARKERS.basicFailed) + MARKERS.basicFailed.length).trim();
+    return { outcome: { kind: "basic-failed", crash: synthetic(what || "sanity check failed") } };
+  }
+  if (basicOkLine === undefined) {
+    return { outcome: { kind: "basic-failed", crash: synthetic(silentTitle, silentTitle === NO_OUTPUT_TITLE ? "HANG" : "") } };
+  }
+  // Finished and no crash in the whole log: OK, even if the VM then needed killing to go away.
+  if (markerLine(lines, MARKERS.reproFinished) !== undefined) return { outcome: { kind: "ok" } };
+  return { outcome: { kind: "crash", crash: synthetic(silentTitle, silentTitle === NO_OUTPUT_TITLE ? "HANG" : "") } };
+}
+
+/** Only the lines and markers the watchdog needs, kept from an unbounded stream. */
+class ConsoleWatch {
+  private tail = "";
+  initSeen = false;
+  finishedSeen = false;
+
+  feed(chunk: string): void {
+    const text = this.tail + chunk;
+    if (!this.initSeen && text.includes(MARKERS.initStarted)) this.initSeen = true;
+    if (!this.finishedSeen && text.includes(MARKERS.reproFinished)) this.finishedSeen = true;
+    // Keep enough to catch a marker split across two chunks.
+    this.tail = text.slice(-64);
+  }
+}
+
+export interface VmBoot {
+  end: VmEnd;
+  durationMs: number;
+  /** Milliseconds from QEMU's start to the init-started marker; undefined if it never came. */
+  bootMs?: number;
+}
+
+/** Boots one VM, streams its console to `logFile`, and stops it by the spec's timeouts. */
+export function bootVm(spec: QemuSpec, kernel: string, logFile: string, timeoutMs: number, signal: AbortSignal): Promise<VmBoot> {
+  const argv = qemuArgv(spec, kernel);
+  const started = performance.now();
+  const elapsed = (): number => performance.now() - started;
+  return new Promise((resolve) => {
+    const out = createWriteStream(logFile);
+    // A log that cannot be written is reported by the read that follows; never crash the process.
+    out.on("error", () => {});
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const watch = new ConsoleWatch();
+    let stderr = "";
+    let ending: VmEnd | undefined;
+    let bootMs: number | undefined;
+    const timers: NodeJS.Timeout[] = [];
+    let silence: NodeJS.Timeout | undefined;
+
+    const kill = (why: VmEnd): void => {
+      ending ??= why;
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // ESRCH: already gone.
+        }
+      }
+    };
+    const armSilence = (): void => {
+      if (silence) clearTimeout(silence);
+      silence = setTimeout(() => kill({ kind: "no-output" }), spec.noOutputTimeoutMs);
+    };
+    timers.push(setTimeout(() => kill({ kind: "timeout" }), timeoutMs));
+    timers.push(setTimeout(() => watch.initSeen || kill({ kind: "boot-timeout" }), spec.bootTimeoutMs));
+    const onAbort = (): void => kill({ kind: "aborted" });
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      // Serial consoles end lines with CRLF; logs and parsers want plain lines.
+      out.write(chunk.replace(/\r/g, ""));
+      const wasInit = watch.initSeen;
+      const wasFinished = watch.finishedSeen;
+      watch.feed(chunk);
+      if (!wasInit && watch.initSeen) bootMs = elapsed();
+      if (watch.initSeen) armSilence();
+      if (!wasFinished && watch.finishedSeen) timers.push(setTimeout(() => kill({ kind: "timeout" }), spec.shutdownGraceMs));
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      if (stderr.length < 16_384) stderr += chunk;
+    });
+
+    let settled = false;
+    const finish = (end: VmEnd): void => {
+      if (settled) return;
+      settled = true;
+      for (const t of timers) clearTimeout(t);
+      if (silence) clearTimeout(silence);
+      signal.removeEventListener("abort", onAbort);
+      kill(end);
+      out.end(() => resolve({ end: ending ?? end, durationMs: elapsed(), ...(bootMs !== undefined ? { bootMs } : {}) }));
+    };
+    child.once("error", (err) => finish({ kind: "spawn-error", message: err.message }));
+    // "close" waits for the console pipe to drain, so the log is complete.
+    child.once("close", (code, sig) => finish({ kind: "exited", code, signal: sig, stderr }));
+  });
+}
+
+/** KVM when /dev/kvm opens and a guest actually gets through the BIOS with it; else TCG. */
+export async function detectAccel(qemu: string, probeMs = 3000): Promise<Accel> {
+  try {
+    closeSync(openSync("/dev/kvm", constants.O_RDWR));
+  } catch {
+    return "tcg";
+  }
+  // Nested or restricted hosts can open /dev/kvm yet fail to run a guest (QEMU aborts setting
+  // MSRs, or crawls); SeaBIOS printing its last boot line proves KVM works here.
+  const argv = ["-accel", "kvm", "-cpu", "host", "-m", "64", "-nodefaults", "-display", "none", "-no-reboot",
+    "-chardev", "stdio,id=bios", "-device", "isa-debugcon,iobase=0x402,chardev=bios"];
+  return new Promise((resolve) => {
+    const child = spawn(qemu, argv, { stdio: ["ignore", "pipe", "ignore"], detached: true });
+    let seen = "";
+    let done = false;
+    const finish = (accel: Accel): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      resolve(accel);
+    };
+    const timer = setTimeout(() => finish("tcg"), probeMs);
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      seen = (seen + chunk).slice(-256);
+      if (seen.includes("No bootable device")) finish("kvm");
+    });
+    child.once("error", () => finish("tcg"));
+    child.once("close", () => finish("tcg"));
+  });
+}
+
+export class QemuRunner implements Runner {
+  constructor(
+    private readonly spec: QemuSpec,
+    private readonly parse: ParseLog,
+    /** Called once before the first boot (e.g. to assemble the initramfs). */
+    private readonly prepare: () => Promise<void> = async () => {},
+  ) {}
+
+  private prepared?: Promise<void>;
+
+  async run(request: RunRequest): Promise<RunResult[]> {
+    this.prepared ??= this.prepare();
+    await this.prepared;
+    const kernel = join(request.artifactsDir, this.spec.kernelImage);
+    await mkdir(request.logDir, { recursive: true });
+    const parallel = Math.max(1, Math.min(request.parallel, this.spec.vms));
+    return mapPool(request.indices, parallel, async (index) => {
+      const logFile = join(request.logDir, `run-${index}.log`);
+      let attempt = 0;
+      for (;;) {
+        const boot = await bootVm(this.spec, kernel, logFile, request.timeoutMs, request.signal);
+        const log = await readFile(logFile, "utf8").catch(() => "");
+        const { outcome, report } = classifyVmRun(boot.end, log, this.parse);
+        const retry = outcome.kind === "infra" && boot.end.kind !== "aborted" && attempt < this.spec.infraRetries;
+        if (retry) {
+          attempt++;
+          continue;
+        }
+        const result: RunResult = { index, outcome, logFile, durationMs: boot.durationMs, ...(report ? { report } : {}) };
+        request.onRun?.(result);
+        return result;
+      }
+    });
+  }
+}
