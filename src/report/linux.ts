@@ -198,10 +198,12 @@ function before(a: Position, b: Position): boolean {
   return a.line < b.line || (a.line === b.line && a.column < b.column);
 }
 
-function search(lines: readonly string[], candidates: readonly number[], re: RegExp): { at: Position; match: RegExpExecArray } | null {
+function search(lines: readonly string[], candidates: readonly number[], re: RegExp, span = 0): { at: Position; match: RegExpExecArray } | null {
   for (const i of candidates) {
-    const m = re.exec(lines[i] ?? "");
-    if (m) return { at: { line: i, column: m.index }, match: m };
+    const text = span === 0 ? (lines[i] ?? "") : lines.slice(i, i + 1 + span).join("\n");
+    const m = re.exec(text);
+    // A match starting on a later joined line is found again from that line.
+    if (m && (span === 0 || !text.slice(0, m.index).includes("\n"))) return { at: { line: i, column: m.index }, match: m };
   }
   return null;
 }
@@ -253,7 +255,7 @@ function describe(lines: readonly string[], oops: Oops): Description {
   let chosen: OopsFormat | null = null;
   let matchedTitle = false;
   for (const f of oops.formats) {
-    const t = search(lines, candidates, f.title);
+    const t = search(lines, candidates, f.title, f.titleSpan);
     if (!t || before(best, t.at)) continue;
     if (!before(t.at, best) && title !== "") continue;
     if (before(t.at, best)) {

@@ -7,6 +7,8 @@ import { STACK, callTrace, hangFrame, ripFrame, rx, stallFrame, type StackSpec }
 export interface OopsFormat {
   /** Finds the title line (searched on lines containing the oops header). */
   title: RegExp;
+  /** The title may continue on this many following lines (task names can contain newlines). */
+  titleSpan?: number;
   /**
    * Optional: a sequence of patterns, the first on any line, each next one on a later line; its
    * captures replace the title's. Title matched but report not = corrupted report.
@@ -416,12 +418,14 @@ export const linuxOopses: readonly Oops[] = [
       },
       {
         title: rx("INFO: task {{TASK}} blocked (?:in I/O wait )?for more than [0-9]+ seconds"),
+        titleSpan: 2,
         fmt: "INFO: task hung in %1",
         alt: ["hang in %1"],
         stack: traceOnly({ pick: hangFrame }),
       },
       {
         title: rx("INFO: task {{TASK}} can't die for more than .* seconds"),
+        titleSpan: 2,
         fmt: "INFO: task can't die in %1",
         alt: ["hang in %1"],
         stack: traceOnly({ skip: ["schedule"] }),

@@ -1,3 +1,5 @@
+import { demangle } from "./demangle.js";
+
 // Picking the guilty frame out of a kernel report: walk the stack, skip generic infrastructure
 // (locking, allocation, string helpers, sanitizer and dump machinery), keep the first real frame.
 
@@ -26,7 +28,7 @@ export function rx(source: string, flags = ""): RegExp {
       .replaceAll("{{PC}}", "\\[<?(?:0x)?[0-9a-f]+>?\\]")
       .replaceAll("{{FUNC}}", "([a-zA-Z0-9_]+)(?:\\.|\\+)")
       .replaceAll("{{SRC}}", "([a-zA-Z0-9\\-_/.]+\\.[a-z]+:[0-9]+)")
-      .replaceAll("{{TASK}}", ".{0,100}?"),
+      .replaceAll("{{TASK}}", "[\\s\\S]{0,100}?"),
     flags,
   );
 }
@@ -150,8 +152,9 @@ function matchAny(line: string, res: readonly RegExp[]): boolean {
 function capturedFrames(frames: string[], match: RegExpExecArray | null, skip: RegExp): void {
   if (!match) return;
   for (let i = 1; i < match.length; i++) {
-    const name = match[i];
-    if (name === undefined) continue;
+    const printed = match[i];
+    if (printed === undefined) continue;
+    const name = demangle(printed);
     if (!skip.test(name)) frames.push(name);
   }
 }
