@@ -1,0 +1,176 @@
+// Which commits to test next: the expected information a batch of runs gives about the culprit,
+// per unit of cost; with P workers, P commits whose answers split the hypotheses most finely.
+
+import type { Dag } from "./dag.js";
+import { REPRO_GRID, SPURIOUS, cachedAncestry, type Posterior } from "./bayes-posterior.js";
+
+/** Mass of "the bug is present at X", per chance grid point, and of "absent". */
+export interface Presence {
+  present: Float64Array;
+  absent: number;
+  /** Total P(present at X). */
+  w: number;
+}
+
+export function presenceAt(post: Posterior, anc: Uint8Array): Presence {
+  const G = REPRO_GRID.length;
+  const inAnc = new Float64Array(G);
+  const allCommits = new Float64Array(G);
+  const { joint, n } = post;
+  for (let c = 0; c < n; c++) {
+    const row = c * G;
+    const into = anc[c] ? inAnc : undefined;
+    for (let g = 0; g < G; g++) {
+      const v = joint[row + g] as number;
+      allCommits[g] = (allCommits[g] as number) + v;
+      if (into) into[g] = (into[g] as number) + v;
+    }
+  }
+  const present = new Float64Array(G);
+  let absent = 0;
+  let w = 0;
+  for (let g = 0; g < G; g++) {
+    const everywhere = joint[post.everywhere * G + g] as number;
+    const nowhere = joint[post.nowhere * G + g] as number;
+    const a = inAnc[g] as number;
+    const rest = (allCommits[g] as number) - a;
+    const p = post.kind === "cause" ? a + everywhere : rest + everywhere;
+    present[g] = p;
+    w += p;
+    absent += post.kind === "cause" ? rest + nowhere : a + nowhere;
+  }
+  return { present, absent, w };
+}
+
+function entropy2(p: number): number {
+  if (p <= 0 || p >= 1) return 0;
+  return -(p * Math.log2(p) + (1 - p) * Math.log2(1 - p));
+}
+
+function binomial(k: number, n: number, p: number): number {
+  let logC = 0;
+  for (let i = 0; i < k; i++) logC += Math.log(n - i) - Math.log(i + 1);
+  return Math.exp(logC + k * Math.log(p) + (n - k) * Math.log1p(-p));
+}
+
+/** Expected bits learnt about "present at X" from `runs` informative runs there. */
+export function testInformation(presence: Presence, runs: number): number {
+  const total = presence.w + presence.absent;
+  if (total <= 0 || runs <= 0) return 0;
+  const prior = presence.w / total;
+  let after = 0;
+  for (let k = 0; k <= runs; k++) {
+    let pk = 0;
+    for (let g = 0; g < REPRO_GRID.length; g++) pk += ((presence.present[g] as number) / total) * binomial(k, runs, REPRO_GRID[g] as number);
+    const pAbsent = (presence.absent / total) * binomial(k, runs, SPURIOUS);
+    const all = pk + pAbsent;
+    if (all > 0) after += all * entropy2(pk / all);
+  }
+  return Math.max(0, entropy2(prior) - after);
+}
+
+/** Commits worth scoring: quantiles of the posterior along the topological order, the leaders and their parents. */
+export function candidateCommits(dag: Dag, post: Posterior, quantiles: number, extra: readonly number[]): number[] {
+  const chosen = new Set<number>();
+  const { mass, n } = post;
+  let total = 0;
+  for (let c = 0; c < n; c++) total += mass[c] as number;
+  if (total > 0) {
+    let cum = 0;
+    let q = 1;
+    for (let c = 0; c < n && q <= quantiles; c++) {
+      cum += mass[c] as number;
+      while (q <= quantiles && cum >= (total * q) / (quantiles + 1)) {
+        chosen.add(c);
+        // On a DAG the commit at a quantile may sit on a short side branch; its parent and
+        // child are cheap extra chances of a better split.
+        for (const p of dag.parents[c] as readonly number[]) chosen.add(p);
+        q++;
+      }
+    }
+  }
+  // The leading hypotheses and their parents: verifying a culprit means testing both.
+  const order = [...Array(n).keys()].filter((c) => (mass[c] as number) > 1e-4);
+  order.sort((a, b) => (mass[b] as number) - (mass[a] as number));
+  for (const c of order.slice(0, 4)) {
+    chosen.add(c);
+    for (const p of dag.parents[c] as readonly number[]) chosen.add(p);
+  }
+  for (const c of extra) chosen.add(c);
+  return [...chosen].sort((a, b) => a - b);
+}
+
+export interface ScoredCandidate {
+  commit: number;
+  anc: Uint8Array;
+  presence: Presence;
+  bits: number;
+  cost: number;
+}
+
+export function scoreCandidate(dag: Dag, post: Posterior, commit: number, informativeRuns: number, cost: number): ScoredCandidate {
+  const anc = cachedAncestry(dag, commit);
+  const presence = presenceAt(post, anc);
+  return { commit, anc, presence, bits: testInformation(presence, informativeRuns), cost };
+}
+
+/**
+ * Picks up to `slots` commits. The first maximises bits per cost; each further one maximises how
+ * much it refines the partition of hypotheses the chosen ones induce (discounted by how reliably a
+ * batch answers it), per cost — P answers at once should not all ask the same question.
+ */
+export function pickTests(post: Posterior, scored: readonly ScoredCandidate[], slots: number, minBits: number): ScoredCandidate[] {
+  const usable = scored.filter((s) => s.bits >= minBits);
+  if (usable.length === 0) return [];
+  usable.sort((a, b) => b.bits / b.cost - a.bits / a.cost || a.commit - b.commit);
+  const first = usable[0] as ScoredCandidate;
+  const picked = [first];
+  if (slots <= 1) return picked;
+  const H = post.n + 2;
+  const cell = new Int32Array(H);
+  const split = (anc: Uint8Array, h: number): number => {
+    const inAnc = h < post.n ? (anc[h] as number) : h === post.everywhere ? 1 : 0;
+    if (h >= post.n) {
+      // everywhere/nowhere are present/absent at every commit whatever the kind.
+      return h === post.everywhere ? 1 : 0;
+    }
+    return post.kind === "cause" ? inAnc : 1 - inAnc;
+  };
+  const refine = (anc: Uint8Array): void => {
+    for (let h = 0; h < H; h++) cell[h] = (cell[h] as number) * 2 + split(anc, h);
+  };
+  const partitionEntropy = (anc: Uint8Array | undefined): number => {
+    const sums = new Map<number, number>();
+    for (let h = 0; h < H; h++) {
+      const m = post.mass[h] as number;
+      if (m <= 0) continue;
+      const key = anc ? (cell[h] as number) * 2 + split(anc, h) : (cell[h] as number);
+      sums.set(key, (sums.get(key) ?? 0) + m);
+    }
+    let e = 0;
+    for (const m of sums.values()) if (m > 0) e -= m * Math.log2(m);
+    return e;
+  };
+  refine(first.anc);
+  while (picked.length < slots) {
+    const now = partitionEntropy(undefined);
+    let best: ScoredCandidate | undefined;
+    let bestScore = 0;
+    for (const s of usable) {
+      if (picked.includes(s)) continue;
+      const reliability = s.bits / Math.max(1e-9, entropy2(s.presence.w / (s.presence.w + s.presence.absent)));
+      const gain = (partitionEntropy(s.anc) - now) * Math.min(1, reliability);
+      const score = gain / s.cost;
+      if (score > bestScore + 1e-12) {
+        bestScore = score;
+        best = s;
+      }
+    }
+    if (!best || bestScore < minBits / 4) break;
+    picked.push(best);
+    // Cells are a bit pattern; past ~30 picks it would overflow, far beyond any worker count.
+    if (picked.length >= 30) break;
+    refine(best.anc);
+  }
+  return picked;
+}

@@ -1,0 +1,61 @@
+// When to stop: the confidence target, the verification a single culprit needs before it is
+// reported, and the budget after which the honest answer is "inconclusive".
+
+import type { Dag } from "./dag.js";
+import type { BisectKind } from "./strategy.js";
+import type { Evidence, EvidenceCounts } from "./bayes-evidence.js";
+
+export const CONFIDENCE_TARGET = 0.95;
+
+/** Clean runs needed on the clean side so that a bug reproducing with chance p would have shown (miss ≤ 5%). */
+export function cleanRunsNeeded(chance: number): number {
+  if (chance >= 0.999) return 1;
+  if (chance <= 0) return Infinity;
+  return Math.min(80, Math.ceil(Math.log(0.05) / Math.log1p(-chance)));
+}
+
+export type Verification =
+  | { kind: "verified" }
+  /** These commits need (more) runs before the culprit can be reported. */
+  | { kind: "test"; commits: number[] }
+  /** A commit that must be tested cannot be (build broken, always masked). */
+  | { kind: "impossible"; commits: number[] };
+
+function countsOf(evidence: Evidence, commit: number): EvidenceCounts | undefined {
+  const g = evidence.groupOf.get(commit);
+  return g === undefined ? undefined : evidence.groups[g]?.counts;
+}
+
+/**
+ * Before naming `culprit`: the crashing side must have shown the target, and the clean side must
+ * be clean over enough runs for the learned chance. Cause: crashing side = the culprit, clean side
+ * = its parents. Fix: the other way round.
+ */
+export function verifyCulprit(
+  dag: Dag,
+  kind: BisectKind,
+  evidence: Evidence,
+  culprit: number,
+  chance: number,
+  untestable: (commit: number) => boolean,
+): Verification {
+  const parents = dag.parents[culprit] as readonly number[];
+  const crashing = kind === "cause" ? [culprit] : [...parents];
+  const clean = kind === "cause" ? [...parents] : [culprit];
+  const need = cleanRunsNeeded(chance);
+  const missing: number[] = [];
+  for (const c of crashing) if ((countsOf(evidence, c)?.target ?? 0) === 0) missing.push(c);
+  for (const c of clean) {
+    const counts = countsOf(evidence, c);
+    if (!counts || counts.clean < need) missing.push(c);
+  }
+  if (missing.length === 0) return { kind: "verified" };
+  const blocked = missing.filter(untestable);
+  if (blocked.length > 0) return { kind: "impossible", commits: blocked };
+  return { kind: "test", commits: missing };
+}
+
+/** Batches (builds and run batches) one bisection may spend before it settles for "inconclusive". */
+export function batchBudget(commits: number): number {
+  return 60 + 10 * Math.ceil(Math.log2(commits + 1));
+}

@@ -1,0 +1,227 @@
+// culprit's default strategy: Bayesian and title-aware. It keeps a posterior over every commit
+// of the range (plus "bug predates the range / never fixed" and "the start crash was a flake"),
+// treats other crashes as censored evidence, learns the reproduction chance as it goes, tests
+// where a batch of runs tells most per unit of cost, and names a culprit only once it is both
+// probable and verified. Pure: everything comes from the problem and the observations.
+
+import type { Dag } from "./dag.js";
+import type { CrashSummary, Observation } from "./outcome.js";
+import type { BisectProblem, Note, RemedyRule, Step, Strategy, StrategyResult, TestRequest } from "./strategy.js";
+import {
+  appliedRemedies,
+  builtKey,
+  commonestCrash,
+  gatherEvidence,
+  type Evidence,
+  type EvidenceGroup,
+} from "./bayes-evidence.js";
+import { computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
+import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
+import { CONFIDENCE_TARGET, batchBudget, verifyCulprit } from "./bayes-stop.js";
+import { cachedAncestry } from "./bayes-posterior.js";
+
+/** Below this many expected bits per batch nothing is worth testing any more. */
+const MIN_BITS = 0.004;
+/** How many times the start runs we spend before saying the crash does not reproduce. */
+const START_ATTEMPTS = 3;
+
+export const bayesStrategy: Strategy = {
+  name: "culprit",
+  next: nextStep,
+};
+
+function test(tests: TestRequest[], notes: Note[]): Step {
+  return { kind: "test", tests, notes };
+}
+
+function done(result: StrategyResult, notes: Note[]): Step {
+  return { kind: "done", result, notes };
+}
+
+/** A remedy worth applying: other crashes of a type it removes mask the target somewhere, and it leaves the target alone. */
+export function remedyToApply(
+  rules: readonly RemedyRule[],
+  groups: readonly EvidenceGroup[],
+  target: CrashSummary,
+  active: readonly string[],
+): string | undefined {
+  for (const group of groups) {
+    const { masked, target: hits, clean } = group.current;
+    if (masked < 3 || masked < hits + clean) continue;
+    const types = [...group.maskingTypes.entries()].sort((a, b) => b[1] - a[1]);
+    for (const [type] of types) {
+      const rule = rules.find(
+        (r) => r.removesTypes.includes(type) && !r.removesTypes.includes(target.type) && !active.includes(r.name),
+      );
+      if (rule) return rule.name;
+    }
+  }
+  return undefined;
+}
+
+/** Share of runs that say something about the target (not masked, not unusable), Laplace-smoothed. */
+function informativeShare(group: EvidenceGroup | undefined, fallback: number): number {
+  if (!group) return fallback;
+  const c = group.current;
+  const total = c.target + c.clean + c.masked + c.unusable;
+  if (total < 5) return fallback;
+  return (c.target + c.clean + 1) / (total + 2);
+}
+
+function globalShare(evidence: Evidence): number {
+  let informative = 0;
+  let total = 0;
+  for (const g of evidence.groups) {
+    const c = g.current;
+    informative += c.target + c.clean;
+    total += c.target + c.clean + c.masked + c.unusable;
+  }
+  return total < 5 ? 0.9 : (informative + 1) / (total + 2);
+}
+
+function batchesSpent(observations: readonly Observation[], runsPerCommit: number): number {
+  let batches = 0;
+  for (const o of observations) batches += (o.build ? 1 : 0) + Math.ceil(o.runs.length / Math.max(1, runsPerCommit));
+  return batches;
+}
+
+function describeHypothesis(dag: Dag, post: Posterior, h: number): string {
+  if (h === post.everywhere) return post.kind === "cause" ? "older than the range" : "never fixed";
+  if (h === post.nowhere) return "start crash was a flake";
+  return dag.hash(h);
+}
+
+function inconclusive(dag: Dag, post: Posterior, why: string, notes: Note[]): Step {
+  const set = credibleSet(post.mass, CONFIDENCE_TARGET);
+  const commits = set.filter((h) => h < post.n);
+  const covered = set.reduce((s, h) => s + (post.mass[h] as number), 0);
+  notes.push({ kind: "info", text: why });
+  if (commits.length === 0) {
+    const top = set[0] ?? post.everywhere;
+    return done(noCulprit(post, top, covered), notes);
+  }
+  const confidence = commits.reduce((s, h) => s + (post.mass[h] as number), 0);
+  return done({ outcome: "inconclusive", candidates: commits.map((c) => dag.hash(c)), confidence }, notes);
+}
+
+function noCulprit(post: Posterior, h: number, confidence: number): StrategyResult {
+  if (h === post.nowhere) {
+    return { outcome: "no-culprit", reason: "not-in-range", detail: "the start commit's crash was a flake", confidence };
+  }
+  return post.kind === "cause"
+    ? { outcome: "no-culprit", reason: "not-in-range", detail: "the bug predates the oldest commit of the range", confidence }
+    : { outcome: "no-culprit", reason: "oldest-crashes", detail: "the newest commit of the range still crashes", confidence };
+}
+
+export function nextStep(problem: BisectProblem, observations: readonly Observation[]): Step {
+  const dag = problem.graph;
+  const notes: Note[] = [];
+  const start = dag.index(problem.start);
+  const startObs = observations.filter((o) => o.commit === problem.start);
+  const startRunList = startObs.flatMap((o) => o.runs);
+  const remediesSoFar = appliedRemedies(observations);
+  const runsPerCommit = Math.max(1, problem.runsPerCommit);
+  const startRuns = Math.max(1, problem.startRuns);
+  if (startObs.some((o) => o.build?.kind === "failed")) {
+    return done({ outcome: "no-culprit", reason: "untestable", detail: "the start commit does not build", confidence: 1 }, notes);
+  }
+  if (startRunList.length === 0) {
+    return test([{ commit: problem.start, runs: startRuns, remedies: remediesSoFar }], notes);
+  }
+  const target = problem.target ?? commonestCrash(startRunList);
+  if (!target) {
+    if (startRunList.length < START_ATTEMPTS * startRuns) {
+      return test([{ commit: problem.start, runs: startRuns, remedies: remediesSoFar }], notes);
+    }
+    return done({ outcome: "no-culprit", reason: "not-reproduced", detail: `no crash in ${startRunList.length} runs of the start commit`, confidence: 1 }, notes);
+  }
+  if (startRunList.length <= startRuns) notes.push({ kind: "target", crash: target });
+
+  let evidence = gatherEvidence(dag, observations, target, problem.sameCrash, remediesSoFar);
+  const remedy = remedyToApply(problem.remedies ?? [], evidence.groups, target, remediesSoFar);
+  if (remedy) {
+    notes.push({ kind: "info", text: `other crashes mask the target: building with ${remedy} from now on` });
+    evidence = gatherEvidence(dag, observations, target, problem.sameCrash, [...remediesSoFar, remedy].sort());
+  }
+  const remedies = evidence.activeRemedies;
+
+  const startGroup = evidence.groups[evidence.groupOf.get(start) ?? -1];
+  if ((startGroup?.counts.target ?? 0) === 0) {
+    const tried = (startGroup?.counts.target ?? 0) + (startGroup?.counts.clean ?? 0) + (startGroup?.counts.masked ?? 0);
+    if (tried < START_ATTEMPTS * startRuns) {
+      return test([{ commit: problem.start, runs: startRuns, remedies }], notes);
+    }
+    const detail = `the target crash did not happen in ${startRunList.length} runs of the start commit`;
+    return done({ outcome: "no-culprit", reason: "not-reproduced", detail, confidence: 1 }, notes);
+  }
+
+  const post = computePosterior(dag, problem.kind, evidence);
+  const top = topHypothesis(post.mass);
+  const topMass = post.mass[top] as number;
+  notes.push({
+    kind: "info",
+    text: `leading: ${describeHypothesis(dag, post, top)} (${(topMass * 100).toFixed(1)}%), repro chance ≈ ${reproChanceGiven(post, top).toFixed(2)}`,
+  });
+
+  const fallback = globalShare(evidence);
+  const untestable = (c: number): boolean => {
+    if (evidence.buildFailed.has(c)) return true;
+    const group = evidence.groups[evidence.groupOf.get(c) ?? -1];
+    if (!group) return false;
+    const cur = group.current;
+    const total = cur.target + cur.clean + cur.masked + cur.unusable;
+    // Two batches in which (almost) nothing said anything about the target: don't guess.
+    return total >= 2 * runsPerCommit && (cur.target + cur.clean) / total < 0.1;
+  };
+
+  if (topMass >= CONFIDENCE_TARGET) {
+    if (top >= post.n) return done(noCulprit(post, top, topMass), notes);
+    const verdict = verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable);
+    switch (verdict.kind) {
+      case "verified": {
+        const parent = (dag.parents[top] as readonly number[])[0];
+        const result: StrategyResult =
+          parent === undefined
+            ? { outcome: "culprit", culprit: dag.hash(top), confidence: topMass }
+            : { outcome: "culprit", culprit: dag.hash(top), parent: dag.hash(parent), confidence: topMass };
+        return done(result, notes);
+      }
+      case "test": {
+        const tests = verdict.commits.slice(0, Math.max(1, problem.parallelism)).map((c) => ({ commit: dag.hash(c), runs: runsPerCommit, remedies }));
+        notes.push({ kind: "info", text: `verifying ${dag.hash(top)}` });
+        return test(tests, notes);
+      }
+      case "impossible":
+        // Cannot verify: keep looking while anything is informative, else say inconclusive.
+        break;
+    }
+  }
+
+  if (batchesSpent(observations, runsPerCommit) >= batchBudget(dag.size)) {
+    return inconclusive(dag, post, "test budget spent", notes);
+  }
+
+  const costBuild = problem.cost?.build ?? 1;
+  const costTest = problem.cost?.testBatch ?? 1;
+  const scored: ScoredCandidate[] = [];
+  const quantiles = 12 + 4 * Math.max(1, problem.parallelism);
+  for (const c of candidateCommits(dag, post, quantiles, [0, start])) {
+    if (untestable(c)) continue;
+    const group = evidence.groups[evidence.groupOf.get(c) ?? -1];
+    const runs = Math.round(runsPerCommit * informativeShare(group, fallback));
+    const cost = (evidence.built.has(builtKey(c, remedies)) ? 0 : costBuild) + costTest;
+    scored.push(scoreCandidate(dag, post, c, runs, cost));
+  }
+  const picked = pickTests(post, scored, Math.max(1, problem.parallelism), MIN_BITS);
+  if (picked.length === 0) return inconclusive(dag, post, "no test left that would tell the candidates apart", notes);
+  const last = observations[observations.length - 1];
+  if (last && dag.has(last.commit)) {
+    const w = presenceAt(post, cachedAncestry(dag, dag.index(last.commit))).w;
+    // "bad" = the target crash is there, as the log has always said it.
+    if (w > 0.99 || w < 0.01) notes.push({ kind: "verdict", commit: last.commit, verdict: w > 0.99 ? "bad" : "good" });
+  }
+  return test(
+    picked.map((s) => ({ commit: dag.hash(s.commit), runs: runsPerCommit, remedies })),
+    notes,
+  );
+}

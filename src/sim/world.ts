@@ -1,0 +1,149 @@
+// A simulated world for one scenario: which commits carry the target and the other crashes,
+// which do not build or boot, what each build's signature is, and what each run shows.
+
+import { Dag } from "../core/dag.js";
+import type { BuildOutcome, CrashSummary, RunOutcome } from "../core/outcome.js";
+import type { BisectProblem, Release, RemedyRule } from "../core/strategy.js";
+import { descendants, generateHistory, type History } from "./history.js";
+import { hashSeed, generator, unitFor } from "./random.js";
+import type { Scenario } from "./scenario.js";
+
+export interface World {
+  scenario: Scenario;
+  history: History;
+  dag: Dag;
+  /** History index → Dag index, and back (the Dag orders commits its own way). */
+  byHash: Map<string, number>;
+  /** Target present at commit i (history order). */
+  targetPresent: Uint8Array;
+  otherPresent: Uint8Array[];
+  buildBroken: Uint8Array;
+  bootBroken: Uint8Array;
+  signature: string[];
+  start: number;
+  /** Fix bisection: the newest commit, believed fixed. */
+  end: number;
+  targetCrash: CrashSummary;
+  otherCrashes: CrashSummary[];
+}
+
+function inStretches(n: number, stretches: readonly { from: number; to: number }[]): Uint8Array {
+  const marks = new Uint8Array(n);
+  for (const s of stretches) for (let i = s.from; i <= s.to && i < n; i++) marks[i] = 1;
+  return marks;
+}
+
+export function buildWorld(scenario: Scenario): World {
+  const history = generateHistory(scenario.history, scenario.seed);
+  const n = history.parents.length;
+  const { parents } = history;
+  let targetPresent: Uint8Array;
+  if (scenario.startFlake) targetPresent = new Uint8Array(n);
+  else if (scenario.culprit === null) targetPresent = new Uint8Array(n).fill(1);
+  else {
+    const desc = descendants(parents, scenario.culprit);
+    targetPresent = scenario.kind === "cause" ? desc : desc.map((d) => 1 - d);
+  }
+  const otherPresent = scenario.otherCrashes.map((o) => {
+    const present = descendants(parents, o.from);
+    if (o.to !== null) {
+      const fixed = descendants(parents, o.to);
+      for (let i = 0; i < n; i++) if (fixed[i]) present[i] = 0;
+    }
+    return present;
+  });
+  const buildBroken = inStretches(n, scenario.buildBroken);
+  const bootBroken = inStretches(n, scenario.bootBroken);
+  // A commit keeps its parent's binary unless it is a merge, changes behaviour, or the dice say so.
+  const random = generator(hashSeed("signatures", scenario.seed));
+  const behaviour = (i: number): string =>
+    `${targetPresent[i]}${buildBroken[i]}${bootBroken[i]}${otherPresent.map((o) => o[i]).join("")}`;
+  const signature: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const ps = parents[i] as number[];
+    const roll = random();
+    const first = ps[0];
+    const keeps = ps.length === 1 && first !== undefined && behaviour(i) === behaviour(first) && roll < scenario.sameSignatureFraction;
+    signature.push(keeps ? (signature[first as number] as string) : `sig-${scenario.seed}-${i}`);
+  }
+  const dag = new Dag(history.hashes.map((hash, i) => ({ hash, parents: (parents[i] as number[]).map((p) => history.hashes[p] as string) })));
+  const byHash = new Map(history.hashes.map((h, i) => [h, i]));
+  const targetCrash: CrashSummary = { title: scenario.target.title, alt: [], type: scenario.target.type, frame: "" };
+  const otherCrashes = scenario.otherCrashes.map((o) => ({ title: o.title, alt: [], type: o.type, frame: "" }));
+  const start = scenario.kind === "cause" ? n - 1 : 0;
+  return { scenario, history, dag, byHash, targetPresent, otherPresent, buildBroken, bootBroken, signature, start, end: n - 1, targetCrash, otherCrashes };
+}
+
+export function sameTitle(a: CrashSummary, b: CrashSummary): boolean {
+  return a.title === b.title || a.alt.includes(b.title) || b.alt.includes(a.title);
+}
+
+/** Remedy rules as a builder would declare them: each removes the types of the crashes carrying it. */
+export function remedyRules(scenario: Scenario): RemedyRule[] {
+  const rules = new Map<string, Set<string>>();
+  const add = (remedy: string | undefined, type: string): void => {
+    if (!remedy) return;
+    const set = rules.get(remedy) ?? new Set<string>();
+    set.add(type);
+    rules.set(remedy, set);
+  };
+  for (const o of scenario.otherCrashes) add(o.remedy, o.type);
+  add(scenario.target.remedy, scenario.target.type);
+  return [...rules.entries()].map(([name, types]) => ({ name, removesTypes: [...types].sort() }));
+}
+
+export function problemFor(world: World, parallelism: number): BisectProblem {
+  const { scenario, history } = world;
+  const releases: Release[] =
+    scenario.kind === "cause"
+      ? [...history.releases].reverse().map((r) => ({ tag: r.tag, commit: history.hashes[r.index] as string }))
+      : [];
+  const problem: BisectProblem = {
+    kind: scenario.kind,
+    start: history.hashes[world.start] as string,
+    releases,
+    graph: world.dag,
+    startRuns: 2 * scenario.cost.vmsPerWorker,
+    runsPerCommit: scenario.cost.vmsPerWorker,
+    parallelism,
+    sameCrash: sameTitle,
+    seed: scenario.seed,
+    target: world.targetCrash,
+    remedies: remedyRules(scenario),
+    cost: { build: scenario.cost.buildMinutes, testBatch: scenario.cost.testMinutes },
+  };
+  if (scenario.kind === "fix") problem.good = history.hashes[world.end] as string;
+  return problem;
+}
+
+export function simulateBuild(world: World, index: number, remedies: readonly string[]): BuildOutcome {
+  if (world.buildBroken[index]) return { kind: "failed", excerpt: "error: implicit declaration of function (simulated)" };
+  const suffix = remedies.length > 0 ? `+${[...remedies].sort().join(",")}` : "";
+  return { kind: "ok", signature: `${world.signature[index]}${suffix}` };
+}
+
+/** Run number `run` of commit `index` built with `remedies`: other crashes are drawn first and hide the target. */
+export function simulateRun(world: World, index: number, remedies: readonly string[], run: number): RunOutcome {
+  const { scenario } = world;
+  const key = [...remedies].sort().join(",");
+  if (unitFor(scenario.seed, "infra", index, key, run) < scenario.infraErrorRate) {
+    return { kind: "infra", reason: "lost connection to test machine" };
+  }
+  if (world.bootBroken[index]) {
+    return { kind: "boot-failed", crash: { title: "kernel panic: VFS: Unable to mount root fs", alt: [], type: "BOOT", frame: "" } };
+  }
+  for (let k = 0; k < scenario.otherCrashes.length; k++) {
+    const other = scenario.otherCrashes[k];
+    if (!other || !world.otherPresent[k]?.[index]) continue;
+    if (other.remedy && remedies.includes(other.remedy)) continue;
+    if (unitFor(scenario.seed, "other", k, index, key, run) < other.chance) {
+      return { kind: "crash", crash: world.otherCrashes[k] as CrashSummary };
+    }
+  }
+  if (scenario.startFlake && index === world.start && run === 0) return { kind: "crash", crash: world.targetCrash };
+  const hidden = scenario.target.remedy !== undefined && remedies.includes(scenario.target.remedy);
+  if (world.targetPresent[index] && !hidden && unitFor(scenario.seed, "target", index, key, run) < scenario.target.reproChance) {
+    return { kind: "crash", crash: world.targetCrash };
+  }
+  return { kind: "ok" };
+}
