@@ -2,5 +2,6 @@
 import type { Command } from "commander";
 import { registerBisect } from "./bisect.js";
 import { registerDemo } from "./demo.js";
+import { registerParse } from "./parse.js";
 
-export const commands: ((program: Command) => void)[] = [registerBisect, registerDemo];
+export const commands: ((program: Command) => void)[] = [registerBisect, registerDemo, registerParse];

@@ -7,6 +7,7 @@ import { frameOfTitle, kernelTypeOfTitle, normaliseTitle } from "./titles.js";
 import { infoMessagesWithStack, linuxOopses, reportStartIgnores, suppressions, type Oops, type OopsFormat } from "./oopses.js";
 import { guiltyFrames, missingStackReason, stripSyscallPrefix, syscallPrefixes, type PickedFrame } from "./stack.js";
 import { guiltyFileOf } from "./guilty.js";
+import { demangle } from "./demangle.js";
 
 /** Any oops header: a cheap first pass before the per-oops checks. */
 const anyHeader = new RegExp(linuxOopses.map((o) => escapeRegExp(o.header)).join("|"), "g");
@@ -343,20 +344,28 @@ export function findKernelCrash(log: string, starts: readonly number[], lineOf: 
   };
 }
 
-/** Up to three frames of the first stack trace, for de-duplication beside the title. */
+/**
+ * The guilty frame and the two frames that called it (ClusterFuzz's crash state), from the first
+ * stack that contains it; just the frame when no stack does.
+ */
 function crashStateOf(title: string, lines: readonly string[]): string[] {
   const frame = frameOfTitle(title);
-  const state: string[] = frame === "" ? [] : [frame];
-  const trace = lines.findIndex((l) => /Call (?:T|t)race:/.test(l));
-  if (trace === -1) return state;
-  for (let i = trace + 1; i < lines.length && state.length < 3; i++) {
-    const m = /^ *(?:\[<?(?:0x)?[0-9a-f]+>?\] ){0,2}([a-zA-Z0-9_]+)(?:\.|\+)/.exec(lines[i] ?? "");
-    if (!m?.[1]) {
-      if (state.length > (frame === "" ? 0 : 1)) break;
-      continue;
-    }
-    const name = stripSyscallPrefix(m[1]);
-    if (!state.includes(name)) state.push(name);
+  if (frame === "") return [];
+  const names: string[] = [];
+  for (const line of lines) {
+    const m = frameLine.exec(line);
+    names.push(m?.[1] ? stripSyscallPrefix(demangle(m[1])) : "");
+  }
+  const at = names.indexOf(frame);
+  if (at === -1) return [frame];
+  const state = [frame];
+  for (let i = at + 1; i < names.length && state.length < 3; i++) {
+    const name = names[i] ?? "";
+    if (name === "") break;
+    state.push(name);
   }
   return state;
 }
+
+// A frame line, inlined ("f file.c:12 [inline]") or not ("f+0x1/0x2 file.c:12").
+const frameLine = /^ +(?:\[<?(?:0x)?[0-9a-f]+>?\] ){0,2}([a-zA-Z_][a-zA-Z0-9_]*)(?:\.[a-z0-9.]+)?(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: |$)/;

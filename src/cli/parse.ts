@@ -1,0 +1,45 @@
+// `culprit parse [--json] FILE...`: what report/ makes of console logs, for humans or as JSON Lines.
+
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { UserError } from "../core/errors.js";
+import { parse, type CrashReport } from "../report/index.js";
+
+function readLog(file: string): string {
+  try {
+    // "-" is standard input (file descriptor 0).
+    return readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (err) {
+    const reason = err instanceof Error && "code" in err ? String(err.code) : String(err);
+    throw new UserError(`cannot read ${file === "-" ? "standard input" : file}: ${reason}`, "pass console log files, or - for standard input");
+  }
+}
+
+function summary(file: string, report: CrashReport | null): string {
+  if (!report) return `${file}: no crash`;
+  const facts = [
+    report.type !== "" ? `type ${report.type}` : "",
+    report.frame !== "" ? `frame ${report.frame}` : "",
+    report.guiltyFile !== "" ? `file ${report.guiltyFile}` : "",
+    `lines ${report.startLine + 1}-${report.endLine + 1}`,
+    report.corrupted ? `corrupted: ${report.corruptedReason}` : "",
+    report.suppressed ? "suppressed" : "",
+  ].filter((f) => f !== "");
+  const alt = report.alt.map((a) => `\n  also known as: ${a}`).join("");
+  return `${file}: ${report.title}\n  ${facts.join(", ")}${alt}`;
+}
+
+export function registerParse(program: Command): void {
+  program
+    .command("parse")
+    .description("find the first crash in console logs and print its title, type, guilty frame and file")
+    .argument("<file...>", "console log files (- for standard input)")
+    .option("--json", "one JSON object per file per line (JSON Lines), with the extracted report")
+    .action((files: string[], flags: { json?: boolean }) => {
+      for (const file of files) {
+        const report = parse(readLog(file));
+        const line = flags.json ? JSON.stringify({ file, crashed: report !== null, ...report }) : summary(file, report);
+        process.stdout.write(`${line}\n`);
+      }
+    });
+}
