@@ -15,7 +15,9 @@ export function parse(log: string): CrashReport | null {
     const starts = lineStarts(log);
     const lineOf = (offset: number): number => lineAt(starts, offset);
     const kernel = findKernelCrash(log, starts, lineOf);
-    const user = findUserspaceCrash(log, starts, lineOf);
+    // Only a userspace report that starts no later than the kernel one can win: stop there.
+    const end = kernel ? (starts[kernel.startLine + 1] ?? log.length) : log.length;
+    const user = findUserspaceCrash(log, starts, lineOf, end);
     if (!kernel) return user;
     if (!user) return kernel;
     // A userspace report recognised on the same line is more specific than a generic kernel header.

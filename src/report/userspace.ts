@@ -398,10 +398,15 @@ export function userspaceCrashAt(log: string, starts: readonly number[], line: n
 }
 
 /** The first userspace crash in the log, or null. */
-export function findUserspaceCrash(log: string, starts: readonly number[], lineOf: (offset: number) => number): CrashReport | null {
+export function findUserspaceCrash(
+  log: string,
+  starts: readonly number[],
+  lineOf: (offset: number) => number,
+  end = log.length,
+): CrashReport | null {
   candidate.lastIndex = 0;
   let checked = -1;
-  for (let m = candidate.exec(log); m; m = candidate.exec(log)) {
+  for (let m = candidate.exec(log); m && m.index < end; m = candidate.exec(log)) {
     const line = lineOf(m.index);
     if (line !== checked) {
       checked = line;

@@ -1,0 +1,112 @@
+// npm run bench:parse — how fast report/ reads console logs.
+// 1. Scanning: a ≥100 MB console log of clean kernel lines from the corpus with a few reports
+//    (the first near the end, so the whole log is scanned), written to a temp dir and read back.
+// 2. Per report: every crash log of the corpus parsed on its own; median and p95 milliseconds.
+
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "../src/report/index.js";
+
+const TARGET_BYTES = 100 * 1024 * 1024;
+
+function corpusDir(): string {
+  if (process.env.CULPRIT_CORPUS) return join(process.env.CULPRIT_CORPUS, "linux", "report");
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const candidate = resolve(dir, "..", "shared", "corpus", "linux", "report");
+    if (existsSync(candidate)) return candidate;
+    dir = resolve(dir, "..");
+  }
+  throw new Error("corpus not found: set CULPRIT_CORPUS to the corpus directory");
+}
+
+/** The console log of a corpus file (after its header block), and whether a crash is expected. */
+function corpusLog(text: string): { log: string; crash: boolean } {
+  const blank = text.indexOf("\n\n");
+  const header = blank === -1 ? "" : text.slice(0, blank);
+  let log = blank === -1 ? text : text.slice(blank + 2);
+  const report = log.indexOf("\n\nREPORT:\n");
+  if (report !== -1) log = log.slice(0, report + 1);
+  return { log, crash: /^TITLE: /m.test(header) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+}
+
+const dir = corpusDir();
+const files = readdirSync(dir).filter((f) => /^\d+$/.test(f));
+const logs = files.map((f) => corpusLog(readFileSync(join(dir, f), "utf8")));
+const clean = logs.filter((l) => !l.crash).map((l) => l.log);
+const crashes = logs.filter((l) => l.crash).map((l) => l.log);
+const cleanLines = clean.join("").split("\n").filter((l) => l !== "" && parse(l) === null);
+const reportLog = crashes.find((l) => parse(l)?.title.startsWith("KASAN:")) ?? crashes[0] ?? "";
+
+// Assemble the big log: clean lines in corpus order, repeated; reports at 90%, 95% and the end.
+const chunk = cleanLines.join("\n") + "\n";
+const parts: string[] = [];
+let size = 0;
+const marks = [0.9, 0.95].map((f) => f * TARGET_BYTES);
+while (size < TARGET_BYTES) {
+  if (marks.length > 0 && size >= (marks[0] ?? Infinity)) {
+    marks.shift();
+    parts.push(reportLog);
+    size += reportLog.length;
+  }
+  parts.push(chunk);
+  size += chunk.length;
+}
+parts.push(reportLog);
+
+const tmp = mkdtempSync(join(tmpdir(), "culprit-bench-parse-"));
+try {
+  const path = join(tmp, "console.log");
+  writeFileSync(path, parts.join(""));
+  parts.length = 0;
+  const bytes = statSync(path).size;
+  const big = readFileSync(path, "utf8");
+  const mb = bytes / (1024 * 1024);
+
+  // The first report sits at 90%: measure a log cut just before it too (all clean, full scan).
+  const cleanOnly = big.slice(0, big.indexOf(reportLog));
+  const scans: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const none = parse(cleanOnly);
+    scans.push(performance.now() - t0);
+    if (none !== null) throw new Error(`clean log parsed as a crash: ${none.title}`);
+  }
+  const t0 = performance.now();
+  const first = parse(big);
+  const withReports = performance.now() - t0;
+  const cleanMb = cleanOnly.length / (1024 * 1024);
+  process.stdout.write(
+    `scan: clean log ${cleanMb.toFixed(1)} MB in ${median(scans).toFixed(0)} ms = ${(cleanMb / (median(scans) / 1000)).toFixed(1)} MB/s (median of 3)\n` +
+      `scan: ${mb.toFixed(1)} MB log with 3 reports, first at 90%: ${withReports.toFixed(0)} ms = ${(mb / (withReports / 1000)).toFixed(1)} MB/s, found "${first?.title ?? "nothing"}"\n`,
+  );
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+// Per report: warm up once, then time each corpus crash log (best of 3 to damp GC noise).
+for (const log of crashes) parse(log);
+const perReport: number[] = [];
+for (const log of crashes) {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    parse(log);
+    best = Math.min(best, performance.now() - t0);
+  }
+  perReport.push(best);
+}
+process.stdout.write(
+  `per report: ${crashes.length} corpus crash logs: median ${median(perReport).toFixed(3)} ms, p95 ${quantile(perReport, 0.95).toFixed(3)} ms, max ${Math.max(...perReport).toFixed(3)} ms\n`,
+);
