@@ -8,7 +8,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CrashSummary, RunOutcome } from "../core/outcome.js";
 import type { CrashReport } from "../report/types.js";
-import { LOST_CONNECTION_TITLE, NO_OUTPUT_TITLE } from "../report/titles.js";
+import { kernelTypeOfTitle, LOST_CONNECTION_TITLE, NO_OUTPUT_TITLE } from "../report/titles.js";
 import { INIT_ARGS, MARKERS } from "./initramfs.js";
 import { mapPool } from "./pool.js";
 import type { Runner, RunRequest, RunResult } from "./runner.js";
@@ -102,8 +102,9 @@ function summary(report: CrashReport): CrashSummary {
   return { title: report.title, alt: report.alt, type: report.type, frame: report.frame };
 }
 
-function synthetic(title: string, type = ""): CrashSummary {
-  return { title, alt: [], type, frame: "" };
+/** Titles culprit gives itself get report/'s type for them (NO_OUTPUT, LOST_CONNECTION), so remedies and families treat them alike. */
+function synthetic(title: string): CrashSummary {
+  return { title, alt: [], type: kernelTypeOfTitle(title), frame: "" };
 }
 
 /** 0-based line of the first line containing `marker`, or undefined. */
@@ -142,7 +143,7 @@ export function classifyVmRun(end: VmEnd, log: string, parse: ParseLog): { outco
   const silentTitle = log.trim() === "" || end.kind !== "exited" ? NO_OUTPUT_TITLE : LOST_CONNECTION_TITLE;
   if (initLine === undefined) {
     const title = log.trim() === "" ? NO_OUTPUT_TITLE : end.kind === "exited" ? LOST_CONNECTION_TITLE : "init did not start in time";
-    return { outcome: { kind: "boot-failed", crash: synthetic(title, title === NO_OUTPUT_TITLE ? "HANG" : "") } };
+    return { outcome: { kind: "boot-failed", crash: synthetic(title) } };
   }
   const failed = lines.find((l) => l.includes(MARKERS.basicFailed));
   if (failed !== undefined) {
@@ -150,11 +151,11 @@ export function classifyVmRun(end: VmEnd, log: string, parse: ParseLog): { outco
     return { outcome: { kind: "basic-failed", crash: synthetic(what || "sanity check failed") } };
   }
   if (basicOkLine === undefined) {
-    return { outcome: { kind: "basic-failed", crash: synthetic(silentTitle, silentTitle === NO_OUTPUT_TITLE ? "HANG" : "") } };
+    return { outcome: { kind: "basic-failed", crash: synthetic(silentTitle) } };
   }
   // Finished and no crash in the whole log: OK, even if the VM then needed killing to go away.
   if (markerLine(lines, MARKERS.reproFinished) !== undefined) return { outcome: { kind: "ok" } };
-  return { outcome: { kind: "crash", crash: synthetic(silentTitle, silentTitle === NO_OUTPUT_TITLE ? "HANG" : "") } };
+  return { outcome: { kind: "crash", crash: synthetic(silentTitle) } };
 }
 
 /** Only the lines and markers the watchdog needs, kept from an unbounded stream. */
