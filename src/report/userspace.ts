@@ -4,7 +4,7 @@
 
 import type { CrashReport } from "./types.js";
 import { lineText } from "./text.js";
-import { normaliseTitle } from "./titles.js";
+import { normaliseTitle, sanitiseTitle } from "./titles.js";
 
 /** One frame of a sanitizer stack ("#3 0x4011f6 in main /src/x.c:3:7"). */
 export interface SanitizerFrame {
@@ -20,26 +20,25 @@ const MAX_FRAME_LINE = 4096;
 
 export function parseSanitizerFrame(line: string): SanitizerFrame | null {
   if (line.length > MAX_FRAME_LINE) return null;
-  const head = /^\s*#\d+ 0x[0-9a-fA-F]+(?: in)?(?: |$)/.exec(line);
+  // ASan: "#0 0x4011bf in use /x.c:2"; TSan: "#0 use /x.c:2 (prog+0x11d0)".
+  const head = /^\s*#\d+ (?:0x[0-9a-fA-F]+(?: in|(?= \()| *$) ?)?/.exec(line);
   if (!head) return null;
   let rest = line.slice(head[0].length).trim();
   rest = rest.replace(/ \(BuildId: [0-9a-fA-F]+\)$/, "");
   let module = "";
   let location = "";
-  const paren = rest.lastIndexOf(" (");
-  if (rest.endsWith(")") && paren !== -1 && rest.slice(paren).includes("+0x")) {
-    module = rest.slice(paren + 2, rest.lastIndexOf("+0x"));
-    rest = rest.slice(0, paren);
-  } else if (rest.startsWith("(") && rest.endsWith(")") && rest.includes("+0x")) {
-    // Unsymbolized: only "(module+0xoffset)".
-    return { func: "", location: "", module: rest.slice(1, rest.lastIndexOf("+0x")) };
-  } else {
-    const space = rest.lastIndexOf(" ");
-    const tail = space === -1 ? "" : rest.slice(space + 1);
-    if (/:\d+(?::\d+)?$/.test(tail)) {
-      location = tail;
-      rest = rest.slice(0, space);
+  if (rest.endsWith(")") && rest.includes("+0x")) {
+    const paren = rest.lastIndexOf("(");
+    if (paren !== -1 && rest.slice(paren).includes("+0x")) {
+      module = rest.slice(paren + 1, rest.lastIndexOf("+0x"));
+      rest = rest.slice(0, paren).trim();
     }
+  }
+  const space = rest.lastIndexOf(" ");
+  const tail = space === -1 ? "" : rest.slice(space + 1);
+  if (/:\d+(?::\d+)?$/.test(tail)) {
+    location = tail;
+    rest = rest.slice(0, space);
   }
   return { func: functionName(rest.trim()), location, module };
 }
@@ -262,7 +261,8 @@ function ubsanCrash(log: string, starts: readonly number[], line: number, m: Reg
 
 function assertCrash(line: number, func: string, condition: string, file: string): UserspaceCrash {
   return {
-    title: normaliseTitle(`assertion failed: ${condition.trim()}${func ? ` in ${func}` : ""}`),
+    // The condition is source text, stable across runs: kept as written, numbers included.
+    title: sanitiseTitle(`assertion failed: ${condition.trim()}${func ? ` in ${func}` : ""}`),
     type: "ASSERT",
     frame: func,
     guiltyFile: file,
@@ -285,9 +285,11 @@ const signalNames: Readonly<Record<string, string>> = {
 };
 
 // A shell's report of a child killed by a signal: bare ("Segmentation fault (core dumped)")
-// or bash's "script: line 3: 1234 Segmentation fault      (core dumped) ./prog".
-const shellSignal =
-  /^(?:\S[^:]*: line \d+: +\d+ +)?(Segmentation fault|Aborted|Killed|Bus error|Floating point exception|Illegal instruction|Trace\/breakpoint trap)(?: +\(core dumped\))?(?: +\S.*)?$/;
+// or bash's "script: line 3: 1234 Segmentation fault      (core dumped) ./prog" / "bash: 1234 Aborted  ./prog".
+const signalName = "Segmentation fault|Aborted|Killed|Bus error|Floating point exception|Illegal instruction|Trace\\/breakpoint trap";
+const shellSignal = new RegExp(
+  `^(?:\\S[^:]*:(?: line \\d+:)? +\\d+ +(${signalName})(?: +\\(core dumped\\))?(?: +\\S.*)?|(${signalName})(?: \\(core dumped\\))?)$`,
+);
 
 function signalCrash(line: number, name: string): UserspaceCrash {
   const signal = signalNames[name] ?? name;
@@ -346,6 +348,7 @@ function goPanicCrash(log: string, starts: readonly number[], line: number, mess
 function rustPanicCrash(log: string, starts: readonly number[], line: number, text: string): UserspaceCrash | null {
   let message = "";
   let location = "";
+  let end = line;
   const old = /panicked at '(.*)', (\S+?):\d+(?::\d+)?$/.exec(text);
   const modern = /panicked at (\S+?):\d+(?::\d+)?:$/.exec(text);
   if (old) {
@@ -354,18 +357,36 @@ function rustPanicCrash(log: string, starts: readonly number[], line: number, te
   } else if (modern) {
     location = modern[1] ?? "";
     message = lineText(log, starts, line + 1);
+    end = Math.min(line + 1, starts.length - 1);
   } else {
     return null;
   }
+  // With RUST_BACKTRACE set: "stack backtrace:" and "  N: path::to::fn" lines.
+  const frames: string[] = [];
+  if (lineText(log, starts, end + 1) === "stack backtrace:") {
+    const limit = Math.min(starts.length, end + 200);
+    for (let i = end + 2; i < limit; i++) {
+      const t = lineText(log, starts, i);
+      const f = /^\s+\d+: (\S+)/.exec(t);
+      if (!f?.[1]) {
+        if (/^\s+at /.test(t)) continue;
+        break;
+      }
+      end = i;
+      const name = f[1].replace(/::h[0-9a-f]{16}$/, "");
+      if (!/^(?:__rustc::|rust_begin_unwind|core::|std::|alloc::|__rust_|_start|__libc_)/.test(name)) frames.push(name);
+    }
+  }
   const base = location.slice(location.lastIndexOf("/") + 1);
+  const frame = frames[0] ?? "";
   return {
-    title: normaliseTitle(`panicked: ${message} in ${base}`),
+    title: normaliseTitle(`panicked: ${message} in ${frame !== "" ? frame : base}`),
     type: "PANIC",
-    frame: "",
+    frame,
     guiltyFile: location,
-    crashState: [],
+    crashState: frames.slice(0, 3),
     startLine: line,
-    endLine: modern ? Math.min(line + 1, starts.length - 1) : line,
+    endLine: end,
     corrupted: false,
     corruptedReason: "",
   };
@@ -390,10 +411,11 @@ export function userspaceCrashAt(log: string, starts: readonly number[], line: n
   const musl = /^Assertion failed: (.*) \((\S+?): (\S+?): \d+\)$/.exec(text);
   if (musl) return assertCrash(line, musl[3] ?? "", musl[1] ?? "", musl[2] ?? "");
   const sig = shellSignal.exec(text);
-  if (sig?.[1]) return signalCrash(line, sig[1]);
+  const signal = sig?.[1] ?? sig?.[2];
+  if (signal) return signalCrash(line, signal);
   const go = /^panic: (.*)$/.exec(text);
   if (go) return goPanicCrash(log, starts, line, go[1] ?? "");
-  if (/^thread '.*' panicked at /.test(text)) return rustPanicCrash(log, starts, line, text);
+  if (/^thread '.*'(?: \(\d+\))? panicked at /.test(text)) return rustPanicCrash(log, starts, line, text);
   return null;
 }
 
