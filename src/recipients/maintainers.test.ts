@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  maintainersLookup,
   parseGetMaintainerOutput,
   parseMaintainers,
   patternMatches,
@@ -217,5 +218,22 @@ describe("parseGetMaintainerOutput", () => {
     const got = parseGetMaintainerOutput(out);
     assert.deepEqual(got.to, ["axboe@kernel.dk", "linux-block@vger.kernel.org"]);
     assert.deepEqual(got.cc, ["hare@suse.de", "linux-kernel@vger.kernel.org", "odd@example.org"]);
+  });
+});
+
+describe("maintainersLookup", () => {
+  const files: Record<string, string> = { MAINTAINERS, "drivers/input/touch.c": "ABS_MT_SLOT" };
+  const tree = { dir: "/nonexistent", fileAt: async (_commit: string, path: string) => files[path] };
+  it("reads MAINTAINERS and contents at the commit, adding the guilty file", async () => {
+    const got = await maintainersLookup("file")(tree, "c0ffee", ["block/genhd.c"], "drivers/input/touch.c");
+    assert.deepEqual(got.to, ["axboe@kernel.dk", "linux-block@vger.kernel.org"]);
+    assert.deepEqual(got.cc, ["linux-kernel@vger.kernel.org", "mt@example.org", "torvalds@linux-foundation.org"]);
+  });
+  it("a tree without MAINTAINERS has nobody to tell", async () => {
+    const empty = { dir: "/nonexistent", fileAt: async () => undefined };
+    assert.deepEqual(await maintainersLookup("file")(empty, "c0ffee", ["a.c"], ""), { to: [], cc: [] });
+  });
+  it("script mode needs the script", async () => {
+    await assert.rejects(maintainersLookup("script")(tree, "c0ffee", ["a.c"], ""), /no scripts\/get_maintainer\.pl/);
   });
 });

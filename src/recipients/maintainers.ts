@@ -5,6 +5,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { UserError } from "../core/errors.js";
 
 export interface Person {
   /** "Jens Axboe <axboe@kernel.dk>" as written. */
@@ -317,4 +318,41 @@ export function recipientsFromScript(
       (err, stdout) => (err ? reject(err) : resolve(parseGetMaintainerOutput(stdout))),
     );
   });
+}
+
+/** What the lookup needs from a repository (culprit's git Repo has both). */
+export interface MaintainersTree {
+  dir: string;
+  fileAt(commit: string, path: string): Promise<string | undefined>;
+}
+
+export type MaintainersLookup = (
+  repo: MaintainersTree,
+  commit: string,
+  files: string[],
+  guiltyFile: string,
+) => Promise<{ to: string[]; cc: string[] }>;
+
+/**
+ * The orchestrator's recipients hook. "file": the MAINTAINERS file as of `commit` (none → nobody);
+ * "script": the tree's own scripts/get_maintainer.pl, run in the repository's working tree.
+ */
+export function maintainersLookup(source: MaintainersSource = "file"): MaintainersLookup {
+  return async (repo, commit, files, guiltyFile) => {
+    const all = [...new Set([...files, guiltyFile].filter((f) => f !== ""))];
+    if (source === "script") {
+      if (!hasGetMaintainerScript(repo.dir)) {
+        throw new UserError(`no scripts/get_maintainer.pl in ${repo.dir}`, "use --maintainers=file, or a kernel tree");
+      }
+      const { to, cc } = await recipientsFromScript(repo.dir, all);
+      return { to, cc };
+    }
+    const text = await repo.fileAt(commit, "MAINTAINERS");
+    if (text === undefined) return { to: [], cc: [] };
+    // K: patterns look at file contents, read at the same commit.
+    const contents = new Map<string, string | undefined>();
+    for (const f of all) contents.set(f, await repo.fileAt(commit, f));
+    const { to, cc } = recipientsFor(parseMaintainers(text), all, (p) => contents.get(p));
+    return { to, cc };
+  };
 }
