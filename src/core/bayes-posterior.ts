@@ -108,7 +108,7 @@ export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence)
       const present = presentLogLikelihood(target, clean, REPRO_GRID[g] as number);
       everywhereLL[g] = (everywhereLL[g] as number) + present;
       // Cause: present iff the culprit is an ancestor; fix: absent iff it is.
-      base[g] = (base[g] as number) + kind === "cause" ? absent : present;
+      base[g] = (base[g] as number) + (kind === "cause" ? absent : present);
       delta[g] = kind === "cause" ? present - absent : absent - present;
     }
     nowhereLL += absent;
