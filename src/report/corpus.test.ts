@@ -26,6 +26,8 @@ interface Expected {
   type: string;
   corrupted: boolean;
   suppressed: boolean;
+  /** "" when the file does not say. */
+  frame: string;
   log: string;
 }
 
@@ -33,7 +35,7 @@ interface Expected {
 export function parseCorpusFile(text: string): Expected {
   const data = text.replaceAll("\r", "");
   const lines = data.split("\n");
-  const want: Expected = { title: "", alt: [], type: "", corrupted: false, suppressed: false, log: "" };
+  const want: Expected = { title: "", alt: [], type: "", corrupted: false, suppressed: false, frame: "", log: "" };
   let i = 0;
   for (; i < lines.length && lines[i] !== ""; i++) {
     const line = lines[i] ?? "";
@@ -42,6 +44,7 @@ export function parseCorpusFile(text: string): Expected {
     const alt = field("ALT: ");
     if (alt !== null) want.alt.push(alt);
     want.type = field("TYPE: ") ?? want.type;
+    want.frame = field("FRAME: ") ?? want.frame;
     if (field("CORRUPTED: ") === "Y") want.corrupted = true;
     if (field("SUPPRESSED: ") === "Y") want.suppressed = true;
   }
@@ -94,6 +97,9 @@ test("kernel report corpus: title, alt, type, corrupted, no-crash", { skip: !exi
   const type = tally();
   const corrupted = tally();
   const noCrash = tally();
+  // Not in the acceptance criteria, printed for information.
+  const suppressed = tally();
+  const frame = tally();
   for (const file of numbered(dir)) {
     const want = parseCorpusFile(readFileSync(join(dir, file), "utf8"));
     const got = parse(want.log);
@@ -106,12 +112,16 @@ test("kernel report corpus: title, alt, type, corrupted, no-crash", { skip: !exi
     count(alt, JSON.stringify(gotAlt) === JSON.stringify(want.alt), file, () => `want ${JSON.stringify(want.alt)} got ${JSON.stringify(gotAlt)}`);
     count(type, (got?.type ?? "") === want.type, file, () => `want ${JSON.stringify(want.type)} got ${JSON.stringify(got?.type)}`);
     count(corrupted, (got?.corrupted ?? false) === want.corrupted, file, () => `want ${want.corrupted} got ${got?.corrupted} (${got?.corruptedReason})`);
+    count(suppressed, (got?.suppressed ?? false) === want.suppressed, file, () => `want ${want.suppressed} got ${got?.suppressed}`);
+    if (want.frame !== "") count(frame, got?.frame === want.frame, file, () => `want ${want.frame} got ${got?.frame}`);
   }
   print("title", title);
   print("alt", alt);
   print("type", type);
   print("corrupted", corrupted);
   print("no-crash", noCrash);
+  print("suppressed", suppressed);
+  print("frame", frame);
   assert.ok(percent(title) >= 97, `title match ${percent(title).toFixed(1)}% < 97%`);
   assert.ok(percent(alt) >= 95, `alt match ${percent(alt).toFixed(1)}% < 95%`);
   assert.ok(percent(type) >= 95, `type match ${percent(type).toFixed(1)}% < 95%`);

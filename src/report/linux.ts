@@ -145,12 +145,11 @@ function extractReport(log: string, starts: readonly number[], start: number): E
     const ctx = contextOf(line);
     const { text, questionable } = stripPrefix(line, ctx);
     if (!isOopsLine && secondReport === -1) {
+      // Another oops (unless it is one that continues this report), or a non-bug message that
+      // carries its own stack: either way, what follows is no longer only this report.
       const oops = oopsOfLine(line);
-      if (oops && !replayedAt(log, starts, i)) {
-        if (!matchesAny(line, reportStartIgnores)) secondReport = i;
-      } else if (!oops && infoMessagesWithStack.some((m) => line.includes(m))) {
-        secondReport = i;
-      }
+      const another = oops !== null && !replayedAt(log, starts, i) && !matchesAny(line, reportStartIgnores);
+      if (another || infoMessagesWithStack.some((m) => line.includes(m))) secondReport = i;
     }
     if (!isOopsLine && (questionable || (ctx !== context && (!cpuTraceback || !cpuContext.test(ctx))))) continue;
     textLines++;
@@ -305,11 +304,11 @@ function describe(lines: readonly string[], oops: Oops): Description {
 }
 
 /** Why a report is garbled, or "" when it is not. */
-function corruption(title: string, lines: readonly string[], format: OopsFormat | null): string {
+function corruption(title: string, report: string, format: OopsFormat | null): string {
   // A timestamp in the middle of the title: two lines were merged.
   if (/\[ *\d+\.\d+\]/.test(title)) return "title matches corrupted regexp";
   if (format === null || format.noStackTrace) return "";
-  return missingStackReason(lines);
+  return missingStackReason(report);
 }
 
 export function findKernelCrash(log: string, starts: readonly number[], lineOf: (offset: number) => number): CrashReport | null {
@@ -320,14 +319,13 @@ export function findKernelCrash(log: string, starts: readonly number[], lineOf: 
   let description = describe(extracted.lines.slice(0, extracted.titleLines), oops);
   if (description.title === "") description = describe(extracted.lines, oops);
   // Lines joined the way they were printed, with the trailing newline the corruption checks count.
-  const reportLines = [...extracted.lines, ""];
+  const body = extracted.lines.join("\n") + "\n";
   let corruptedReason = description.corruptedReason;
-  if (corruptedReason === "") corruptedReason = corruption(description.title, reportLines, description.format);
+  if (corruptedReason === "") corruptedReason = corruption(description.title, body, description.format);
   // A GCE console that dropped mid-report leaves it truncated.
   if (corruptedReason === "" && log.includes("serialport: VM disconnected.")) corruptedReason = "console disconnected";
   const title = normaliseTitle(description.title);
   const alt = description.alt.map(normaliseTitle);
-  const body = extracted.lines.join("\n") + "\n";
   return {
     title,
     alt,

@@ -684,4 +684,10 @@ export const suppressions: readonly RegExp[] = [
   /lowmemorykiller: Killing 'sshd'/,
   /INIT: PANIC: segmentation violation!/,
   /\*\*\* stack smashing detected \*\*\*: terminated/,
+  // Go programs (the fuzzer's own tools) running out of memory.
+  /fatal error: runtime: out of memory/,
+  /fatal error: runtime: cannot allocate memory/,
+  /fatal error: out of memory/,
+  /fatal error: newosproc/,
+  /panic: .*cannot allocate memory/,
 ];

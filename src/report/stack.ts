@@ -239,16 +239,18 @@ export function guiltyFrames(lines: readonly string[], spec: StackSpec): { frame
 }
 
 /** Is there a stack with frames after every stack header? ("" = yes, else why not). */
-export function missingStackReason(reportLines: readonly string[]): string {
+export function missingStackReason(report: string): string {
   let hasStack = false;
   for (const start of stackStarts) {
-    const at = reportLines.findIndex((l) => start.test(l));
-    if (at === -1) continue;
+    // Searched in the whole text: a header pattern may use the previous line's newline.
+    const m = report.length > MAX_SCANNED_REPORT ? null : start.exec(report);
+    if (!m) continue;
+    const lines = report.slice(m.index, m.index + 64 * 1024).split("\n");
     // The header line and at least three more (counting the empty tail after the last newline).
-    if (reportLines.length - at < 4) return "call trace is missed";
+    if (lines.length < 4) return "call trace is missed";
     let corrupted = true;
-    for (let i = at + 1; i < at + 16 && i < reportLines.length; i++) {
-      const line = reportLines[i] ?? "";
+    for (let i = 1; i < 16 && i < lines.length; i++) {
+      const line = lines[i] ?? "";
       if (matchAny(line, stackStarts)) break;
       if (line.includes("(stack is not available)") || matchAny(line, frameLines)) {
         hasStack = true;
@@ -260,6 +262,9 @@ export function missingStackReason(reportLines: readonly string[]): string {
   }
   return hasStack ? "" : "no stack trace in report";
 }
+
+// Reports are cut at MAX_REPORT_LINES lines; this only guards against absurdly long lines.
+const MAX_SCANNED_REPORT = 64 * 1024 * 1024;
 
 // Where work enters the kernel: the frame just above one of these names the looping code's owner.
 const stallAnchors: readonly RegExp[] = [
