@@ -113,6 +113,58 @@ function noCulprit(post: Posterior, h: number, confidence: number): StrategyResu
     : { outcome: "no-culprit", reason: "oldest-crashes", detail: "the newest commit of the range still crashes", confidence };
 }
 
+/** Target crashes the start commit must show before bisecting: one could be a flake. */
+const START_HITS = 2;
+
+interface Choice {
+  dag: Dag;
+  problem: BisectProblem;
+  post: Posterior;
+  evidence: Evidence | undefined;
+  remedies: string[];
+  slots: number;
+  untestable: (c: number) => boolean;
+}
+
+/** Predicted share of informative runs at an untested commit: broken and masked stretches are contiguous, so ask its tested neighbours. */
+function predictedShare(evidence: Evidence | undefined, testedOrder: readonly number[], c: number, fallback: number): number {
+  if (!evidence) return fallback;
+  const own = evidence.groups[evidence.groupOf.get(c) ?? -1];
+  if (own) return informativeShare(own, fallback);
+  // testedOrder is sorted; find the nearest tested commit on each side.
+  let lo = 0;
+  let hi = testedOrder.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((testedOrder[mid] as number) < c) lo = mid + 1;
+    else hi = mid;
+  }
+  const below = testedOrder[lo - 1];
+  const above = testedOrder[lo];
+  if (below === undefined || above === undefined) return fallback;
+  const shareOf = (x: number): number => informativeShare(evidence.groups[evidence.groupOf.get(x) ?? -1], fallback);
+  const worst = Math.max(shareOf(below), shareOf(above));
+  return worst < 0.2 ? worst : fallback;
+}
+
+function chooseTests(choice: Choice): ScoredCandidate[] {
+  const { dag, problem, post, evidence, remedies } = choice;
+  const runsPerCommit = Math.max(1, problem.runsPerCommit);
+  const costBuild = problem.cost?.build ?? 1;
+  const costTest = problem.cost?.testBatch ?? 1;
+  const fallback = evidence ? globalShare(evidence) : 0.9;
+  const tested = evidence ? [...evidence.groupOf.keys()].sort((a, b) => a - b) : [];
+  const scored: ScoredCandidate[] = [];
+  const quantiles = 12 + 4 * choice.slots;
+  for (const c of candidateCommits(dag, post, quantiles, [0, dag.index(problem.start)])) {
+    if (choice.untestable(c)) continue;
+    const runs = Math.round(runsPerCommit * predictedShare(evidence, tested, c, fallback));
+    const cost = (evidence?.built.has(builtKey(c, remedies)) ? 0 : costBuild) + costTest;
+    scored.push(scoreCandidate(dag, post, c, runs, cost));
+  }
+  return pickTests(post, scored, choice.slots, MIN_BITS);
+}
+
 export function nextStep(problem: BisectProblem, observations: readonly Observation[]): Step {
   const dag = problem.graph;
   const notes: Note[] = [];
@@ -122,11 +174,20 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
   const remediesSoFar = appliedRemedies(observations);
   const runsPerCommit = Math.max(1, problem.runsPerCommit);
   const startRuns = Math.max(1, problem.startRuns);
+  const slots = Math.max(1, problem.parallelism);
   if (startObs.some((o) => o.build?.kind === "failed")) {
     return done({ outcome: "no-culprit", reason: "untestable", detail: "the start commit does not build", confidence: 1 }, notes);
   }
   if (startRunList.length === 0) {
-    return test([{ commit: problem.start, runs: startRuns, remedies: remediesSoFar }], notes);
+    const first: TestRequest = { commit: problem.start, runs: startRuns, remedies: remediesSoFar };
+    if (slots === 1 || !problem.target || observations.length > 0) return test([first], notes);
+    // Idle workers need not wait for the start commit: with the target known, split the range on the prior.
+    const empty = gatherEvidence(dag, [], problem.target, problem.sameCrash, remediesSoFar);
+    const prior = computePosterior(dag, problem.kind, empty);
+    const picks = chooseTests({ dag, problem, post: prior, evidence: undefined, remedies: remediesSoFar, slots: slots - 1, untestable: () => false })
+      .filter((s) => s.commit !== start)
+      .map((s) => ({ commit: dag.hash(s.commit), runs: runsPerCommit, remedies: remediesSoFar }));
+    return test([first, ...picks], notes);
   }
   const target = problem.target ?? commonestCrash(startRunList);
   if (!target) {
@@ -146,13 +207,16 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
   const remedies = evidence.activeRemedies;
 
   const startGroup = evidence.groups[evidence.groupOf.get(start) ?? -1];
-  if ((startGroup?.counts.target ?? 0) === 0) {
-    const tried = (startGroup?.counts.target ?? 0) + (startGroup?.counts.clean ?? 0) + (startGroup?.counts.masked ?? 0);
+  const startHits = startGroup?.counts.target ?? 0;
+  if (startHits < START_HITS) {
+    const tried = startHits + (startGroup?.counts.clean ?? 0) + (startGroup?.counts.masked ?? 0);
     if (tried < START_ATTEMPTS * startRuns) {
       return test([{ commit: problem.start, runs: startRuns, remedies }], notes);
     }
-    const detail = `the target crash did not happen in ${startRunList.length} runs of the start commit`;
-    return done({ outcome: "no-culprit", reason: "not-reproduced", detail, confidence: 1 }, notes);
+    // Too rare to bisect within any sane budget; the confidence is what the evidence says about "no bug here".
+    const post = computePosterior(dag, problem.kind, evidence);
+    const detail = `the target crashed ${startHits} times in ${tried} runs of the start commit: too rare to bisect`;
+    return done({ outcome: "no-culprit", reason: "not-reproduced", detail, confidence: post.mass[post.nowhere] as number }, notes);
   }
 
   const post = computePosterior(dag, problem.kind, evidence);
@@ -163,15 +227,17 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
     text: `leading: ${describeHypothesis(dag, post, top)} (${(topMass * 100).toFixed(1)}%), repro chance ≈ ${reproChanceGiven(post, top).toFixed(2)}`,
   });
 
-  const fallback = globalShare(evidence);
   const untestable = (c: number): boolean => {
     if (evidence.buildFailed.has(c)) return true;
     const group = evidence.groups[evidence.groupOf.get(c) ?? -1];
     if (!group) return false;
     const cur = group.current;
     const total = cur.target + cur.clean + cur.masked + cur.unusable;
-    // Two batches in which (almost) nothing said anything about the target: don't guess.
-    return total >= 2 * runsPerCommit && (cur.target + cur.clean) / total < 0.1;
+    const informative = cur.target + cur.clean;
+    // A full batch that never booted (or never reached the test), or two batches where nearly
+    // everything was masked: that commit cannot be judged; don't guess.
+    if (informative === 0 && cur.unusable >= runsPerCommit) return true;
+    return total >= 2 * runsPerCommit && informative / total < 0.1;
   };
 
   if (topMass >= CONFIDENCE_TARGET) {
@@ -187,7 +253,7 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
         return done(result, notes);
       }
       case "test": {
-        const tests = verdict.commits.slice(0, Math.max(1, problem.parallelism)).map((c) => ({ commit: dag.hash(c), runs: runsPerCommit, remedies }));
+        const tests = verdict.commits.slice(0, slots).map((c) => ({ commit: dag.hash(c), runs: runsPerCommit, remedies }));
         notes.push({ kind: "info", text: `verifying ${dag.hash(top)}` });
         return test(tests, notes);
       }
@@ -201,18 +267,7 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
     return inconclusive(dag, post, "test budget spent", notes);
   }
 
-  const costBuild = problem.cost?.build ?? 1;
-  const costTest = problem.cost?.testBatch ?? 1;
-  const scored: ScoredCandidate[] = [];
-  const quantiles = 12 + 4 * Math.max(1, problem.parallelism);
-  for (const c of candidateCommits(dag, post, quantiles, [0, start])) {
-    if (untestable(c)) continue;
-    const group = evidence.groups[evidence.groupOf.get(c) ?? -1];
-    const runs = Math.round(runsPerCommit * informativeShare(group, fallback));
-    const cost = (evidence.built.has(builtKey(c, remedies)) ? 0 : costBuild) + costTest;
-    scored.push(scoreCandidate(dag, post, c, runs, cost));
-  }
-  const picked = pickTests(post, scored, Math.max(1, problem.parallelism), MIN_BITS);
+  const picked = chooseTests({ dag, problem, post, evidence, remedies, slots, untestable });
   if (picked.length === 0) return inconclusive(dag, post, "no test left that would tell the candidates apart", notes);
   const last = observations[observations.length - 1];
   if (last && dag.has(last.commit)) {
