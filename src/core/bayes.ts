@@ -179,7 +179,9 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
     return done({ outcome: "no-culprit", reason: "untestable", detail: "the start commit does not build", confidence: 1 }, notes);
   }
   if (startRunList.length === 0) {
-    const first: TestRequest = { commit: problem.start, runs: startRuns, remedies: remediesSoFar };
+    // With the target known, one batch is enough to start: the start commit is tested again
+    // whenever its evidence is worth a batch. Without it, the start runs must name the target.
+    const first: TestRequest = { commit: problem.start, runs: problem.target ? runsPerCommit : startRuns, remedies: remediesSoFar };
     if (slots === 1 || !problem.target || observations.length > 0) return test([first], notes);
     // Idle workers need not wait for the start commit: with the target known, split the range on the prior.
     const empty = gatherEvidence(dag, [], problem.target, problem.sameCrash, remediesSoFar);
@@ -211,7 +213,7 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
   if (startHits < START_HITS) {
     const tried = startHits + (startGroup?.counts.clean ?? 0) + (startGroup?.counts.masked ?? 0);
     if (tried < START_ATTEMPTS * startRuns) {
-      return test([{ commit: problem.start, runs: startRuns, remedies }], notes);
+      return test([{ commit: problem.start, runs: runsPerCommit, remedies }], notes);
     }
     // Too rare to bisect within any sane budget; the confidence is what the evidence says about "no bug here".
     const post = computePosterior(dag, problem.kind, evidence);
