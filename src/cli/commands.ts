@@ -3,5 +3,6 @@ import type { Command } from "commander";
 import { registerBisect } from "./bisect.js";
 import { registerDemo } from "./demo.js";
 import { registerParse } from "./parse.js";
+import { registerSim } from "./sim.js";
 
-export const commands: ((program: Command) => void)[] = [registerBisect, registerDemo, registerParse];
+export const commands: ((program: Command) => void)[] = [registerBisect, registerDemo, registerParse, registerSim];
