@@ -91,15 +91,27 @@ export interface PreparedJob {
 export async function prepareJob(raw: Record<string, unknown>, baseDir: string, defaultWorkDir: string): Promise<PreparedJob> {
   const job = validateJob(raw);
   const workDir = resolve(job.workDir ?? defaultWorkDir);
-  ensureWritableDir(workDir, "work dir");
+  // Everything that can be wrong with the input is found before anything is written.
+  const repo = await Repo.open(resolve(baseDir, job.repo));
+  const start = await repo.resolve(job.start);
+  if (job.kind === "cause" && job.good) {
+    const good = await repo.resolve(job.good);
+    if (good === start || !(await repo.isAncestor(good, start))) {
+      throw new UserError(`good ${job.good} is not an ancestor of start ${job.start}`, "give an older commit that the start commit descends from");
+    }
+  }
+  if (job.kind === "fix") {
+    const end = await repo.resolve(job.end ?? "HEAD");
+    if (end === start || !(await repo.isAncestor(start, end))) {
+      throw new UserError(`start ${job.start} is not an ancestor of end ${job.end ?? "HEAD"}`, "fix bisection goes forward from the crashing commit");
+    }
+  }
+  await checkBuildCommand(repo, start, job.build.command, baseDir);
+  const reproducer = resolveReproducer(job.reproducer.command, job.build.artifacts, baseDir);
   if (existsSync(join(workDir, "events.jsonl"))) {
     throw new UserError(`work dir ${workDir} already holds a bisection`, `continue it with --resume ${workDir}, or choose another --work-dir`);
   }
-  const repo = await Repo.open(resolve(baseDir, job.repo));
-  const start = await repo.resolve(job.start);
-  if (job.good) await repo.resolve(job.good);
-  await checkBuildCommand(repo, start, job.build.command, baseDir);
-  const reproducer = resolveReproducer(job.reproducer.command, job.build.artifacts, baseDir);
+  ensureWritableDir(workDir, "work dir");
   const saved: Job = { ...job, repo: repo.dir, workDir, reproducer: { ...job.reproducer, command: reproducer } };
   writeFileSync(join(workDir, JOB_FILE), JSON.stringify(saved, null, 2));
   return assemble(saved);

@@ -129,8 +129,7 @@ export async function execute(prepared: PreparedJob, output: { quiet: boolean; j
   } catch (err) {
     progress?.stop();
     if (err instanceof Interrupted) {
-      process.exitCode = 130;
-      throw new UserError("interrupted", `continue with: ${resumeHint}`);
+      throw new UserError("interrupted", `continue with: ${resumeHint}`, 130);
     }
     throw err;
   } finally {

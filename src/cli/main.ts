@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof UserError) {
       process.stderr.write(`culprit: ${err.message}${err.hint ? ` (${err.hint})` : ""}\n`);
-      return 2;
+      return err.exitCode;
     }
     throw err;
   }

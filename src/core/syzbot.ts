@@ -42,7 +42,7 @@ export const syzbotStrategy: Strategy = {
     if (start.build.kind === "failed") {
       return noCulprit("untestable", `the start commit ${problem.start} does not build`, []);
     }
-    const target = mostFrequentCrash(start.runs);
+    const target = problem.target ?? mostFrequentCrash(start.runs);
     if (!target) {
       return noCulprit("not-reproduced", `the crash did not reproduce on the start commit in ${start.runs.length} runs`, []);
     }

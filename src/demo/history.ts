@@ -193,9 +193,11 @@ function plan(spec: HistorySpec): PlannedCommit[] {
     const appeared = spec.culprit === "always" || (typeof spec.culprit === "number" && i >= spec.culprit);
     return appeared && (spec.fixAt === undefined || i < spec.fixAt);
   };
+  // A target merged in from a side branch stays, whatever the main line planned.
+  let merged = false;
   const stateAt = (i: number, base: SourceState): SourceState => ({
     ...base,
-    target: present(i),
+    target: present(i) || merged,
     other: spec.other !== undefined && i >= spec.other.from && i < spec.other.to,
     broken: spec.buildBroken !== undefined && i >= spec.buildBroken.from && i < spec.buildBroken.to,
   });
@@ -248,6 +250,7 @@ function plan(spec: HistorySpec): PlannedCommit[] {
         branchState = s;
       }
       parents.push(branchTip.mark);
+      merged = merged || branchState.target;
       next = { ...next, docs: branchState.docs, target: next.target || branchState.target };
       message = `Merge branch 'notes-${i}'${spec.culpritIsMergeAt === i ? "\n\nResolve the conflict by releasing records early." : ""}`;
     }

@@ -1,0 +1,187 @@
+// End-to-end bisections of generated repositories: real git, real gcc, real processes.
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { chmod, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { git } from "../git/git.js";
+import { bisectInProcess, scratchHistory, simpleHistory, type Scratch } from "./testkit.js";
+
+async function withHistory<T>(spec: Parameters<typeof scratchHistory>[0], body: (s: Scratch) => Promise<T>): Promise<T> {
+  const scratch = await scratchHistory(spec);
+  try {
+    return await body(scratch);
+  } finally {
+    await scratch.cleanup();
+  }
+}
+
+async function worktreesOf(repo: string): Promise<number> {
+  const out = await git(repo, ["worktree", "list", "--porcelain"]);
+  return out.stdout.split("\n").filter((l) => l.startsWith("worktree ")).length;
+}
+
+describe("cause bisection on generated repositories", () => {
+  it("names a clean culprit, with the reference log's lines, and leaves no worktree behind", async () => {
+    await withHistory(simpleHistory(60, { culprit: 38, releases: { 10: "v1.0", 30: "v1.1", 50: "v1.2" } }), async (s) => {
+      const { result, log } = await bisectInProcess(s);
+      assert.equal(result.outcome, "culprit");
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      assert.equal(result.noop, false);
+      assert.equal(result.merge, false);
+      assert.ok(result.recipients.to.includes("barbara@example.org"), `to: ${result.recipients.to}`);
+      assert.ok(result.recipients.to.includes("records-dev@lists.example.org"), "MAINTAINERS list in To");
+      assert.ok(result.recipients.cc.includes("grace@example.org"), "MAINTAINERS reviewer in Cc");
+      assert.notEqual(result.culprit?.signature, result.culprit?.parentSignature);
+      assert.equal(result.report?.title, "fatal signal SIGSEGV");
+      for (const want of [
+        /^bisecting cause commit starting from [0-9a-f]{40}$/,
+        /^testing release v1\.2$/,
+        /^testing commit [0-9a-f]{40} with gcc /,
+        /^build signature: [0-9a-f]{64}$/,
+        /^all runs: crashed: fatal signal SIGSEGV$/,
+        /^all runs: OK$/,
+        /^# git bisect start [0-9a-f]{40} [0-9a-f]{40}$/,
+        /^Bisecting: \d+ revisions? left to test after this \(roughly \d+ steps?\)$/,
+        /^# git bisect (good|bad) [0-9a-f]{40}$/,
+        /^[0-9a-f]{40} is the first bad commit$/,
+        /^revisions tested: \d+, total time: [0-9hms.µn]+ \(build: [0-9hms.µn]+, test: [0-9hms.µn]+\)$/,
+        /^first bad commit: [0-9a-f]{40} records: release records before summing/,
+        /^recipients \(to\): \[".*"\]$/,
+      ]) {
+        assert.ok(log.some((l) => want.test(l)), `log lacks ${want}`);
+      }
+      assert.equal(await worktreesOf(s.history.dir), 1, "only the user's own worktree remains");
+      const status = await git(s.history.dir, ["status", "--porcelain"]);
+      assert.equal(status.stdout, "", "the user's working tree is untouched");
+    });
+  });
+
+  it("names a flaky culprit (40% of runs) and ignores an unrelated crash", async () => {
+    const spec = simpleHistory(80, { culprit: 55, targetPercent: 40, other: { from: 20, to: 50, percent: 30 }, releases: { 5: "v1.0" } });
+    await withHistory(spec, async (s) => {
+      const { result } = await bisectInProcess(s);
+      assert.equal(result.culprit?.hash, s.history.culprit);
+    });
+  });
+
+  it("returns an inconclusive list holding the culprit when a build-broken stretch hides it", async () => {
+    const spec = simpleHistory(60, { culprit: 40, buildBroken: { from: 38, to: 43 }, releases: { 5: "v1.0" } });
+    await withHistory(spec, async (s) => {
+      const { result, log } = await bisectInProcess(s);
+      assert.equal(result.outcome, "inconclusive");
+      const hashes = result.candidates.map((c) => c.hash);
+      assert.ok(hashes.includes(s.history.culprit as string), "the culprit is among the candidates");
+      assert.ok(hashes.length <= 5 + 1, `at most the stretch plus one, got ${hashes.length}`);
+      assert.ok(log.includes("There are only 'skip'ped commits left to test."));
+      assert.ok(log.some((l) => l.startsWith("build failed:")));
+    });
+  });
+
+  it("flags a culprit that does not change the build (noop)", async () => {
+    const spec = simpleHistory(40, { culprit: "never", releases: { 2: "v1.0" } });
+    await withHistory(spec, async (s) => {
+      // The crash depends on something outside the build: the reproducer decides by ancestry
+      // of a comment-only commit, so the culprit's signature equals its parent's.
+      const commentOnly = s.history.main[24] as string;
+      const repro = join(s.dir, "repro.sh");
+      await writeFile(
+        repro,
+        `#!/bin/sh\nif git -C '${s.history.dir}' merge-base --is-ancestor ${commentOnly} "$CULPRIT_COMMIT"; then echo boom; exit 3; fi\nexit 0\n`,
+      );
+      await chmod(repro, 0o755);
+      const { result, log } = await bisectInProcess(s, { reproducer: { command: [repro], timeout: "20s" } });
+      assert.equal(result.culprit?.hash, commentOnly);
+      assert.equal(result.noop, true);
+      assert.equal(result.culprit?.signature, result.culprit?.parentSignature);
+      assert.ok(log.some((l) => l.includes("does not change the build")));
+    });
+  });
+
+  it("flags a merge culprit", async () => {
+    const spec = simpleHistory(40, {
+      culprit: "never",
+      culpritIsMergeAt: 25,
+      sideBranches: [{ mergeAt: 25, length: 4 }],
+      releases: { 2: "v1.0" },
+    });
+    await withHistory(spec, async (s) => {
+      const { result } = await bisectInProcess(s);
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      assert.equal(result.merge, true);
+      assert.equal(result.culprit?.parents.length, 2);
+    });
+  });
+
+  it("finds a culprit planted on a side branch", async () => {
+    const spec = simpleHistory(40, { culprit: "never", sideBranches: [{ mergeAt: 30, length: 6, culpritAt: 2 }], releases: { 2: "v1.0" } });
+    await withHistory(spec, async (s) => {
+      const { result } = await bisectInProcess(s);
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      assert.equal(result.merge, false);
+    });
+  });
+
+  it("flags a culprit that carries a release tag", async () => {
+    const spec = simpleHistory(40, { culprit: 20, releases: { 5: "v1.0", 20: "v1.1", 30: "v1.2" } });
+    await withHistory(spec, async (s) => {
+      const { result } = await bisectInProcess(s);
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      assert.equal(result.release, true);
+      assert.deepEqual(result.culprit?.releaseTags, ["v1.1"]);
+    });
+  });
+
+  it("uses the user's good commit instead of releases", async () => {
+    const spec = simpleHistory(40, { culprit: 30, releases: { 35: "v9.0" } });
+    await withHistory(spec, async (s) => {
+      const { result, log } = await bisectInProcess(s, { good: s.history.main[10] });
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      assert.ok(!log.some((l) => l.startsWith("testing release")));
+    });
+  });
+
+  it("says so when the crash is already on the oldest release", async () => {
+    await withHistory(simpleHistory(30, { culprit: "always", releases: { 3: "v1.0", 15: "v1.1" } }), async (s) => {
+      const { result } = await bisectInProcess(s);
+      assert.equal(result.outcome, "no-culprit");
+      assert.equal(result.reason, "oldest-crashes");
+      assert.match(result.detail ?? "", /oldest release tested \(v1\.0\)/);
+    });
+  });
+
+  it("says so when the crash does not reproduce on the start commit", async () => {
+    await withHistory(simpleHistory(20, { culprit: "never", releases: { 3: "v1.0" } }), async (s) => {
+      const { result, log } = await bisectInProcess(s);
+      assert.equal(result.outcome, "no-culprit");
+      assert.equal(result.reason, "not-reproduced");
+      assert.ok(log.some((l) => /^no culprit: the crash did not reproduce on the start commit in 20 runs$/.test(l)));
+    });
+  });
+
+  it("says so when every release is untestable", async () => {
+    const spec = simpleHistory(30, { culprit: 1, buildBroken: { from: 2, to: 12 }, releases: { 4: "v1.0", 8: "v1.1" } });
+    await withHistory(spec, async (s) => {
+      const { result } = await bisectInProcess(s);
+      assert.equal(result.outcome, "no-culprit");
+      assert.equal(result.reason, "untestable");
+    });
+  });
+});
+
+describe("fix bisection on a generated repository", () => {
+  let s: Scratch;
+  before(async () => {
+    s = await scratchHistory(simpleHistory(50, { culprit: 5, fixAt: 33 }));
+  });
+  after(async () => s.cleanup());
+
+  it("finds the first commit where the crash is gone", async () => {
+    const { result, log } = await bisectInProcess(s, { kind: "fix", start: s.history.main[8], end: "HEAD" });
+    assert.equal(result.outcome, "culprit");
+    assert.equal(result.culprit?.hash, s.history.fix);
+    assert.ok(log.some((l) => l.startsWith("bisecting fixing commit since ")));
+    assert.ok(log.some((l) => l.startsWith("first fixing commit: ")));
+    assert.equal(result.report?.title, "fatal signal SIGSEGV", "the report shown is the crash that was fixed");
+  });
+});

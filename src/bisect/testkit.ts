@@ -1,0 +1,61 @@
+// Shared by the bisection tests and the overhead benchmark: generated histories and jobs over them.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateHistory, type GeneratedHistory, type HistorySpec } from "../demo/history.js";
+import { prepareJob } from "./job.js";
+import { LogView } from "./logview.js";
+import { runBisection } from "./orchestrator.js";
+import type { BisectResult } from "./result.js";
+
+/** A history of `n` main-line commits with a fast, deterministic reproducer (no sanitizer). */
+export function simpleHistory(n: number, overrides: Partial<HistorySpec> = {}): HistorySpec {
+  return {
+    mainCommits: n,
+    culprit: Math.floor(n * 0.6),
+    targetPercent: 100,
+    releases: {},
+    commentOnlyEvery: 3,
+    sideBranches: [],
+    randomness: "run-index",
+    sanitize: false,
+    ...overrides,
+  };
+}
+
+export interface Scratch {
+  dir: string;
+  history: GeneratedHistory;
+  cleanup(): Promise<void>;
+}
+
+export async function scratchHistory(spec: HistorySpec): Promise<Scratch> {
+  const dir = await mkdtemp(join(tmpdir(), "culprit-test-"));
+  const history = await generateHistory(join(dir, "repo"), spec);
+  return { dir, history, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The job fields that build and run the generated program. */
+export function demoJob(scratch: Scratch, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    repo: scratch.history.dir,
+    start: "HEAD",
+    build: { command: ["make", "-s", "demo"], artifacts: ["demo"], timeout: "2m" },
+    reproducer: { command: ["demo"], timeout: "20s" },
+    parallelism: { commits: 1, runs: 4 },
+    workDir: join(scratch.dir, "work"),
+    ...extra,
+  };
+}
+
+export async function bisectInProcess(scratch: Scratch, extra: Record<string, unknown> = {}): Promise<{ result: BisectResult; log: string[] }> {
+  const prepared = await prepareJob(demoJob(scratch, extra), scratch.dir, join(scratch.dir, "work"));
+  const view = new LogView();
+  const log: string[] = [];
+  const result = await runBisection(prepared.spec, prepared.deps, {
+    signal: new AbortController().signal,
+    onEvent: (event) => log.push(...view.lines(event)),
+  });
+  return { result, log };
+}

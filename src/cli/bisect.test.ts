@@ -1,0 +1,190 @@
+// The command line as a user meets it: bad input, interrupts, kill -9 and resume.
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { git } from "../git/git.js";
+import type { BisectEvent } from "../bisect/events.js";
+import { scratchHistory, simpleHistory, type Scratch } from "../bisect/testkit.js";
+
+const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function culprit(args: string[], cwd: string): { done: Promise<Finished>; pid: number } {
+  const child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<Finished>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  return { done, pid: child.pid as number };
+}
+
+function events(workDir: string): BisectEvent[] {
+  const file = join(workDir, "events.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as BisectEvent];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** Resolves when the event log satisfies `ready`; the test's own timeout bounds the wait. */
+async function eventsReach(workDir: string, ready: (e: BisectEvent[]) => boolean): Promise<void> {
+  while (!ready(events(workDir))) await new Promise((r) => setTimeout(r, 50));
+}
+
+function processesMatching(pattern: string): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn("pgrep", ["-f", pattern], { stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.on("close", () => resolve(out.trim()));
+  });
+}
+
+async function worktreeCount(repo: string): Promise<number> {
+  return (await git(repo, ["worktree", "list", "--porcelain"])).stdout.split("\n").filter((l) => l.startsWith("worktree ")).length;
+}
+
+describe("culprit bisect: bad input gets one clear line and a non-zero exit", () => {
+  let s: Scratch;
+  let common: string[];
+  before(async () => {
+    s = await scratchHistory(simpleHistory(30, { culprit: 20, releases: { 3: "v1.0" } }));
+    common = ["--build", "make -s demo", "--artifact", "demo", "--repro", "demo", "--runs", "2", "--start-runs", "2"];
+  });
+  after(async () => s.cleanup());
+
+  const cases: [string, (s: Scratch) => string[], RegExp][] = [
+    ["not a git repository", (x) => ["--repo", x.dir], /^culprit: not a git repository: /],
+    ["unknown revision", (x) => ["--repo", x.history.dir, "--start", "no-such-rev"], /^culprit: unknown revision: no-such-rev/],
+    [
+      "good not an ancestor of start",
+      (x) => ["--repo", x.history.dir, "--start", x.history.main[5] as string, "--good", "HEAD"],
+      /^culprit: good HEAD is not an ancestor of start /,
+    ],
+    ["build command not found", (x) => ["--repo", x.history.dir, "--build", "no-such-make all"], /^culprit: build command not found: no-such-make/],
+    ["reproducer not found", (x) => ["--repo", x.history.dir, "--repro", "./no-such-repro"], /^culprit: reproducer not found: \.\/no-such-repro/],
+    ["work dir not writable", (x) => ["--repo", x.history.dir, "--work-dir", "/dev/null/culprit-work"], /^culprit: work dir is not writable: /],
+    ["a runs count that is not a number", (x) => ["--repo", x.history.dir, "--runs", "many"], /^culprit: --runs needs a whole number/],
+  ];
+  for (const [name, args, want] of cases) {
+    it(name, async () => {
+      const before = await readdir(s.dir);
+      const { done } = culprit(["bisect", ...common, ...args(s)], s.dir);
+      const r = await done;
+      assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
+      assert.match(lines[0] as string, want);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+      assert.deepEqual(await readdir(s.dir), before, "nothing left behind");
+      assert.equal(await worktreeCount(s.history.dir), 1);
+    });
+  }
+
+  it("invalid YAML", async () => {
+    const job = join(s.dir, "bad.yaml");
+    await writeFile(job, "repo: [unclosed\n");
+    const r = await culprit(["bisect", job], s.dir).done;
+    assert.equal(r.code, 2);
+    assert.match(r.stderr.trim(), /^culprit: invalid YAML in .*bad\.yaml: /);
+    await rm(job);
+  });
+
+  it("an unknown field in the job file", async () => {
+    const job = join(s.dir, "unknown.yaml");
+    await writeFile(job, `repo: ${s.history.dir}\nbuild: {command: make, artifacts: [demo]}\nreproducer: {command: demo}\nrunz: 3\n`);
+    const r = await culprit(["bisect", job], s.dir).done;
+    assert.equal(r.code, 2);
+    assert.match(r.stderr.trim(), /^culprit: unknown field runz in job \(remove it or check its spelling\)/);
+    await rm(job);
+  });
+
+  it("a crash that does not reproduce on the start commit", async () => {
+    const work = join(s.dir, "work-norepro");
+    const r = await culprit(["bisect", ...common, "--repo", s.history.dir, "--start", s.history.main[10] as string, "--work-dir", work], s.dir).done;
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^no culprit: the crash did not reproduce on the start commit in 2 runs$/m);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(await worktreeCount(s.history.dir), 1);
+    await rm(work, { recursive: true });
+  });
+});
+
+describe("culprit bisect: interrupts and resume", () => {
+  let s: Scratch;
+  before(async () => {
+    s = await scratchHistory(simpleHistory(120, { culprit: 77, releases: { 3: "v1.0" } }));
+  });
+  after(async () => s.cleanup());
+
+  it("Ctrl-C mid-build kills the build, removes worktrees, and resumes", async () => {
+    const work = join(s.dir, "work-int");
+    const marker = join(s.dir, "slow-builds");
+    await mkdir(marker, { recursive: true });
+    const job = join(s.dir, "slow.yaml");
+    // The build is slow only while the marker exists, so the resumed run is quick.
+    await writeFile(
+      job,
+      [
+        `repo: ${s.history.dir}`,
+        `workDir: ${work}`,
+        `build: {command: [sh, -c, "if [ -d ${marker} ]; then sleep 31.25; fi; make -s demo"], artifacts: [demo]}`,
+        "reproducer: {command: demo}",
+        "runs: 2",
+        "startRuns: 2",
+      ].join("\n") + "\n",
+    );
+    const run = culprit(["bisect", job], s.dir);
+    await eventsReach(work, (e) => e.some((x) => x.type === "build-started"));
+    process.kill(run.pid, "SIGINT");
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /culprit: interrupted \(continue with: culprit bisect --resume /);
+    assert.equal(await processesMatching("sleep 31.25"), "", "the build's children are gone");
+    assert.equal(await worktreeCount(s.history.dir), 1, "worktrees removed");
+    await rm(marker, { recursive: true });
+    const resumed = await culprit(["bisect", "--resume", work], s.dir).done;
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, /^resuming: bisecting cause commit/m);
+    assert.match(resumed.stdout, /is the first bad commit/);
+  });
+
+  it("resumes after kill -9 without repeating a finished build", async () => {
+    const work = join(s.dir, "work-kill");
+    const args = ["bisect", "--repo", s.history.dir, "--build", "make -s demo", "--artifact", "demo", "--repro", "demo", "--runs", "3", "--start-runs", "3", "--work-dir", work];
+    const run = culprit(args, s.dir);
+    await eventsReach(work, (e) => e.filter((x) => x.type === "build-finished").length >= 3);
+    process.kill(run.pid, "SIGKILL");
+    await run.done;
+    const builtBefore = events(work).filter((x) => x.type === "build-finished").length;
+    const resumed = await culprit(["bisect", "--resume", work], s.dir).done;
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const all = events(work);
+    const built = all.filter((x): x is Extract<BisectEvent, { type: "build-finished" }> => x.type === "build-finished" && !x.cached);
+    const commits = built.map((b) => b.commit);
+    assert.equal(new Set(commits).size, commits.length, "no commit was built twice");
+    assert.ok(builtBefore >= 3 && all.filter((x) => x.type === "started").length === 2);
+    const result = all.find((x) => x.type === "finished");
+    assert.ok(result && result.type === "finished");
+    assert.equal(result.result.culprit?.hash, s.history.culprit);
+    assert.equal(await worktreeCount(s.history.dir), 1, "the resumed run cleaned up the killed run's worktrees");
+  });
+});
