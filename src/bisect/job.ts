@@ -8,7 +8,7 @@ import { UserError } from "../core/errors.js";
 import type { Strategy } from "../core/strategy.js";
 import { syzbotStrategy } from "../core/syzbot.js";
 import { Repo } from "../git/git.js";
-import { parseMaintainers, recipientsFor } from "../recipients/maintainers.js";
+import { maintainersLookup } from "../recipients/maintainers.js";
 import { parse, sameCrash } from "../report/index.js";
 import { ProcessRunner } from "../run/process.js";
 import { validateJob, type Job } from "./config.js";
@@ -160,16 +160,7 @@ function assemble(job: Job): PreparedJob {
     parse,
     sameCrash,
     signatureLabel: "build",
-    maintainers: maintainersFromFile,
+    maintainers: maintainersLookup("file"),
   };
   return { job, spec, deps };
-}
-
-/** Recipients from a kernel-format MAINTAINERS file at the culprit, when the repository has one. */
-async function maintainersFromFile(repo: Repo, commit: string, files: string[], guiltyFile: string): Promise<{ to: string[]; cc: string[] }> {
-  const text = await repo.fileAt(commit, "MAINTAINERS");
-  if (text === undefined) return { to: [], cc: [] };
-  const patch = (await repo.run(["show", "--format=", commit])).stdout;
-  const found = recipientsFor(parseMaintainers(text), [...files, guiltyFile].filter(Boolean), undefined, { patch });
-  return { to: found.to.map((a) => a.toLowerCase()), cc: found.cc.map((a) => a.toLowerCase()) };
 }

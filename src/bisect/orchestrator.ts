@@ -317,7 +317,7 @@ class Session {
         const fromFiles = this.deps.maintainers
           ? await this.deps.maintainers(this.repo, result.culprit, info.changedFiles, shown.guiltyFile)
           : { to: [], cc: [] };
-        const to = unique([...fromCommit, ...fromFiles.to]);
+        const to = unique([...fromCommit, ...fromFiles.to].map((a) => a.toLowerCase()));
         const culprit: BisectResult["culprit"] = {
           ...commitSummary(info),
           ...(signature ? { signature } : {}),
@@ -330,7 +330,7 @@ class Session {
           noop: signature !== undefined && signature === parentSignature,
           merge: info.parents.length > 1,
           release: releaseTags.length > 0,
-          recipients: { to, cc: unique(fromFiles.cc).filter((a) => !to.includes(a)) },
+          recipients: { to, cc: unique(fromFiles.cc.map((a) => a.toLowerCase())).filter((a) => !to.includes(a)) },
           ...(shown.report ? { report: shown.report } : {}),
         };
       }
