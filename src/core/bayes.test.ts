@@ -1,0 +1,245 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Dag } from "./dag.js";
+import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
+import type { BisectProblem } from "./strategy.js";
+import { classifyRun, gatherEvidence, type RunEvidence } from "./bayes-evidence.js";
+import { computePosterior, credibleSet, topHypothesis } from "./bayes-posterior.js";
+import { presenceAt, testInformation } from "./bayes-choose.js";
+import { cleanRunsNeeded, verifyCulprit } from "./bayes-stop.js";
+import { bayesStrategy, remedyToApply } from "./bayes.js";
+import { cachedAncestry } from "./bayes-posterior.js";
+
+const target: CrashSummary = { title: "general protection fault in blk_mq_run_hw_queues", alt: [], type: "DoS", frame: "" };
+const deadlock: CrashSummary = { title: "possible deadlock in del_gendisk", alt: [], type: "LOCKDEP", frame: "" };
+const same = (a: CrashSummary, b: CrashSummary): boolean => a.title === b.title;
+
+const T: RunOutcome = { kind: "crash", crash: target };
+const OK: RunOutcome = { kind: "ok" };
+const MASK: RunOutcome = { kind: "crash", crash: deadlock };
+
+/** A linear history c0 ← c1 ← ... ← c(n-1). */
+function chain(n: number): Dag {
+  return new Dag(Array.from({ length: n }, (_, i) => ({ hash: `c${i}`, parents: i === 0 ? [] : [`c${i - 1}`] })));
+}
+
+function obs(commit: string, runs: RunOutcome[], signature = `sig-${commit}`): Observation {
+  return { commit, remedies: [], build: { kind: "ok", signature }, runs };
+}
+
+function times(run: RunOutcome, n: number): RunOutcome[] {
+  return Array.from({ length: n }, () => run);
+}
+
+function problem(dag: Dag, overrides: Partial<BisectProblem> = {}): BisectProblem {
+  return {
+    kind: "cause",
+    start: dag.hash(dag.size - 1),
+    releases: [],
+    graph: dag,
+    startRuns: 20,
+    runsPerCommit: 10,
+    parallelism: 1,
+    sameCrash: same,
+    seed: 1,
+    target,
+    ...overrides,
+  };
+}
+
+describe("classifyRun: what one run says about the target", () => {
+  const cases: [string, RunOutcome, RunEvidence][] = [
+    ["the target crash", T, "target"],
+    ["a clean run", OK, "clean"],
+    ["another crash hides the target", MASK, "masked"],
+    ["boot failure", { kind: "boot-failed", crash: { title: "kernel panic", alt: [], type: "BOOT", frame: "" } }, "unusable"],
+    ["the target while booting still counts", { kind: "boot-failed", crash: target }, "target"],
+    ["infrastructure trouble", { kind: "infra", reason: "lost connection" }, "unusable"],
+  ];
+  for (const [name, run, want] of cases) it(name, () => assert.equal(classifyRun(run, target, same), want));
+});
+
+describe("posterior over the culprit", () => {
+  const dag = chain(10);
+  const cases: { name: string; observations: Observation[]; top: string; atLeast: number }[] = [
+    {
+      name: "bad start, clean c4 (reliable repro): culprit in c5..c9, c5 not yet favoured over the rest",
+      observations: [obs("c9", times(T, 20)), obs("c4", times(OK, 10))],
+      top: "c5",
+      atLeast: 0.15,
+    },
+    {
+      name: "c5 crashes, c4 clean: c5",
+      observations: [obs("c9", times(T, 20)), obs("c4", times(OK, 10)), obs("c5", [...times(T, 6), ...times(OK, 4)])],
+      top: "c5",
+      atLeast: 0.95,
+    },
+    {
+      name: "the oldest commit crashes too: older than the range",
+      observations: [obs("c9", times(T, 20)), obs("c0", [...times(T, 5), ...times(OK, 5)])],
+      top: "everywhere",
+      atLeast: 0.95,
+    },
+    {
+      name: "masked runs are censored, not bad: c5 all masked leaves c5..c9 open",
+      observations: [obs("c9", times(T, 20)), obs("c4", times(OK, 10)), obs("c5", times(MASK, 10))],
+      top: "c5",
+      atLeast: 0.15,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const post = computePosterior(dag, "cause", gatherEvidence(dag, c.observations, target, same, []));
+      const top = topHypothesis(post.mass);
+      const name = top === post.everywhere ? "everywhere" : top === post.nowhere ? "nowhere" : dag.hash(top);
+      assert.equal(name, c.top);
+      assert.ok((post.mass[top] as number) >= c.atLeast, `mass ${post.mass[top]}`);
+      const total = [...post.mass].reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(total - 1) < 1e-9);
+    });
+  }
+
+  it("a masked commit does not move the posterior at all", () => {
+    const base = [obs("c9", times(T, 20)), obs("c4", times(OK, 10))];
+    const a = computePosterior(dag, "cause", gatherEvidence(dag, base, target, same, []));
+    const b = computePosterior(dag, "cause", gatherEvidence(dag, [...base, obs("c7", times(MASK, 10))], target, same, []));
+    for (let h = 0; h < a.mass.length; h++) assert.ok(Math.abs((a.mass[h] as number) - (b.mass[h] as number)) < 1e-12);
+  });
+
+  it("a commit with its parent's signature cannot be the culprit", () => {
+    const o = [obs("c9", times(T, 20)), obs("c4", times(OK, 10)), obs("c6", times(T, 10)), obs("c5", [], "sig-c4")];
+    const post = computePosterior(dag, "cause", gatherEvidence(dag, o, target, same, []));
+    assert.ok((post.mass[5] as number) < 1e-6);
+    assert.equal(topHypothesis(post.mass), 6);
+  });
+
+  it("a low reproduction chance keeps the posterior open after one clean batch", () => {
+    const flaky = [obs("c9", [...times(T, 2), ...times(OK, 18)]), obs("c4", times(OK, 10))];
+    const reliable = [obs("c9", times(T, 20)), obs("c4", times(OK, 10))];
+    const massBelow = (o: Observation[]): number => {
+      const post = computePosterior(dag, "cause", gatherEvidence(dag, o, target, same, []));
+      return [1, 2, 3, 4].reduce((s, c) => s + (post.mass[c] as number), 0) + (post.mass[post.everywhere] as number);
+    };
+    assert.ok(massBelow(flaky) > 0.2, `flaky ${massBelow(flaky)}`);
+    assert.ok(massBelow(reliable) < 0.01, `reliable ${massBelow(reliable)}`);
+  });
+
+  it("fix bisection: the culprit is where the crash stops", () => {
+    const o = [obs("c0", times(T, 20)), obs("c9", times(OK, 10)), obs("c3", times(T, 10)), obs("c4", times(OK, 10))];
+    const post = computePosterior(dag, "fix", gatherEvidence(dag, o, target, same, []));
+    assert.equal(topHypothesis(post.mass), 4);
+  });
+
+  it("on a merge, the bug is present iff the culprit is an ancestor", () => {
+    // m0 ← a1 ← m3(merge of a1, b2) with b2 a side branch off m0.
+    const merge = new Dag([
+      { hash: "m0", parents: [] },
+      { hash: "a1", parents: ["m0"] },
+      { hash: "b2", parents: ["m0"] },
+      { hash: "m3", parents: ["a1", "b2"] },
+    ]);
+    const o = [obs("m3", times(T, 20)), obs("a1", times(OK, 10)), obs("m0", times(OK, 10)), obs("b2", times(T, 10))];
+    const post = computePosterior(merge, "cause", gatherEvidence(merge, o, target, same, []));
+    assert.equal(merge.hash(topHypothesis(post.mass)), "b2");
+  });
+});
+
+describe("credibleSet: the shortest list holding the level", () => {
+  const cases: [string, number[], number, number[]][] = [
+    ["one dominant", [0.96, 0.02, 0.02], 0.95, [0]],
+    ["two needed", [0.5, 0.46, 0.04], 0.95, [0, 1]],
+    ["order by mass", [0.1, 0.2, 0.7], 0.85, [2, 1]],
+  ];
+  for (const [name, mass, level, want] of cases) it(name, () => assert.deepEqual(credibleSet(Float64Array.from(mass), level), want));
+});
+
+describe("stop rule", () => {
+  const cases: [number, number][] = [
+    [1, 1],
+    [0.5, 5],
+    [0.1, 29],
+    [0.01, 80],
+  ];
+  for (const [chance, runs] of cases) it(`clean runs needed at chance ${chance}: ${runs}`, () => assert.equal(cleanRunsNeeded(chance), runs));
+
+  const dag = chain(10);
+  const verify = (o: Observation[], culprit: number, chance: number) =>
+    verifyCulprit(dag, "cause", gatherEvidence(dag, o, target, same, []), culprit, chance, () => false);
+  it("verified: target at the culprit, parent clean long enough", () => {
+    assert.deepEqual(verify([obs("c5", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.5), { kind: "verified" });
+  });
+  it("the culprit itself must have shown the target", () => {
+    assert.deepEqual(verify([obs("c6", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.5), { kind: "test", commits: [5] });
+  });
+  it("the parent needs more clean runs when the chance is low", () => {
+    assert.deepEqual(verify([obs("c5", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.1), { kind: "test", commits: [4] });
+  });
+});
+
+describe("information per batch", () => {
+  const dag = chain(3);
+  it("an even split with a reliable reproducer is worth about one bit; a settled commit none", () => {
+    const o = [obs("c2", times(T, 40))];
+    const post = computePosterior(dag, "cause", gatherEvidence(dag, o, target, same, []));
+    const atStart = testInformation(presenceAt(post, cachedAncestry(dag, 2)), 10);
+    assert.ok(atStart < 0.01, `start ${atStart}`);
+    const mid = testInformation(presenceAt(post, cachedAncestry(dag, 1)), 10);
+    assert.ok(mid > 0.5 && mid <= 1, `mid ${mid}`);
+    assert.ok(testInformation(presenceAt(post, cachedAncestry(dag, 1)), 1) < mid);
+  });
+});
+
+describe("remedies", () => {
+  const group = (masked: number, types: [string, number][], hits = 0, clean = 0) => ({
+    members: [1],
+    counts: { target: hits, clean, masked, unusable: 0 },
+    current: { target: hits, clean, masked, unusable: 0 },
+    maskingTypes: new Map(types),
+  });
+  const rules = [{ name: "disable:LOCKDEP", removesTypes: ["LOCKDEP"] }];
+  const cases: [string, ReturnType<typeof group>[], CrashSummary, string[], string | undefined][] = [
+    ["lockdep masks the target: disable it", [group(8, [["LOCKDEP", 8]], 1, 1)], target, [], "disable:LOCKDEP"],
+    ["rare masking: leave it", [group(2, [["LOCKDEP", 2]], 4, 4)], target, [], undefined],
+    ["the remedy would hide the target too", [group(8, [["LOCKDEP", 8]])], { ...target, type: "LOCKDEP" }, [], undefined],
+    ["already applied", [group(8, [["LOCKDEP", 8]])], target, ["disable:LOCKDEP"], undefined],
+    ["no rule for the masking type", [group(8, [["HANG", 8]])], target, [], undefined],
+  ];
+  for (const [name, groups, tgt, active, want] of cases) it(name, () => assert.equal(remedyToApply(rules, groups, tgt, active), want));
+});
+
+describe("the culprit strategy, step by step", () => {
+  const dag = chain(8);
+  it("first tests the start commit", () => {
+    const step = bayesStrategy.next(problem(dag), []);
+    assert.equal(step.kind, "test");
+    if (step.kind === "test") assert.deepEqual(step.tests.map((t) => t.commit), ["c7"]);
+  });
+  it("with idle workers, also splits the range at once", () => {
+    const step = bayesStrategy.next(problem(dag, { parallelism: 3 }), []);
+    assert.equal(step.kind === "test" ? step.tests.length : 0, 3);
+  });
+  it("no target crash at the start after three tries: not reproduced", () => {
+    const step = bayesStrategy.next(problem(dag), [obs("c7", times(OK, 60))]);
+    assert.equal(step.kind, "done");
+    if (step.kind === "done") assert.equal(step.result.outcome === "no-culprit" && step.result.reason, "not-reproduced");
+  });
+  it("names a verified culprit", () => {
+    const o = [obs("c7", times(T, 20)), obs("c3", times(OK, 10)), obs("c4", times(T, 10))];
+    const step = bayesStrategy.next(problem(dag), o);
+    assert.equal(step.kind, "done");
+    if (step.kind === "done") assert.deepEqual(step.result.outcome === "culprit" && [step.result.culprit, step.result.parent], ["c4", "c3"]);
+  });
+  it("a broken build next to the culprit ends inconclusive with both candidates", () => {
+    const o = [obs("c7", times(T, 20)), obs("c2", times(OK, 10)), { commit: "c3", remedies: [], build: { kind: "failed" as const, excerpt: "" }, runs: [] }, obs("c4", times(T, 10))];
+    const step = bayesStrategy.next(problem(dag), o);
+    assert.equal(step.kind, "done");
+    if (step.kind === "done") {
+      assert.equal(step.result.outcome, "inconclusive");
+      if (step.result.outcome === "inconclusive") assert.deepEqual([...step.result.candidates].sort(), ["c3", "c4"]);
+    }
+  });
+  it("is pure: the same input gives the same step", () => {
+    const o = [obs("c7", [...times(T, 5), ...times(OK, 15)])];
+    assert.deepEqual(bayesStrategy.next(problem(dag), o), bayesStrategy.next(problem(dag), o));
+  });
+});
