@@ -48,14 +48,20 @@ export const jobSchema = z
         clean: z.boolean().default(true),
         env: z.record(z.string(), z.string()).optional(),
       })
-      .strict(),
+      .strict()
+      .optional(),
     reproducer: z
       .object({
         command,
         timeout: duration.default(5 * 60_000),
         env: z.record(z.string(), z.string()).optional(),
       })
-      .strict(),
+      .strict()
+      .optional(),
+    /** A target section (`kind: linux`): culprit builds and boots kernels itself (docs/kernel.md). */
+    target: z.object({ kind: z.literal("linux") }).passthrough().optional(),
+    /** Where relative paths in `target` are resolved; set by culprit when it saves the job. */
+    baseDir: z.string().min(1).optional(),
     runs: z.number().int().min(1).max(1000).default(10),
     startRuns: z.number().int().min(1).max(1000).default(20),
     parallelism: z
@@ -69,7 +75,13 @@ export const jobSchema = z
     cacheDir: z.string().min(1).optional(),
     seed: z.number().int().default(1),
   })
-  .strict();
+  .strict()
+  .superRefine((job, ctx) => {
+    // Without a target section, the generic builder and process runner need their commands.
+    if (job.target) return;
+    if (!job.build) ctx.addIssue({ code: "custom", path: ["build"], message: "missing field build in job (or give a target: section)" });
+    if (!job.reproducer) ctx.addIssue({ code: "custom", path: ["reproducer"], message: "missing field reproducer in job (or give a target: section)" });
+  });
 
 export type Job = z.infer<typeof jobSchema>;
 
@@ -80,6 +92,7 @@ export function describeIssue(error: z.ZodError): string {
   const field = issue.path.join(".") || "(top level)";
   if (issue.code === "unrecognized_keys") return `unknown field ${issue.keys.map((k) => [field === "(top level)" ? "" : field, k].filter(Boolean).join(".")).join(", ")} in job (remove it or check its spelling)`;
   if (issue.code === "invalid_type" && issue.input === undefined) return `missing field ${field} in job`;
+  if (issue.code === "custom") return issue.message;
   return `invalid ${field} in job: ${issue.message}`;
 }
 

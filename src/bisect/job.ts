@@ -4,6 +4,8 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, isAbsolute, join, normalize, resolve } from "node:path";
 import { CommandBuilder } from "../build/command.js";
+import { createLinuxTarget, parseLinuxTarget } from "../build/linuxTarget.js";
+import { pickReleases } from "../core/releasePick.js";
 import { UserError } from "../core/errors.js";
 import type { Strategy } from "../core/strategy.js";
 import { syzbotStrategy } from "../core/syzbot.js";
@@ -106,19 +108,32 @@ export async function prepareJob(raw: Record<string, unknown>, baseDir: string, 
       throw new UserError(`start ${job.start} is not an ancestor of end ${job.end ?? "HEAD"}`, "fix bisection goes forward from the crashing commit");
     }
   }
-  await checkBuildCommand(repo, start, job.build.command, baseDir);
-  const reproducer = resolveReproducer(job.reproducer.command, job.build.artifacts, baseDir);
+  let saved: Job = { ...job, repo: repo.dir, workDir, baseDir };
+  if (!job.target) {
+    const { build, reproducer } = generic(job);
+    await checkBuildCommand(repo, start, build.command, baseDir);
+    saved = { ...saved, reproducer: { ...reproducer, command: resolveReproducer(reproducer.command, build.artifacts, baseDir) } };
+  }
   if (existsSync(join(workDir, "events.jsonl"))) {
     throw new UserError(`work dir ${workDir} already holds a bisection`, `continue it with --resume ${workDir}, or choose another --work-dir`);
   }
+  // A target checks the files it names here, still before the work dir is written to.
+  const prepared = await assemble(saved);
   ensureWritableDir(workDir, "work dir");
-  const saved: Job = { ...job, repo: repo.dir, workDir, reproducer: { ...job.reproducer, command: reproducer } };
   writeFileSync(join(workDir, JOB_FILE), JSON.stringify(saved, null, 2));
-  return assemble(saved);
+  return prepared;
+}
+
+type GenericJob = Job & { build: NonNullable<Job["build"]>; reproducer: NonNullable<Job["reproducer"]> };
+
+/** The validated job without a target section: the schema made build and reproducer required. */
+function generic(job: Job): GenericJob {
+  if (!job.build || !job.reproducer) throw new Error("job without target, build or reproducer passed validation");
+  return job as GenericJob;
 }
 
 /** Loads the job saved in a work dir, to continue its bisection. */
-export function resumeJob(workDir: string): PreparedJob {
+export async function resumeJob(workDir: string): Promise<PreparedJob> {
   const file = join(resolve(workDir), JOB_FILE);
   let text: string;
   try {
@@ -129,7 +144,7 @@ export function resumeJob(workDir: string): PreparedJob {
   return assemble(validateJob(JSON.parse(text)));
 }
 
-function assemble(job: Job): PreparedJob {
+async function assemble(job: Job): Promise<PreparedJob> {
   const workDir = job.workDir as string;
   const spec: BisectSpec = {
     repoDir: job.repo,
@@ -141,24 +156,44 @@ function assemble(job: Job): PreparedJob {
     startRuns: job.startRuns,
     parallelCommits: job.parallelism.commits,
     parallelRuns: job.parallelism.runs,
-    runTimeoutMs: job.reproducer.timeout,
-    cleanCheckouts: job.build.clean,
+    runTimeoutMs: job.reproducer?.timeout ?? 0,
+    cleanCheckouts: job.build?.clean ?? false,
     workDir,
     cacheDir: job.cacheDir ?? join(workDir, "cache"),
     seed: job.seed,
   };
+  const common = { strategy: strategies[job.strategy], parse, sameCrash };
+  if (job.target) {
+    const parts = await createLinuxTarget(parseLinuxTarget(job.target), {
+      repoDir: job.repo,
+      baseDir: job.baseDir ?? process.cwd(),
+      workDir: join(workDir, "target"),
+      parse,
+      log: (line) => process.stdout.write(`${line}\n`),
+    });
+    const deps: BisectDeps = {
+      ...common,
+      builder: parts.builder,
+      runner: parts.runner,
+      signatureLabel: parts.signatureLabel,
+      maintainers: parts.maintainers,
+      remedies: parts.remedies,
+      pickReleases: (releases) => pickReleases(releases, parts.releasePolicy),
+    };
+    // The kernel builder keeps its own object tree per checkout: incremental builds, no git clean.
+    return { job, spec: { ...spec, runTimeoutMs: parts.runTimeoutMs, cleanCheckouts: false }, deps };
+  }
+  const { build, reproducer } = generic(job);
   const deps: BisectDeps = {
+    ...common,
     builder: new CommandBuilder({
-      command: job.build.command,
-      artifacts: job.build.artifacts,
-      compiler: job.build.compiler,
-      timeoutMs: job.build.timeout,
-      ...(job.build.env ? { env: job.build.env } : {}),
+      command: build.command,
+      artifacts: build.artifacts,
+      compiler: build.compiler,
+      timeoutMs: build.timeout,
+      ...(build.env ? { env: build.env } : {}),
     }),
-    runner: new ProcessRunner({ command: job.reproducer.command, ...(job.reproducer.env ? { env: job.reproducer.env } : {}) }, parse),
-    strategy: strategies[job.strategy],
-    parse,
-    sameCrash,
+    runner: new ProcessRunner({ command: reproducer.command, ...(reproducer.env ? { env: reproducer.env } : {}) }, parse),
     signatureLabel: "build",
     maintainers: maintainersLookup("file"),
   };

@@ -10,7 +10,7 @@ import { Dag } from "../core/dag.js";
 import { UserError } from "../core/errors.js";
 import { observationKey, type CrashSummary, type Observation } from "../core/outcome.js";
 import { parseRelease, sortReleasesNewestFirst } from "../core/releases.js";
-import type { BisectKind, BisectProblem, Release, Step, Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
+import type { BisectKind, BisectProblem, Release, RemedyRule, Step, Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
 import { mostFrequentCrash } from "../core/verdict.js";
 import { Repo } from "../git/git.js";
 import { Worktrees } from "../git/worktree.js";
@@ -38,6 +38,10 @@ export interface BisectDeps {
   signatureLabel: string;
   /** Maintainers and lists for the files a culprit touches (e.g. from a MAINTAINERS file). */
   maintainers?: (repo: Repo, commit: string, files: string[], guiltyFile: string) => Promise<{ to: string[]; cc: string[] }>;
+  /** Remedies the builder can apply, for strategies that lift masking crashes. */
+  remedies?: RemedyRule[];
+  /** Which release tags to try, newest first (kernel: syzbot's thinning); default all. */
+  pickReleases?: (releases: Release[]) => Release[];
 }
 
 export interface BisectSpec {
@@ -76,6 +80,7 @@ export async function prepareProblem(repo: Repo, spec: BisectSpec, deps: BisectD
     parallelism: spec.parallelCommits,
     sameCrash: deps.sameCrash,
     seed: spec.seed,
+    ...(deps.remedies ? { remedies: deps.remedies } : {}),
   };
   if (spec.kind === "fix") {
     const end = await repo.resolve(spec.end ?? "HEAD");
@@ -103,9 +108,10 @@ export async function prepareProblem(repo: Repo, spec: BisectSpec, deps: BisectD
     seen.add(commit);
     releases.push({ tag: version.tag, commit });
   }
-  const oldest = releases.at(-1);
+  const picked = deps.pickReleases ? deps.pickReleases(releases) : releases;
+  const oldest = picked.at(-1);
   const graph = new Dag(await repo.graph(start, oldest ? [`${oldest.commit}^@`] : []));
-  return { ...base, releases, graph };
+  return { ...base, releases: picked, graph };
 }
 
 export async function runBisection(spec: BisectSpec, deps: BisectDeps, options: BisectOptions): Promise<BisectResult> {

@@ -89,7 +89,7 @@ function defaultWorkDir(): string {
 export async function bisectCommand(jobFile: string | undefined, flags: BisectFlags): Promise<void> {
   let prepared: PreparedJob;
   if (flags.resume) {
-    prepared = resumeJob(flags.resume);
+    prepared = await resumeJob(flags.resume);
   } else {
     const { fields, baseDir } = jobFile ? readJobFile(jobFile) : { fields: {}, baseDir: process.cwd() };
     prepared = await prepareJob(applyFlags(fields, flags), baseDir, defaultWorkDir());
