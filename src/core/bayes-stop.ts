@@ -59,3 +59,22 @@ export function verifyCulprit(
 export function batchBudget(commits: number): number {
   return 60 + 10 * Math.ceil(Math.log2(commits + 1));
 }
+
+/**
+ * Before saying "present everywhere" (cause: older than the range; fix: never fixed) the target
+ * must have been seen at the range's end the claim rests on: every oldest commit (cause) or every
+ * newest commit (fix). Its prior is lumped, so without this a few untested commits at the end
+ * could be outweighed without ever being tested.
+ */
+export function verifyEverywhere(dag: Dag, kind: BisectKind, evidence: Evidence, untestable: (commit: number) => boolean): Verification {
+  const ends: number[] = [];
+  for (let i = 0; i < dag.size; i++) {
+    const edge = kind === "cause" ? (dag.parents[i] as readonly number[]).length === 0 : (dag.children[i] as readonly number[]).length === 0;
+    if (edge) ends.push(i);
+  }
+  const missing = ends.filter((c) => (countsOf(evidence, c)?.target ?? 0) === 0);
+  if (missing.length === 0) return { kind: "verified" };
+  const blocked = missing.filter(untestable);
+  if (blocked.length > 0) return { kind: "impossible", commits: blocked };
+  return { kind: "test", commits: missing };
+}

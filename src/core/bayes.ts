@@ -17,7 +17,7 @@ import {
 } from "./bayes-evidence.js";
 import { computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
 import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
-import { CONFIDENCE_TARGET, batchBudget, verifyCulprit } from "./bayes-stop.js";
+import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
 import { cachedAncestry } from "./bayes-posterior.js";
 
 /** Below this many expected bits per batch nothing is worth testing any more. */
@@ -250,10 +250,15 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
   };
 
   if (topMass >= CONFIDENCE_TARGET) {
-    if (top >= post.n) return done(noCulprit(post, top, topMass), notes);
-    const verdict = verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable);
+    const verdict =
+      top === post.nowhere
+        ? ({ kind: "verified" } as const)
+        : top === post.everywhere
+          ? verifyEverywhere(dag, problem.kind, evidence, untestable)
+          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable);
     switch (verdict.kind) {
       case "verified": {
+        if (top >= post.n) return done(noCulprit(post, top, topMass), notes);
         const parent = (dag.parents[top] as readonly number[])[0];
         const result: StrategyResult =
           parent === undefined
@@ -263,7 +268,7 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
       }
       case "test": {
         const tests = verdict.commits.slice(0, slots).map((c) => ({ commit: dag.hash(c), runs: runsPerCommit, remedies }));
-        notes.push({ kind: "info", text: `verifying ${dag.hash(top)}` });
+        notes.push({ kind: "info", text: `verifying ${describeHypothesis(dag, post, top)}` });
         return test(tests, notes);
       }
       case "impossible":

@@ -59,7 +59,7 @@ export function generateHistory(spec: HistorySpec, seed: number): History {
   }
   const releases: { tag: string; index: number }[] = [{ tag: releaseTag(0), index: 0 }];
   let k = 1;
-  for (const i of mainIndices) {
+  for (const i of spec.releaseEvery > 0 ? mainIndices : []) {
     if (i >= k * spec.releaseEvery && i < n - 1) {
       releases.push({ tag: releaseTag(k), index: i });
       k = Math.floor(i / spec.releaseEvery) + 1;

@@ -17,8 +17,9 @@ export const scenarioSchema = z
     history: z.object({
       commits: z.number().int().min(3).max(200000),
       mergeEvery: z.number().int().min(0).default(0),
-      sideBranchLength: z.number().int().min(1).default(1),
-      releaseEvery: z.number().int().min(1).default(1000),
+      sideBranchLength: z.number().int().min(0).default(1),
+      /** 0 = no releases but the oldest commit. */
+      releaseEvery: z.number().int().min(0).default(1000),
     }),
     culprit: index.nullable(),
     target: z.object({
@@ -59,7 +60,6 @@ export const scenarioSchema = z
       if (value !== null && value >= n) ctx.addIssue({ code: "custom", message: `commit index ${value} is outside 0..${n - 1}`, path });
     };
     check(s.culprit, ["culprit"]);
-    if (s.culprit === 0) ctx.addIssue({ code: "custom", message: "culprit 0 is the oldest commit: use null (older than the range)", path: ["culprit"] });
     if (s.startFlake && s.culprit !== null) ctx.addIssue({ code: "custom", message: "startFlake needs culprit null", path: ["startFlake"] });
     s.otherCrashes.forEach((o, i) => {
       check(o.from, ["otherCrashes", i, "from"]);

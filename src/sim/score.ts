@@ -29,7 +29,8 @@ function hidingStretchLength(world: World, culprit: number): number | undefined 
 }
 
 export function grade(world: World, result: StrategyResult): Grade {
-  const truth = world.scenario.culprit;
+  // A bug that appears at the oldest commit is present in the whole range: "older than the range".
+  const truth = world.scenario.culprit === 0 && world.scenario.kind === "cause" ? null : world.scenario.culprit;
   const truthHash = truth === null ? undefined : world.history.hashes[truth];
   switch (result.outcome) {
     case "culprit":
