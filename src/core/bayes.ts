@@ -218,13 +218,16 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
   const startGroup = evidence.groups[evidence.groupOf.get(start) ?? -1];
   const startHits = startGroup?.counts.target ?? 0;
   if (startHits < START_HITS) {
-    const tried = startHits + (startGroup?.counts.clean ?? 0) + (startGroup?.counts.masked ?? 0);
-    if (tried < START_ATTEMPTS * startRuns) {
+    // Masked runs are censored: only runs that could have shown the target count as tries,
+    // within a hard cap on all runs for a start commit that other crashes nearly always win.
+    const tried = startHits + (startGroup?.counts.clean ?? 0);
+    const all = tried + (startGroup?.counts.masked ?? 0) + (startGroup?.counts.unusable ?? 0);
+    if (tried < START_ATTEMPTS * startRuns && all < 5 * START_ATTEMPTS * startRuns) {
       return test([{ commit: problem.start, runs: runsPerCommit, remedies }], notes);
     }
     // Too rare to bisect within any sane budget; the confidence is what the evidence says about "no bug here".
     const post = computePosterior(dag, problem.kind, evidence);
-    const detail = `the target crashed ${startHits} times in ${tried} runs of the start commit: too rare to bisect`;
+    const detail = `the target crashed ${startHits} times in ${all} runs of the start commit (${tried} not masked): too rare to bisect`;
     return done({ outcome: "no-culprit", reason: "not-reproduced", detail, confidence: post.mass[post.nowhere] as number }, notes);
   }
 
