@@ -18,10 +18,25 @@ function matchesAny(line: string, res: readonly RegExp[]): boolean {
   return false;
 }
 
+/**
+ * Longest stretch of a line that regular expressions look at. Kernel messages are far shorter;
+ * the cap keeps backtracking patterns linear on megabyte-long garbage lines.
+ */
+const MATCH_WINDOW = 1024;
+
+/** The part of `line` worth matching: all of it, or a window starting a little before `at`. */
+export function window(line: string, at: number): string {
+  if (line.length <= 2 * MATCH_WINDOW) return line;
+  const from = Math.max(0, at - MATCH_WINDOW);
+  return line.slice(from, from + 2 * MATCH_WINDOW);
+}
+
 export function oopsOfLine(line: string): Oops | null {
-  if (!anyHeaderOnLine.test(line)) return null;
+  const header = anyHeaderOnLine.exec(line);
+  if (!header) return null;
+  const text = window(line, header.index);
   for (const oops of linuxOopses) {
-    if (line.includes(oops.header) && !matchesAny(line, oops.ignore)) return oops;
+    if (text.includes(oops.header) && !matchesAny(text, oops.ignore)) return oops;
   }
   return null;
 }
@@ -176,6 +191,21 @@ function extractReport(log: string, starts: readonly number[], start: number): E
   return { lines, titleLines, prefix, endLine };
 }
 
+/** Whether the log shows a crash the fuzzer caused itself, anywhere in it. */
+function isSuppressed(log: string, starts: readonly number[], lineOf: (offset: number) => number): boolean {
+  for (const { anchor, pattern } of suppressions) {
+    // Each line is checked once per suppression, in a window: linear however the log looks.
+    for (let at = log.indexOf(anchor); at !== -1; ) {
+      const line = lineOf(at);
+      if (pattern.test(window(lineText(log, starts, line), at - (starts[line] ?? 0)))) return true;
+      const next = starts[line + 1];
+      if (next === undefined) break;
+      at = log.indexOf(anchor, next);
+    }
+  }
+  return false;
+}
+
 // ----- titles -----
 
 function format(template: string, args: readonly string[]): string {
@@ -209,13 +239,16 @@ function search(lines: readonly string[], candidates: readonly number[], re: Reg
 }
 
 /** The report patterns in order, each on a later line than the previous. */
+/** How far (in lines) one report pattern may be from the previous one. */
+const STEP_WINDOW = 300;
+
 function matchSteps(lines: readonly string[], steps: readonly RegExp[]): { at: Position; captures: string[] } | null {
   let at: Position | null = null;
   const captures: string[] = [];
   let from = 0;
   for (const step of steps) {
     let found = false;
-    for (let i = from; i < lines.length; i++) {
+    for (let i = from; i < lines.length && i < from + STEP_WINDOW; i++) {
       const m = step.exec(lines[i] ?? "");
       if (!m) continue;
       if (at === null) at = { line: i, column: m.index };
@@ -245,9 +278,20 @@ function partiallyStripped(captures: readonly string[], frames: readonly PickedF
   return out;
 }
 
-function describe(lines: readonly string[], oops: Oops): Description {
+/** Titles are looked for on at most this many header lines: they are at the top of a report. */
+const MAX_TITLE_CANDIDATES = 100;
+
+function describe(full: readonly string[], oops: Oops): Description {
+  // Lines with the header are windowed from the header on, all others from their start.
+  const lines = full.map((line) => {
+    if (line.length <= MATCH_WINDOW) return line;
+    const at = line.indexOf(oops.header);
+    return at === -1 ? line.slice(0, MATCH_WINDOW) : line.slice(at, at + MATCH_WINDOW);
+  });
   const candidates: number[] = [];
-  for (let i = 0; i < lines.length; i++) if ((lines[i] ?? "").includes(oops.header) || oops.header === "Booting the kernel.") candidates.push(i);
+  for (let i = 0; i < lines.length && candidates.length < MAX_TITLE_CANDIDATES; i++) {
+    if ((lines[i] ?? "").includes(oops.header)) candidates.push(i);
+  }
   let best: Position = { line: Infinity, column: 0 };
   let title = "";
   let alt: string[] = [];
@@ -317,7 +361,13 @@ export function findKernelCrash(log: string, starts: readonly number[], lineOf: 
   const { oops, line } = found;
   const extracted = extractReport(log, starts, line);
   let description = describe(extracted.lines.slice(0, extracted.titleLines), oops);
-  if (description.title === "") description = describe(extracted.lines, oops);
+  if (description.title === "") {
+    // The header was cut off with the line prefix ("login: [ 1.2] ..." mid-line): use raw lines.
+    const raw: string[] = [];
+    for (let i = line; i <= extracted.endLine; i++) raw.push(lineText(log, starts, i));
+    description = describe(raw, oops);
+  }
+  if (description.title === "") description = { ...description, title: oops.header };
   // Lines joined the way they were printed, with the trailing newline the corruption checks count.
   const body = extracted.lines.join("\n") + "\n";
   let corruptedReason = description.corruptedReason;
@@ -337,7 +387,7 @@ export function findKernelCrash(log: string, starts: readonly number[], lineOf: 
     report: (extracted.prefix.length > 0 ? extracted.prefix.join("\n") + "\n" : "") + body,
     startLine: line,
     endLine: extracted.endLine,
-    suppressed: suppressions.some((re) => re.test(log)),
+    suppressed: isSuppressed(log, starts, lineOf),
     crashState: crashStateOf(title, extracted.lines),
   };
 }

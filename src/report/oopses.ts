@@ -667,27 +667,30 @@ export const infoMessagesWithStack: readonly string[] = [
   "FAULT_FLAG_ALLOW_RETRY missing",
 ];
 
+/** A crash the fuzzer causes itself: `pattern` is checked on lines containing `anchor`. */
+export interface Suppression {
+  anchor: string;
+  pattern: RegExp;
+}
+
 /** Crashes the fuzzer causes itself (out-of-memory kills of its own processes...): not bugs. */
-export const suppressions: readonly RegExp[] = [
-  /panic: failed to start executor binary/,
-  /panic: executor failed: pthread_create failed/,
-  /panic: failed to create temp dir/,
+export const suppressions: readonly Suppression[] = [
+  { anchor: "panic: failed to start executor binary", pattern: /panic: failed to start executor binary/ },
+  { anchor: "panic: executor failed: pthread_create failed", pattern: /panic: executor failed: pthread_create failed/ },
+  { anchor: "panic: failed to create temp dir", pattern: /panic: failed to create temp dir/ },
   // Out-of-memory turned into SIGBUS.
-  /fatal error: unexpected signal during runtime execution/,
-  /signal SIGBUS: bus error/,
-  /SYZFAIL: SIGBUS/,
-  /Out of memory: Kill process .* \(syz-executor\)/,
-  /Out of memory: Kill process .* \(sshd\)/,
-  /Killed process .* \(syz-executor\)/,
-  /Killed process .* \(sshd\)/,
-  /lowmemorykiller: Killing 'syz-executor'/,
-  /lowmemorykiller: Killing 'sshd'/,
-  /INIT: PANIC: segmentation violation!/,
-  /\*\*\* stack smashing detected \*\*\*: terminated/,
+  { anchor: "fatal error: unexpected signal during runtime execution", pattern: /fatal error: unexpected signal during runtime execution/ },
+  { anchor: "signal SIGBUS: bus error", pattern: /signal SIGBUS: bus error/ },
+  { anchor: "SYZFAIL: SIGBUS", pattern: /SYZFAIL: SIGBUS/ },
+  { anchor: "Out of memory: Kill process ", pattern: /Out of memory: Kill process .* \((?:syz-executor|sshd)\)/ },
+  { anchor: "Killed process ", pattern: /Killed process .* \((?:syz-executor|sshd)\)/ },
+  { anchor: "lowmemorykiller: Killing '", pattern: /lowmemorykiller: Killing '(?:syz-executor|sshd)'/ },
+  { anchor: "INIT: PANIC: segmentation violation!", pattern: /INIT: PANIC: segmentation violation!/ },
+  { anchor: "*** stack smashing detected ***: terminated", pattern: /\*\*\* stack smashing detected \*\*\*: terminated/ },
   // Go programs (the fuzzer's own tools) running out of memory.
-  /fatal error: runtime: out of memory/,
-  /fatal error: runtime: cannot allocate memory/,
-  /fatal error: out of memory/,
-  /fatal error: newosproc/,
-  /panic: .*cannot allocate memory/,
+  { anchor: "fatal error: runtime: out of memory", pattern: /fatal error: runtime: out of memory/ },
+  { anchor: "fatal error: runtime: cannot allocate memory", pattern: /fatal error: runtime: cannot allocate memory/ },
+  { anchor: "fatal error: out of memory", pattern: /fatal error: out of memory/ },
+  { anchor: "fatal error: newosproc", pattern: /fatal error: newosproc/ },
+  { anchor: "panic: ", pattern: /panic: .*cannot allocate memory/ },
 ];

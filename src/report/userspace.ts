@@ -235,9 +235,38 @@ export function ubsanKind(message: string): string {
     .trim();
 }
 
-function ubsanCrash(log: string, starts: readonly number[], line: number, m: RegExpExecArray): UserspaceCrash {
-  const where = m[1] ?? "";
-  const message = m[2] ?? "";
+/** "x.c:5:12: runtime error: msg" → where and what; split by hand to stay linear on long lines. */
+export function ubsanLine(text: string): { where: string; message: string } | null {
+  const at = text.indexOf(": runtime error: ");
+  if (at === -1) return null;
+  const where = text.slice(text.lastIndexOf(" ", at) + 1, at);
+  if (!/^\S+:\d+(?::\d+)?$/.test(where)) return null;
+  return { where, message: text.slice(at + ": runtime error: ".length) };
+}
+
+/** glibc: "prog: file.c:12: func: Assertion `cond' failed." */
+export function glibcAssertLine(text: string): { file: string; func: string; condition: string } | null {
+  if (!text.endsWith("' failed.")) return null;
+  const at = text.indexOf(": Assertion `");
+  if (at === -1) return null;
+  const head = text.slice(0, at);
+  const place = /:\d+: /.exec(head);
+  if (!place) return null;
+  const file = head.slice(head.lastIndexOf(" ", place.index) + 1, place.index);
+  if (file === "") return null;
+  return { file, func: functionName(head.slice(place.index + place[0].length)), condition: text.slice(at + 13, -9) };
+}
+
+/** musl: "Assertion failed: cond (file.c: func: 12)" */
+export function muslAssertLine(text: string): { file: string; func: string; condition: string } | null {
+  if (!text.startsWith("Assertion failed: ") || !text.endsWith(")")) return null;
+  const open = text.lastIndexOf(" (");
+  const where = /^(\S+): (\S+): \d+\)$/.exec(text.slice(open + 2));
+  if (open === -1 || !where) return null;
+  return { file: where[1] ?? "", func: where[2] ?? "", condition: text.slice(18, open) };
+}
+
+function ubsanCrash(log: string, starts: readonly number[], line: number, where: string, message: string): UserspaceCrash {
   const stack = firstStack(log, starts, line + 1, 2);
   const lastFrameLine = stack.frames.length > 0 ? stack.end - 1 : line;
   const top = stack.culprits[0];
@@ -402,20 +431,20 @@ export function userspaceCrashAt(log: string, starts: readonly number[], line: n
   if (text.length > MAX_FRAME_LINE) return null;
   const san = sanitizerHeader.exec(text);
   if (san) return sanitizerCrash(log, starts, line, san);
-  const ub = /^(?:.*?\s)?(\S+:\d+(?::\d+)?): runtime error: (.*)$/.exec(text);
-  if (ub) return ubsanCrash(log, starts, line, ub);
+  const ub = ubsanLine(text);
+  if (ub) return ubsanCrash(log, starts, line, ub.where, ub.message);
   // glibc: "prog: file.c:12: func: Assertion `cond' failed."
-  const glibc = /^\S.*?: (\S+?):\d+: (.*?): Assertion `(.*)' failed\.$/.exec(text);
-  if (glibc) return assertCrash(line, functionName(glibc[2] ?? ""), glibc[3] ?? "", glibc[1] ?? "");
+  const glibc = glibcAssertLine(text);
+  if (glibc) return assertCrash(line, glibc.func, glibc.condition, glibc.file);
   // musl: "Assertion failed: cond (file.c: func: 12)"
-  const musl = /^Assertion failed: (.*) \((\S+?): (\S+?): \d+\)$/.exec(text);
-  if (musl) return assertCrash(line, musl[3] ?? "", musl[1] ?? "", musl[2] ?? "");
+  const musl = muslAssertLine(text);
+  if (musl) return assertCrash(line, musl.func, musl.condition, musl.file);
   const sig = shellSignal.exec(text);
   const signal = sig?.[1] ?? sig?.[2];
   if (signal) return signalCrash(line, signal);
   const go = /^panic: (.*)$/.exec(text);
   if (go) return goPanicCrash(log, starts, line, go[1] ?? "");
-  if (/^thread '.*'(?: \(\d+\))? panicked at /.test(text)) return rustPanicCrash(log, starts, line, text);
+  if (text.length <= 1024 && /^thread '.*'(?: \(\d+\))? panicked at /.test(text)) return rustPanicCrash(log, starts, line, text);
   return null;
 }
 

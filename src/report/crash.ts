@@ -1,0 +1,20 @@
+// The first crash of a console log, kernel or userspace, whichever starts first.
+
+import type { CrashReport } from "./types.js";
+import { lineAt, lineStarts } from "./text.js";
+import { findUserspaceCrash } from "./userspace.js";
+import { findKernelCrash } from "./linux.js";
+
+/** Like parse(), but a bug in a parser throws instead of reading as "no crash" (for tests). */
+export function firstCrash(log: string): CrashReport | null {
+  const starts = lineStarts(log);
+  const lineOf = (offset: number): number => lineAt(starts, offset);
+  const kernel = findKernelCrash(log, starts, lineOf);
+  // Only a userspace report that starts no later than the kernel one can win: stop there.
+  const end = kernel ? (starts[kernel.startLine + 1] ?? log.length) : log.length;
+  const user = findUserspaceCrash(log, starts, lineOf, end);
+  if (!kernel) return user;
+  if (!user) return kernel;
+  // A userspace report recognised on the same line is more specific than a generic kernel header.
+  return user.startLine <= kernel.startLine ? user : kernel;
+}

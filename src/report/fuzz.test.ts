@@ -1,0 +1,137 @@
+// Robustness: the parser sees whatever a crashing machine prints. It must never throw and must
+// stay linear in the input size (no catastrophic regex backtracking) on random bytes, shuffled
+// real logs, megabyte-long lines and endlessly repeated report fragments.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { firstCrash } from "./crash.js";
+import type { CrashReport } from "./types.js";
+
+/** Small deterministic PRNG (mulberry32) so failures reproduce. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function checkShape(report: CrashReport | null, log: string): void {
+  if (!report) return;
+  const at = JSON.stringify(log.split("\n").slice(report.startLine, report.startLine + 3)).slice(0, 500);
+  assert.ok(report.title.length > 0 && report.title.length <= 120, `bad title ${JSON.stringify(report.title)} from ${at}`);
+  assert.ok(report.startLine <= report.endLine, "start after end");
+  assert.ok(report.endLine <= log.split("\n").length, "end beyond the log");
+}
+
+// Fragments that steer random input into the parsers' interesting paths.
+const fragments = [
+  "BUG: ", "WARNING: ", "INFO: ", "KASAN: ", "BUG: KASAN: use-after-free in f+0x1/0x2\n", "Read of size 8 at addr ffff88 by task x/1\n",
+  "[  12.345678] ", "[   T123] ", "[    C1] ", "Call Trace:\n", " ? ", " f+0x1/0x2 kernel/x.c:1\n", "RIP: 0010:", "<IRQ>", "<EOI>",
+  "kernel BUG at ", "Kernel panic - not syncing: ", "general protection fault: 0000 [#1]", "INFO: task x:1 blocked for more than 143 seconds.\n",
+  "INFO: rcu_sched self-detected stall on CPU\n", "apic_timer_interrupt", "WARNING: CPU: 0 PID: 1 at kernel/a.c:1 f+0x1/0x2\n",
+  "possible circular locking dependency detected", " at: g+0x1/0x2", "==1==ERROR: AddressSanitizer: ", "heap-use-after-free on address 0x1\n",
+  "    #0 0x4011bf in use /x.c:2\n", "SUMMARY: AddressSanitizer: ", "runtime error: ", "x.c:1:2: ", "Assertion `", "' failed.", "panic: ",
+  "goroutine 1 [running]:\n", "thread 'main' panicked at ", "Segmentation fault\n", " login: ", "** 3 printk messages dropped ** ", "\n", "\n\n",
+  "_Z3fooi", "_RNvCs1_3foo3bar", "\u00ff\u0000\ufffd", "(", ")", "'", ":", "1", "a", " ",
+];
+
+test("random bytes and random fragments never throw", () => {
+  const rnd = random(1);
+  for (let i = 0; i < 300; i++) {
+    const bytes = Buffer.alloc(Math.floor(rnd() * 4096));
+    for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(rnd() * 256);
+    for (const log of [bytes.toString("latin1"), bytes.toString("utf8")]) checkShape(firstCrash(log), log);
+  }
+  for (let i = 0; i < 1500; i++) {
+    let log = "";
+    const n = Math.floor(rnd() * 200);
+    for (let j = 0; j < n; j++) log += fragments[Math.floor(rnd() * fragments.length)] ?? "";
+    checkShape(firstCrash(log), log);
+  }
+});
+
+function corpusLines(): string[] {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const root = resolve(dir, "..", "shared", "corpus", "linux");
+    if (existsSync(root)) {
+      const lines: string[] = [];
+      for (const sub of ["report", "guilty"]) {
+        for (const file of readdirSync(join(root, sub))) lines.push(...readFileSync(join(root, sub, file), "utf8").split("\n"));
+      }
+      return lines;
+    }
+    dir = resolve(dir, "..");
+  }
+  return [];
+}
+
+test("random mixes of real log lines never throw", () => {
+  const lines = corpusLines();
+  if (lines.length === 0) return;
+  const rnd = random(2);
+  for (let i = 0; i < 150; i++) {
+    const n = 50 + Math.floor(rnd() * 1500);
+    const picked: string[] = [];
+    // Runs of consecutive lines keep whole report fragments together, as interleaving does.
+    while (picked.length < n) {
+      const at = Math.floor(rnd() * lines.length);
+      picked.push(...lines.slice(at, at + 1 + Math.floor(rnd() * 30)));
+    }
+    const log = picked.join("\n");
+    checkShape(firstCrash(log), log);
+  }
+});
+
+/** Milliseconds to parse `log` (best of two, to damp GC and scheduling noise). */
+function timeOf(log: string): number {
+  let best = Infinity;
+  for (let i = 0; i < 2; i++) {
+    const t0 = performance.now();
+    checkShape(firstCrash(log), log);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+const repeat = (unit: string, bytes: number): string => unit.repeat(Math.max(1, Math.ceil(bytes / unit.length)));
+
+// Inputs of n bytes built by repetition: the shapes regex engines choke on.
+const pathological: [string, (bytes: number) => string][] = [
+  ["one line of letters", (n) => repeat("a", n)],
+  ["one line of BUG: headers", (n) => repeat("BUG: ", n)],
+  ["one line of WARNING: headers", (n) => repeat("WARNING: ", n)],
+  ["one line of warning: ... uses", (n) => repeat("warning: x uses ", n)],
+  ["one line of timestamps and logins", (n) => "[    1.000000] " + repeat(" login: ", n)],
+  ["one line of path characters before a .c:", (n) => "BUG: KASAN: use-after-free in f+0x1/0x2\n" + repeat("a/b", n) + ".c:1\n"],
+  ["one line of OOM kills", (n) => "BUG: x\n" + repeat("Out of memory: Kill process ", n)],
+  ["one line of sanitizer frames", (n) => repeat("#0 0x1 in (", n)],
+  ["one line of runtime errors", (n) => repeat("a: runtime error: ", n)],
+  ["one line of assertions", (n) => repeat("x: a.c:1: f: Assertion `", n) + "' failed."],
+  ["one line of rust panics", (n) => "thread 'a' panicked at " + repeat("'panicked at '", n)],
+  ["lines of KASAN headers", (n) => repeat("BUG: KASAN: use-after-free in f+0x1/0x2\n", n)],
+  ["lines of questionable frames", (n) => "[    1.0] BUG: soft lockup\n" + repeat("[    1.0]  ? f+0x1/0x2\n", n)],
+  ["lines of Call Trace", (n) => "WARNING: suspicious RCU usage\n" + repeat("Call Trace:\n", n)],
+  ["lines of long path-like garbage in a report", (n) => "WARNING: suspicious RCU usage\n" + repeat(repeat("a", 900) + "\n", n)],
+  ["lines of ASan reports", (n) => repeat("==1==ERROR: AddressSanitizer: SEGV on unknown address 0x0\n    #0 0x1 in f /a.c:1\n", n)],
+];
+
+test("megabyte lines and repeated patterns stay linear", () => {
+  const small = 1 << 20;
+  for (const [name, make] of pathological) {
+    const t1 = timeOf(make(small));
+    const t2 = timeOf(make(2 * small));
+    const t5 = timeOf(make(5 * small));
+    // Doubling the input may double the time; quadratic behaviour would quadruple it. Tiny
+    // timings are dominated by noise, hence the floor.
+    assert.ok(t2 <= 4 * Math.max(t1, 20), `${name}: ${t1.toFixed(1)} ms for 1 MB but ${t2.toFixed(1)} ms for 2 MB`);
+    assert.ok(t5 < 5000, `${name}: ${t5.toFixed(0)} ms for 5 MB`);
+  }
+});
