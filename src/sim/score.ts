@@ -19,10 +19,17 @@ export function isCorrect(grade: Grade): boolean {
   return grade === "correct" || grade === "correct-none" || grade === "correct-list";
 }
 
-/** The stretches (build- or boot-broken) that hide the culprit: it lies inside one, or just after it. */
+/** Length of the broken stretch (build or boot; touching stretches are one) that hides the culprit: it lies inside, or just after it. */
 function hidingStretchLength(world: World, culprit: number): number | undefined {
   const { scenario } = world;
-  for (const s of [...scenario.buildBroken, ...scenario.bootBroken]) {
+  const stretches = [...scenario.buildBroken, ...scenario.bootBroken].sort((a, b) => a.from - b.from);
+  const merged: { from: number; to: number }[] = [];
+  for (const s of stretches) {
+    const last = merged[merged.length - 1];
+    if (last && s.from <= last.to + 1) last.to = Math.max(last.to, s.to);
+    else merged.push({ ...s });
+  }
+  for (const s of merged) {
     if (culprit >= s.from && culprit <= s.to + 1) return s.to - s.from + 1;
   }
   return undefined;
