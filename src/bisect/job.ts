@@ -9,6 +9,7 @@ import { pickReleases } from "../core/releasePick.js";
 import { UserError } from "../core/errors.js";
 import type { Strategy } from "../core/strategy.js";
 import { syzbotStrategy } from "../core/syzbot.js";
+import { bayesStrategy } from "../core/bayes.js";
 import { Repo } from "../git/git.js";
 import { maintainersLookup } from "../recipients/maintainers.js";
 import { parse, sameCrash } from "../report/index.js";
@@ -18,7 +19,7 @@ import type { BisectDeps, BisectSpec } from "./orchestrator.js";
 
 export const strategies: Record<Job["strategy"], Strategy> = {
   syzbot: syzbotStrategy,
-  culprit: syzbotStrategy,
+  culprit: bayesStrategy,
 };
 
 /** The job as it was validated, kept in the work dir so `--resume DIR` needs nothing else. */
