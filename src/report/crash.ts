@@ -12,7 +12,10 @@ export function firstCrash(log: string): CrashReport | null {
   const kernel = findKernelCrash(log, starts, lineOf);
   // Only a userspace report that starts no later than the kernel one can win: stop there.
   const end = kernel ? (starts[kernel.startLine + 1] ?? log.length) : log.length;
-  const user = findUserspaceCrash(log, starts, lineOf, end);
+  // In a kernel console a shell's "Killed"/"Segmentation fault" is about the reproducer process:
+  // a kernel bug shows up as an oops, so those lines would only mask it.
+  const kernelConsole = kernel !== null || /(?:^|\n)\[ *\d+\.\d+\]/.test(log.slice(0, 1 << 20));
+  const user = findUserspaceCrash(log, starts, lineOf, end, { shellSignals: !kernelConsole });
   if (!kernel) return user;
   if (!user) return kernel;
   // A userspace report recognised on the same line is more specific than a generic kernel header.

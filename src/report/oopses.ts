@@ -418,14 +418,14 @@ export const linuxOopses: readonly Oops[] = [
       },
       {
         title: rx("INFO: task {{TASK}} blocked (?:in I/O wait )?for more than [0-9]+ seconds"),
-        titleSpan: 2,
+        titleSpan: 4,
         fmt: "INFO: task hung in %1",
         alt: ["hang in %1"],
         stack: traceOnly({ pick: hangFrame }),
       },
       {
         title: rx("INFO: task {{TASK}} can't die for more than .* seconds"),
-        titleSpan: 2,
+        titleSpan: 4,
         fmt: "INFO: task can't die in %1",
         alt: ["hang in %1"],
         stack: traceOnly({ skip: ["schedule"] }),

@@ -48,7 +48,8 @@ export function sanitiseTitle(title: string): string {
   let bytes = 0;
   for (const ch of title) {
     const code = ch.codePointAt(0) ?? 0;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    // U+FFFD stands for one undecodable byte of the console stream.
+    bytes += code < 0x80 || code === 0xfffd ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
     if (bytes > MAX_TITLE_LENGTH) break;
     let c = ch;
     if (c === "\t") c = " ";

@@ -426,7 +426,12 @@ const candidate =
   /Sanitizer|runtime error: |Assertion|Segmentation fault|Aborted|Killed|Bus error|Floating point exception|Illegal instruction|Trace\/breakpoint trap|panic: |panicked at /g;
 
 /** Recognises a userspace crash starting at line `line`, or returns null. */
-export function userspaceCrashAt(log: string, starts: readonly number[], line: number): UserspaceCrash | null {
+export interface UserspaceOptions {
+  /** Recognise a shell's report of a process killed by a signal. */
+  shellSignals: boolean;
+}
+
+export function userspaceCrashAt(log: string, starts: readonly number[], line: number, options: UserspaceOptions = { shellSignals: true }): UserspaceCrash | null {
   const text = lineText(log, starts, line);
   if (text.length > MAX_FRAME_LINE) return null;
   const san = sanitizerHeader.exec(text);
@@ -439,7 +444,7 @@ export function userspaceCrashAt(log: string, starts: readonly number[], line: n
   // musl: "Assertion failed: cond (file.c: func: 12)"
   const musl = muslAssertLine(text);
   if (musl) return assertCrash(line, musl.func, musl.condition, musl.file);
-  const sig = shellSignal.exec(text);
+  const sig = options.shellSignals ? shellSignal.exec(text) : null;
   const signal = sig?.[1] ?? sig?.[2];
   if (signal) return signalCrash(line, signal);
   const go = /^panic: (.*)$/.exec(text);
@@ -454,6 +459,7 @@ export function findUserspaceCrash(
   starts: readonly number[],
   lineOf: (offset: number) => number,
   end = log.length,
+  options: UserspaceOptions = { shellSignals: true },
 ): CrashReport | null {
   candidate.lastIndex = 0;
   let checked = -1;
@@ -461,7 +467,7 @@ export function findUserspaceCrash(
     const line = lineOf(m.index);
     if (line !== checked) {
       checked = line;
-      const crash = userspaceCrashAt(log, starts, line);
+      const crash = userspaceCrashAt(log, starts, line, options);
       if (crash) return toReport(log, starts, crash);
     }
     // Continue at the next line: the rest of this one has been judged.
