@@ -65,7 +65,7 @@ export class Progress {
 
   private render(): void {
     const line = describeProgress(progressOf(this.events, Date.now()));
-    this.out.write(`\r\x1b[K${line.slice(0, (this.out.columns ?? 120) - 1)}`);
+    this.out.write(`\r\x1b[K${line.slice(0, Math.max(40, (this.out.columns || 120) - 1))}`);
     this.shown = true;
   }
 
