@@ -20,6 +20,8 @@ import { LogView, resultLines } from "../src/bisect/logview.js";
 import { runBisection, type BisectSpec } from "../src/bisect/orchestrator.js";
 import { strategies } from "../src/bisect/job.js";
 import { goDuration } from "../src/core/duration.js";
+import { describeRun } from "../src/core/outcome.js";
+import type { Runner } from "../src/run/runner.js";
 import { parse, sameCrash } from "../src/report/index.js";
 
 const TARBALL = "/usr/src/linux-source-6.1.tar.xz";
@@ -173,7 +175,12 @@ async function prepareRepo(): Promise<Prepared> {
   console.log(`  ${goDuration(performance.now() - t)}`);
   t = performance.now();
   console.log("committing the tree …");
+  // Debian's package adds "ignore everything at the top level" to .gitignore; the kernel's own rules stay.
+  const ignore = join(REPO, ".gitignore");
+  await writeFile(ignore, (await readFile(ignore, "utf8")).replace(/^\/\*\n!\/debian\/\n/m, ""));
   await git("init", "-q");
+  // An automatic gc of a kernel-size repository would eat the cores the builds need.
+  await git("config", "gc.auto", "0");
   await git("add", "-A");
   await git("commit", "-q", "-m", "Linux 6.1 (Debian linux-source-6.1)");
   await git("tag", "v6.1");
@@ -193,7 +200,7 @@ async function prepareRepo(): Promise<Prepared> {
 /** tinyconfig plus what booting culprit's initramfs and seeing a WARNING needs. */
 const CONFIG_EDITS: ConfigEdit[] = [
   "64BIT", "PRINTK", "PRINTK_TIME", "EARLY_PRINTK", "TTY", "SERIAL_8250", "SERIAL_8250_CONSOLE",
-  "BLK_DEV_INITRD", "BINFMT_ELF", "BINFMT_SCRIPT", "DEVTMPFS", "TMPFS", "PROC_FS", "SYSFS",
+  "BLK_DEV_INITRD", "BINFMT_ELF", "BINFMT_SCRIPT", "DEVTMPFS", "SHMEM", "TMPFS", "PROC_FS", "SYSFS",
   "KALLSYMS", "BUG", "DEBUG_KERNEL", "DEBUG_BUGVERBOSE", "FUTEX", "MULTIUSER", "POSIX_TIMERS",
 ].map((symbol) => ({ symbol, value: "y" }));
 
@@ -308,6 +315,7 @@ async function main(): Promise<number> {
     log: (line) => console.log(line),
   });
   const builder = new MeasuredBuilder(parts.builder);
+  if (process.argv.includes("--smoke")) return smoke(builder, parts.runner, prepared);
   const spec: BisectSpec = {
     repoDir: REPO,
     kind: "cause",
@@ -363,6 +371,41 @@ async function main(): Promise<number> {
   const share = buildMs + savedMs > 0 ? (100 * savedMs) / (buildMs + savedMs) : 0;
   console.log(`  ccache: ${hits} hits, ${misses} misses; build time saved ≈ ${goDuration(savedMs)} = ${share.toFixed(0)}% of the build time it would have taken (estimate: hits × cold-build time per miss)`);
   return found ? 0 : 1;
+}
+
+/** `--smoke`: build the start commit once and boot it once, to check the config before a full run. */
+async function smoke(builder: MeasuredBuilder, runner: Runner, prepared: Prepared): Promise<number> {
+  const tree = join(WORK, "smoke");
+  await run(REPO, ["git", "worktree", "remove", "--force", tree]).catch(() => "");
+  await rm(tree, { recursive: true, force: true });
+  await git("worktree", "add", "--detach", "--force", tree, prepared.start);
+  try {
+    const artifactsDir = join(WORK, "smoke-artifacts");
+    await rm(artifactsDir, { recursive: true, force: true });
+    const built = await builder.build({
+      commit: prepared.start,
+      worktree: tree,
+      remedies: [],
+      artifactsDir,
+      logFile: join(WORK, "smoke-build.log"),
+      signal: new AbortController().signal,
+    });
+    console.log(`smoke build: ${built.kind} in ${goDuration(built.durationMs)}${built.kind === "failed" ? `\n${built.excerpt}` : ""}`);
+    if (built.kind !== "ok") return 1;
+    const [result] = await runner.run({
+      commit: prepared.start,
+      artifactsDir,
+      indices: [0],
+      parallel: 1,
+      timeoutMs: 120_000,
+      logDir: join(WORK, "smoke-logs"),
+      signal: new AbortController().signal,
+    });
+    console.log(`smoke run: ${result ? describeRun(result.outcome) : "none"} in ${goDuration(result?.durationMs ?? 0)} (log: ${result?.logFile})`);
+    return result?.outcome.kind === "crash" ? 0 : 1;
+  } finally {
+    await run(REPO, ["git", "worktree", "remove", "--force", tree]).catch(() => "");
+  }
 }
 
 process.exitCode = await main();
