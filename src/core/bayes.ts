@@ -24,6 +24,8 @@ import { cachedAncestry } from "./bayes-posterior.js";
 const MIN_BITS = 0.004;
 /** How many times the start runs we spend before saying the crash does not reproduce. */
 const START_ATTEMPTS = 3;
+/** ...and at least this many runs: enough to see a 5%-chance bug twice four times out of five. */
+const START_MIN_TRIES = 60;
 
 export const bayesStrategy: Strategy = {
   name: "culprit",
@@ -222,7 +224,8 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
     // within a hard cap on all runs for a start commit that other crashes nearly always win.
     const tried = startHits + (startGroup?.counts.clean ?? 0);
     const all = tried + (startGroup?.counts.masked ?? 0) + (startGroup?.counts.unusable ?? 0);
-    if (tried < START_ATTEMPTS * startRuns && all < 5 * START_ATTEMPTS * startRuns) {
+    const tries = Math.max(START_ATTEMPTS * startRuns, START_MIN_TRIES);
+    if (tried < tries && all < 5 * tries) {
       return test([{ commit: problem.start, runs: runsPerCommit, remedies }], notes);
     }
     // Too rare to bisect within any sane budget; the confidence is what the evidence says about "no bug here".
