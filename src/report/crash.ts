@@ -5,6 +5,9 @@ import { lineAt, lineStarts } from "./text.js";
 import { findUserspaceCrash } from "./userspace.js";
 import { findKernelCrash } from "./linux.js";
 
+// Kernel-table reports that plain userspace programs (Go, syzkaller's tools) print too.
+const goStyleHeaders = new Set(["panic", "go runtime error", "SYZFAIL", "SYZFATAL"]);
+
 /** Like parse(), but a bug in a parser throws instead of reading as "no crash" (for tests). */
 export function firstCrash(log: string): CrashReport | null {
   const starts = lineStarts(log);
@@ -12,10 +15,11 @@ export function firstCrash(log: string): CrashReport | null {
   const kernel = findKernelCrash(log, starts, lineOf);
   // Only a userspace report that starts no later than the kernel one can win: stop there.
   const end = kernel ? (starts[kernel.startLine + 1] ?? log.length) : log.length;
-  // In a kernel console a shell's "Killed"/"Segmentation fault" is about the reproducer process:
-  // a kernel bug shows up as an oops, so those lines would only mask it.
-  const kernelConsole = kernel !== null || /(?:^|\n)\[ *\d+\.\d+\]/.test(log.slice(0, 1 << 20));
-  const user = findUserspaceCrash(log, starts, lineOf, end, { shellSignals: !kernelConsole });
+  // In a kernel console a shell's "Killed"/"Segmentation fault" is about the reproducer process
+  // (a kernel bug shows up as an oops), and Go panics are named the way syzbot names them.
+  const kernelConsole =
+    (kernel !== null && !goStyleHeaders.has(kernel.title.split(":")[0] ?? "")) || /(?:^|\n)\[ *\d+\.\d+\]/.test(log.slice(0, 1 << 20));
+  const user = findUserspaceCrash(log, starts, lineOf, end, { shellSignals: !kernelConsole, goPanics: !kernelConsole });
   if (!kernel) return user;
   if (!user) return kernel;
   // A userspace report recognised on the same line is more specific than a generic kernel header.

@@ -429,9 +429,11 @@ const candidate =
 export interface UserspaceOptions {
   /** Recognise a shell's report of a process killed by a signal. */
   shellSignals: boolean;
+  /** Recognise Go panics (else the kernel table's generic "panic:" rule names them). */
+  goPanics: boolean;
 }
 
-export function userspaceCrashAt(log: string, starts: readonly number[], line: number, options: UserspaceOptions = { shellSignals: true }): UserspaceCrash | null {
+export function userspaceCrashAt(log: string, starts: readonly number[], line: number, options: UserspaceOptions = { shellSignals: true, goPanics: true }): UserspaceCrash | null {
   const text = lineText(log, starts, line);
   if (text.length > MAX_FRAME_LINE) return null;
   const san = sanitizerHeader.exec(text);
@@ -447,7 +449,7 @@ export function userspaceCrashAt(log: string, starts: readonly number[], line: n
   const sig = options.shellSignals ? shellSignal.exec(text) : null;
   const signal = sig?.[1] ?? sig?.[2];
   if (signal) return signalCrash(line, signal);
-  const go = /^panic: (.*)$/.exec(text);
+  const go = options.goPanics ? /^panic: (.*)$/.exec(text) : null;
   if (go) return goPanicCrash(log, starts, line, go[1] ?? "");
   if (text.length <= 1024 && /^thread '.*'(?: \(\d+\))? panicked at /.test(text)) return rustPanicCrash(log, starts, line, text);
   return null;
@@ -459,7 +461,7 @@ export function findUserspaceCrash(
   starts: readonly number[],
   lineOf: (offset: number) => number,
   end = log.length,
-  options: UserspaceOptions = { shellSignals: true },
+  options: UserspaceOptions = { shellSignals: true, goPanics: true },
 ): CrashReport | null {
   candidate.lastIndex = 0;
   let checked = -1;
