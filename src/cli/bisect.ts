@@ -111,7 +111,7 @@ export async function execute(prepared: PreparedJob, output: { quiet: boolean; j
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
-  process.stderr.write(`culprit: work dir ${spec.workDir}\n`);
+  if (!output.quiet) process.stderr.write(`culprit: work dir ${spec.workDir}\n`);
   try {
     const result = await runBisection(spec, deps, {
       signal: controller.signal,
