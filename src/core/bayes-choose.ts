@@ -128,12 +128,11 @@ export function pickTests(post: Posterior, scored: readonly ScoredCandidate[], s
   if (slots <= 1) return picked;
   const H = post.n + 2;
   const cell = new Int32Array(H);
+  // 1 when hypothesis h says the bug is present at the commit whose ancestry is `anc`.
   const split = (anc: Uint8Array, h: number): number => {
-    const inAnc = h < post.n ? (anc[h] as number) : h === post.everywhere ? 1 : 0;
-    if (h >= post.n) {
-      // everywhere/nowhere are present/absent at every commit whatever the kind.
-      return h === post.everywhere ? 1 : 0;
-    }
+    if (h === post.everywhere) return 1;
+    if (h === post.nowhere) return 0;
+    const inAnc = anc[h] as number;
     return post.kind === "cause" ? inAnc : 1 - inAnc;
   };
   const refine = (anc: Uint8Array): void => {

@@ -15,10 +15,9 @@ import {
   type Evidence,
   type EvidenceGroup,
 } from "./bayes-evidence.js";
-import { computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
+import { cachedAncestry, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
 import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
 import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
-import { cachedAncestry } from "./bayes-posterior.js";
 
 /** Below this many expected bits per batch nothing is worth testing any more. */
 const MIN_BITS = 0.004;

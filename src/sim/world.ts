@@ -68,10 +68,15 @@ export function buildWorld(scenario: Scenario): World {
   }
   const dag = new Dag(history.hashes.map((hash, i) => ({ hash, parents: (parents[i] as number[]).map((p) => history.hashes[p] as string) })));
   const byHash = new Map(history.hashes.map((h, i) => [h, i]));
-  const targetCrash: CrashSummary = { title: scenario.target.title, alt: [], type: scenario.target.type, frame: "" };
-  const otherCrashes = scenario.otherCrashes.map((o) => ({ title: o.title, alt: [], type: o.type, frame: "" }));
+  const targetCrash: CrashSummary = { title: scenario.target.title, alt: [], type: crashType(scenario.target), frame: "" };
+  const otherCrashes = scenario.otherCrashes.map((o) => ({ title: o.title, alt: [], type: crashType(o), frame: "" }));
   const start = scenario.kind === "cause" ? n - 1 : 0;
   return { scenario, history, dag, byHash, targetPresent, otherPresent, buildBroken, bootBroken, signature, start, end: n - 1, targetCrash, otherCrashes };
+}
+
+/** A crash without a type is its own class: remedies then tell crashes apart by title. */
+function crashType(crash: { title: string; type: string }): string {
+  return crash.type || crash.title;
 }
 
 export function sameTitle(a: CrashSummary, b: CrashSummary): boolean {
@@ -87,8 +92,8 @@ export function remedyRules(scenario: Scenario): RemedyRule[] {
     set.add(type);
     rules.set(remedy, set);
   };
-  for (const o of scenario.otherCrashes) add(o.remedy, o.type);
-  add(scenario.target.remedy, scenario.target.type);
+  for (const o of scenario.otherCrashes) add(o.remedy, crashType(o));
+  add(scenario.target.remedy, crashType(scenario.target));
   return [...rules.entries()].map(([name, types]) => ({ name, removesTypes: [...types].sort() }));
 }
 
