@@ -1,14 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunOutcome } from "../core/outcome.js";
 import { parse } from "../report/index.js";
 import type { CrashReport } from "../report/types.js";
 import { loadReproducer, MARKERS, writeInitramfs, type InitramfsInput } from "./initramfs.js";
-import { classifyVmRun, detectAccel, QemuRunner, qemuArgv, type QemuSpec, type VmEnd } from "./qemu.js";
+import { bootVm, classifyVmRun, detectAccel, QemuRunner, qemuArgv, type QemuSpec, type VmEnd } from "./qemu.js";
 import type { RunResult } from "./runner.js";
 
 /** Stands in for report/: a line "OOPS <title>" is a crash starting on that line. */
@@ -103,6 +103,55 @@ describe("qemuArgv", () => {
     assert.match(argv[argv.indexOf("-append") + 1] as string, /root=\/dev\/vda rw/);
     assert.ok(!argv.includes("-initrd"));
   });
+});
+
+// The watchdog against a stand-in QEMU (a script that ignores its arguments): timeouts fire,
+// the whole process group goes (the script's `sleep` too), and the console is in the log.
+describe("bootVm watchdog", () => {
+  const spec = (qemu: string): QemuSpec => ({
+    qemu,
+    accel: "tcg",
+    kernelImage: "bzImage",
+    memoryMb: 64,
+    cpus: 1,
+    vms: 1,
+    rootfs: { kind: "initramfs", path: "/dev/null" },
+    cmdline: [],
+    bootTimeoutMs: 400,
+    noOutputTimeoutMs: 400,
+    shutdownGraceMs: 400,
+    infraRetries: 0,
+  });
+  const cases: [string, string, string, string][] = [
+    ["no init marker in time", "echo booting\nexec sleep 30\n", "boot-timeout", "boot-failed: init did not start in time"],
+    ["silence after init", `echo '${MARKERS.initStarted}'\nexec sleep 30\n`, "no-output", "basic-failed: no output from test machine"],
+    [
+      "finished but never powers off",
+      `printf '${MARKERS.initStarted}\\r\\n${MARKERS.basicOk}\\r\\n${MARKERS.reproFinished} (exit status 0)\\r\\n'\nsleep 30\n`,
+      "timeout",
+      "ok",
+    ],
+    ["QEMU fails", "echo 'qemu: could not open kernel' >&2\nexit 1\n", "exited", "infra: QEMU exited with status 1: qemu: could not open kernel"],
+  ];
+  for (const [name, script, end, want] of cases) {
+    it(name, async () => {
+      const work = await mkdtemp(join(tmpdir(), "culprit-vm-"));
+      try {
+        const fake = join(work, "fake-qemu");
+        await writeFile(fake, `#!/bin/sh\n${script}`);
+        await chmod(fake, 0o755);
+        const started = performance.now();
+        const boot = await bootVm(spec(fake), "/k", join(work, "console.log"), 20_000, new AbortController().signal);
+        assert.ok(performance.now() - started < 5000, "the watchdog, not the run timeout, ended it");
+        assert.equal(boot.end.kind, end);
+        const log = await readFile(join(work, "console.log"), "utf8");
+        assert.ok(!log.includes("\r"), "carriage returns are dropped");
+        assert.equal(describeOutcome(classifyVmRun(boot.end, log, fakeParse).outcome), want);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 /** Debian's prebuilt kernel (linux-image-amd64), the newest installed. */

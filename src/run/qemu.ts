@@ -225,8 +225,11 @@ export function bootVm(spec: QemuSpec, kernel: string, logFile: string, timeoutM
       const wasFinished = watch.finishedSeen;
       watch.feed(chunk);
       if (!wasInit && watch.initSeen) bootMs = elapsed();
-      if (watch.initSeen) armSilence();
-      if (!wasFinished && watch.finishedSeen) timers.push(setTimeout(() => kill({ kind: "timeout" }), spec.shutdownGraceMs));
+      if (watch.finishedSeen) {
+        // Past the reproducer only power-off is left: the grace period replaces the silence watchdog.
+        if (silence) clearTimeout(silence);
+        if (!wasFinished) timers.push(setTimeout(() => kill({ kind: "timeout" }), spec.shutdownGraceMs));
+      } else if (watch.initSeen) armSilence();
     });
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (chunk: string) => {
