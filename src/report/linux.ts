@@ -191,17 +191,19 @@ function extractReport(log: string, starts: readonly number[], start: number): E
   return { lines, titleLines, prefix, endLine };
 }
 
-/** Whether the log shows a crash the fuzzer caused itself, anywhere in it. */
+const suppressionAnchors = new RegExp([...new Set(suppressions.map((x) => x.anchor))].map(escapeRegExp).join("|"), "g");
+
+/** Whether the log shows a crash the fuzzer caused itself, anywhere in it (one pass). */
 function isSuppressed(log: string, starts: readonly number[], lineOf: (offset: number) => number): boolean {
-  for (const { anchor, pattern } of suppressions) {
-    // Each line is checked once per suppression, in a window: linear however the log looks.
-    for (let at = log.indexOf(anchor); at !== -1; ) {
-      const line = lineOf(at);
-      if (pattern.test(window(lineText(log, starts, line), at - (starts[line] ?? 0)))) return true;
-      const next = starts[line + 1];
-      if (next === undefined) break;
-      at = log.indexOf(anchor, next);
-    }
+  suppressionAnchors.lastIndex = 0;
+  for (let m = suppressionAnchors.exec(log); m; m = suppressionAnchors.exec(log)) {
+    const line = lineOf(m.index);
+    // Each line is checked once, in a window: linear however the log looks.
+    const text = window(lineText(log, starts, line), m.index - (starts[line] ?? 0));
+    if (suppressions.some(({ anchor, pattern }) => text.includes(anchor) && pattern.test(text))) return true;
+    const next = starts[line + 1];
+    if (next === undefined) break;
+    suppressionAnchors.lastIndex = next;
   }
   return false;
 }
@@ -338,10 +340,8 @@ function describe(full: readonly string[], oops: Oops): Description {
     if (matchedTitle) corruptedReason = "matched title but not report regexp";
     const line = lines.find((l) => l.includes(oops.header));
     if (line === undefined) return { title: "", alt, corruptedReason, format: null };
+    // No format fits: the title is the header line itself, from the header on.
     title = line.slice(line.indexOf(oops.header));
-    // Go-style: the rest of the line from the header on.
-    const headerLine = line;
-    title = headerLine.slice(headerLine.indexOf(oops.header));
   }
   if (corruptedReason === "" && chosen?.corrupted) corruptedReason = "report format is marked as corrupted";
   return { title, alt, corruptedReason, format: chosen };
