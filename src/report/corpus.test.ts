@@ -29,13 +29,17 @@ interface Expected {
   /** "" when the file does not say. */
   frame: string;
   log: string;
+  /** The expected extracted report, when the file has a REPORT: section. */
+  report: string | null;
+  /** Text of the report's first line (START:), "" when not given. */
+  start: string;
 }
 
 /** Header lines, a blank line, the log, and optionally "\nREPORT:" and the expected report. */
 export function parseCorpusFile(text: string): Expected {
   const data = text.replaceAll("\r", "");
   const lines = data.split("\n");
-  const want: Expected = { title: "", alt: [], type: "", corrupted: false, suppressed: false, frame: "", log: "" };
+  const want: Expected = { title: "", alt: [], type: "", corrupted: false, suppressed: false, frame: "", log: "", report: null, start: "" };
   let i = 0;
   for (; i < lines.length && lines[i] !== ""; i++) {
     const line = lines[i] ?? "";
@@ -45,6 +49,7 @@ export function parseCorpusFile(text: string): Expected {
     if (alt !== null) want.alt.push(alt);
     want.type = field("TYPE: ") ?? want.type;
     want.frame = field("FRAME: ") ?? want.frame;
+    want.start = field("START: ") ?? want.start;
     if (field("CORRUPTED: ") === "Y") want.corrupted = true;
     if (field("SUPPRESSED: ") === "Y") want.suppressed = true;
   }
@@ -52,7 +57,10 @@ export function parseCorpusFile(text: string): Expected {
   let prevEmpty = false;
   for (i++; i < lines.length; i++) {
     const line = lines[i] ?? "";
-    if (prevEmpty && line === "REPORT:") break;
+    if (prevEmpty && line === "REPORT:") {
+      want.report = lines.slice(i + 1).join("\n");
+      break;
+    }
     log.push(line);
     prevEmpty = line === "";
   }
@@ -100,6 +108,8 @@ test("kernel report corpus: title, alt, type, corrupted, no-crash", { skip: !exi
   // Not in the acceptance criteria, printed for information.
   const suppressed = tally();
   const frame = tally();
+  const reportText = tally();
+  const start = tally();
   for (const file of numbered(dir)) {
     const want = parseCorpusFile(readFileSync(join(dir, file), "utf8"));
     const got = parse(want.log);
@@ -113,6 +123,12 @@ test("kernel report corpus: title, alt, type, corrupted, no-crash", { skip: !exi
     count(type, (got?.type ?? "") === want.type, file, () => `want ${JSON.stringify(want.type)} got ${JSON.stringify(got?.type)}`);
     count(corrupted, (got?.corrupted ?? false) === want.corrupted, file, () => `want ${want.corrupted} got ${got?.corrupted} (${got?.corruptedReason})`);
     count(suppressed, (got?.suppressed ?? false) === want.suppressed, file, () => `want ${want.suppressed} got ${got?.suppressed}`);
+    if (want.start !== "") {
+      const at = want.log.indexOf(want.start);
+      const line = at === -1 ? -1 : want.log.slice(0, at).split("\n").length - 1;
+      count(start, got?.startLine === line, file, () => `want line ${line} got ${got?.startLine}`);
+    }
+    if (want.report !== null) count(reportText, got?.report === want.report, file, () => "extracted report differs");
     if (want.frame !== "") count(frame, got?.frame === want.frame, file, () => `want ${want.frame} got ${got?.frame}`);
   }
   print("title", title);
@@ -122,6 +138,8 @@ test("kernel report corpus: title, alt, type, corrupted, no-crash", { skip: !exi
   print("no-crash", noCrash);
   print("suppressed", suppressed);
   print("frame", frame);
+  print("report", reportText);
+  print("start", start);
   assert.ok(percent(title) >= 97, `title match ${percent(title).toFixed(1)}% < 97%`);
   assert.ok(percent(alt) >= 95, `alt match ${percent(alt).toFixed(1)}% < 95%`);
   assert.ok(percent(type) >= 95, `type match ${percent(type).toFixed(1)}% < 95%`);
