@@ -38,7 +38,7 @@ export const jobSchema = z
     start: z.string().min(1).default("HEAD"),
     good: z.string().min(1).optional(),
     end: z.string().min(1).optional(),
-    strategy: z.enum(["culprit", "syzbot"]).default("syzbot"),
+    strategy: z.enum(["culprit", "syzbot"]).default("culprit"),
     build: z
       .object({
         command,

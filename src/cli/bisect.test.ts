@@ -121,7 +121,7 @@ describe("culprit bisect: bad input gets one clear line and a non-zero exit", ()
     const work = join(s.dir, "work-norepro");
     const r = await culprit(["bisect", ...common, "--repo", s.history.dir, "--start", s.history.main[10] as string, "--work-dir", work], s.dir).done;
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /^no culprit: the crash did not reproduce on the start commit in 2 runs$/m);
+    assert.match(r.stdout, /^no culprit: .*(did not reproduce|no crash in \d+ runs of the start commit)/m);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     assert.equal(await worktreeCount(s.history.dir), 1);
     await rm(work, { recursive: true });
