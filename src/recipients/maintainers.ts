@@ -126,6 +126,12 @@ export function emailOf(raw: string): string | undefined {
   return bare?.[1];
 }
 
+/** "Jens Axboe" from "Jens Axboe <axboe@kernel.dk>", lower-cased; "" for a bare address. */
+function personName(p: Person): string {
+  const at = p.raw.indexOf("<");
+  return at <= 0 ? "" : p.raw.slice(0, at).trim().replace(/^"|"$/g, "").toLowerCase();
+}
+
 /** get_maintainer.pl matches N:/K: with Perl's /x: unescaped whitespace outside [...] is ignored. */
 function perlExtendedRegex(source: string): RegExp | undefined {
   let out = "";
@@ -142,8 +148,11 @@ function perlExtendedRegex(source: string): RegExp | undefined {
     if (!inClass && /\s/.test(c)) continue;
     out += c;
   }
+  // Perl's inline case-insensitivity ("(?i)…", "(?i:…)") has no JavaScript form: apply it to the whole pattern.
+  const caseless = /\(\?i[:)]/.test(out);
+  out = out.replace(/\(\?i\)/g, "").replace(/\(\?i:/g, "(?:");
   try {
-    return new RegExp(out);
+    return new RegExp(out, caseless ? "i" : "");
   } catch {
     // A pattern JavaScript cannot read only loses that one pattern, not the whole file.
     return undefined;
@@ -236,16 +245,27 @@ export function recipientsFor(
 
   const to: string[] = [];
   const cc: string[] = [];
+  // One address per person, like get_maintainer.pl: the most specific section's address wins.
+  const named = new Set<string>();
+  const person = (p: Person, into: string[]): void => {
+    const name = personName(p);
+    if (name !== "" && named.has(name) && !into.includes(p.email)) return;
+    if (name !== "") named.add(name);
+    into.push(p.email);
+  };
   for (const section of ordered) {
-    for (const p of section.maintainers) (maintainersActOn(section.status) ? to : cc).push(p.email);
-    for (const p of section.reviewers) cc.push(p.email);
+    // get_maintainer.pl leaves out THE REST's "chief penguin" unless asked; so do we.
+    if (!/^buried/i.test(section.status)) {
+      for (const p of section.maintainers) person(p, maintainersActOn(section.status) ? to : cc);
+    }
+    for (const p of section.reviewers) person(p, cc);
     for (const l of section.lists) to.push(l.email);
   }
-  const subsystemList = to.some((e) => e.toLowerCase() !== LKML);
-  if (subsystemList && to.some((e) => e.toLowerCase() === LKML)) {
-    const i = to.findIndex((e) => e.toLowerCase() === LKML);
-    to.splice(i, 1);
-    cc.push(LKML);
+  const isLkml = (e: string): boolean => e.toLowerCase() === LKML;
+  const subsystemList = ordered.some((s) => s.lists.some((l) => !isLkml(l.email)));
+  if (subsystemList && to.some(isLkml)) {
+    // Several sections may list LKML; every copy moves.
+    return finish(to.filter((e) => !isLkml(e)), [...cc, LKML], ordered.map((s) => s.name));
   }
   return finish(to, cc, ordered.map((s) => s.name));
 }
@@ -273,10 +293,12 @@ export function parseGetMaintainerOutput(text: string): Recipients {
   const lists: string[] = [];
   const sections = new Set<string>();
   for (const line of text.split("\n")) {
-    const m = /^(.*?)\s*\(([^()]*)\)\s*$/.exec(line.trim());
-    const address = m ? (m[1] as string) : line.trim();
-    const role = m ? (m[2] as string) : "";
-    const email = emailOf(address);
+    // The role follows the address in parentheses and may hold parentheses itself:
+    // "(supporter:KERNEL VIRTUAL MACHINE FOR X86 (KVM/x86))".
+    const m = /^(.*?(?:<[^<>]+>|[^\s<>()"]+@[^\s<>()"]+))\s*(?:\((.*)\))?\s*$/.exec(line.trim());
+    if (!m) continue;
+    const email = emailOf(m[1] as string);
+    const role = m[2] ?? "";
     if (!email) continue;
     const section = /:(.+)$/.exec(role)?.[1];
     if (section) sections.add(section.trim());
