@@ -57,7 +57,7 @@ export function verifyCulprit(
 
 /** Batches (builds and run batches) one bisection may spend before it settles for "inconclusive". */
 export function batchBudget(commits: number): number {
-  return 60 + 10 * Math.ceil(Math.log2(commits + 1));
+  return 30 + 5 * Math.ceil(Math.log2(commits + 1));
 }
 
 /**
