@@ -105,8 +105,8 @@ interface Found {
   line: number;
 }
 
-function firstOops(log: string, starts: readonly number[], lineOf: (offset: number) => number): Found | null {
-  anyHeader.lastIndex = 0;
+function firstOops(log: string, starts: readonly number[], lineOf: (offset: number) => number, fromLine = 0): Found | null {
+  anyHeader.lastIndex = starts[fromLine] ?? log.length;
   for (let m = anyHeader.exec(log); m; m = anyHeader.exec(log)) {
     const line = lineOf(m.index);
     const oops = oopsOfLine(lineText(log, starts, line));
@@ -355,9 +355,53 @@ function corruption(title: string, report: string, format: OopsFormat | null): s
   return missingStackReason(report);
 }
 
+// Signs that a log comes from a kernel console (or syzkaller's Go tools) rather than from a
+// userspace program that happens to print "WARNING: ..." or "fatal error: ...".
+const consoleTimestamp = /(?:^|\n)(?:<\d+>)?\[ *\d+\.\d+\]/;
+const kernelTrace = /Call Trace|Call trace| Comm: |RIP: |Backtrace:|backtrace:|Modules linked in|Kernel panic/;
+const goRuntimeTrace = /goroutine \d+ \[|runtime stack:/;
+
+/** Candidate oopses tried in a log without console evidence before giving up (bounds the work). */
+const MAX_PLAIN_LOG_ATTEMPTS = 64;
+
+/**
+ * Reports named only after their header line, or after Go-style "panic:"/"fatal error:" lines,
+ * are believed only with evidence that the log is a kernel console (or a Go program's crash):
+ * in a plain program's output they are ordinary messages, not crashes.
+ */
+function believable(crash: KernelCandidate, log: string, evidence: () => boolean): boolean {
+  switch (crash.strength) {
+    case "format":
+      return true;
+    case "header-only":
+      return evidence();
+    case "go-style":
+      return evidence() || goRuntimeTrace.test(crash.report.report);
+  }
+}
+
+interface KernelCandidate {
+  report: CrashReport;
+  /** How the title was made: by a format, from the bare header line, or by a Go-style rule. */
+  strength: "format" | "header-only" | "go-style";
+}
+
 export function findKernelCrash(log: string, starts: readonly number[], lineOf: (offset: number) => number): CrashReport | null {
-  const found = firstOops(log, starts, lineOf);
-  if (!found) return null;
+  let evidence: boolean | null = null;
+  const hasEvidence = (): boolean => (evidence ??= consoleTimestamp.test(log.slice(0, 1 << 20)) || kernelTrace.test(log));
+  let from = 0;
+  for (let attempt = 0; attempt < MAX_PLAIN_LOG_ATTEMPTS; attempt++) {
+    const found = firstOops(log, starts, lineOf, from);
+    if (!found) return null;
+    const candidate = kernelReport(log, starts, lineOf, found);
+    // Suppression looks at the whole log: only worth it for the report that is returned.
+    if (believable(candidate, log, hasEvidence)) return { ...candidate.report, suppressed: isSuppressed(log, starts, lineOf) };
+    from = found.line + 1;
+  }
+  return null;
+}
+
+function kernelReport(log: string, starts: readonly number[], lineOf: (offset: number) => number, found: Found): KernelCandidate {
   const { oops, line } = found;
   const extracted = extractReport(log, starts, line);
   let description = describe(extracted.lines.slice(0, extracted.titleLines), oops);
@@ -376,7 +420,7 @@ export function findKernelCrash(log: string, starts: readonly number[], lineOf: 
   if (corruptedReason === "" && log.includes("serialport: VM disconnected.")) corruptedReason = "console disconnected";
   const title = normaliseTitle(description.title);
   const alt = description.alt.map(normaliseTitle);
-  return {
+  const report: CrashReport = {
     title,
     alt,
     type: kernelTypeOfTitle(title),
@@ -387,9 +431,11 @@ export function findKernelCrash(log: string, starts: readonly number[], lineOf: 
     report: (extracted.prefix.length > 0 ? extracted.prefix.join("\n") + "\n" : "") + body,
     startLine: line,
     endLine: extracted.endLine,
-    suppressed: isSuppressed(log, starts, lineOf),
+    suppressed: false,
     crashState: crashStateOf(title, extracted.lines),
   };
+  const goStyle = oops.header === "panic:" || oops.header === "fatal error:";
+  return { report, strength: description.format === null ? "header-only" : goStyle ? "go-style" : "format" };
 }
 
 /**

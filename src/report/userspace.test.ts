@@ -213,7 +213,18 @@ describe("userspace reports from documented formats", () => {
   }
 
   test("ordinary program output is not a crash", () => {
-    for (const log of ["Killed 3 processes\n", "Segmentation faults are bad\n", "run: Killed by the user? no\n", "Aborted? no.\n"]) {
+    const logs = [
+      "Killed 3 processes\n",
+      "Segmentation faults are bad\n",
+      "run: Killed by the user? no\n",
+      "Aborted? no.\n",
+      // Kernel-looking words in a plain program's output, with no kernel console around them.
+      "WARNING: config file not found, using defaults\nprocessed 3 records\n",
+      "INFO: starting up\nBUG: tracker moved to example.org\n",
+      "fatal error: cannot open input\n",
+      "panic: not a go program\n",
+    ];
+    for (const log of logs) {
       assert.equal(parse(log), null, log);
     }
   });
