@@ -209,6 +209,9 @@ function plan(spec: HistorySpec): PlannedCommit[] {
     let message: string;
     if (i === 0) {
       message = "Initial import of the records demo";
+    } else if (side) {
+      // A merge brings in its branch and nothing else (unless it is the planted evil merge).
+      message = "Merge";
     } else if (next.target && !present(i - 1)) {
       message =
         "records: release records before summing to save memory\n\n" +
