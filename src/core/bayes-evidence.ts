@@ -162,7 +162,22 @@ export function gatherEvidence(
   return { groups, groupOf, buildFailed, built, activeRemedies: [...activeRemedies].sort() };
 }
 
-/** The crash to bisect when the problem names none: the commonest crash title of the start runs. */
+/**
+ * The crash to bisect when the problem names none, from the start commit's runs: the commonest
+ * title once it is clear (seen twice, and twice as often as any other), or, with `settle`, the
+ * commonest whatever the margin.
+ */
+export function startTarget(runs: readonly RunOutcome[], settle: boolean): CrashSummary | undefined {
+  const counts = new Map<string, number>();
+  for (const run of runs) if (run.kind === "crash") counts.set(run.crash.title, (counts.get(run.crash.title) ?? 0) + 1);
+  const ranked = [...counts.values()].sort((a, b) => b - a);
+  const first = ranked[0] ?? 0;
+  const second = ranked[1] ?? 0;
+  if (!settle && (first < 2 || first < 2 * second)) return undefined;
+  return commonestCrash(runs);
+}
+
+/** The commonest crash title of these runs (first seen wins a tie). */
 export function commonestCrash(runs: readonly RunOutcome[]): CrashSummary | undefined {
   const counts = new Map<string, { crash: CrashSummary; n: number }>();
   for (const run of runs) {

@@ -10,7 +10,7 @@ import type { BisectProblem, Note, RemedyRule, Step, Strategy, StrategyResult, T
 import {
   appliedRemedies,
   builtKey,
-  commonestCrash,
+  startTarget,
   gatherEvidence,
   type Evidence,
   type EvidenceGroup,
@@ -187,9 +187,9 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
     return done({ outcome: "no-culprit", reason: "untestable", detail: "the start commit does not build", confidence: 1 }, notes);
   }
   if (startRunList.length === 0) {
-    // With the target known, one batch is enough to start: the start commit is tested again
-    // whenever its evidence is worth a batch. Without it, the start runs must name the target.
-    const first: TestRequest = { commit: problem.start, runs: problem.target ? runsPerCommit : startRuns, remedies: remediesSoFar };
+    // One batch is enough to start: the start commit is tested again whenever its evidence is
+    // worth a batch, or while its runs do not yet name the target clearly.
+    const first: TestRequest = { commit: problem.start, runs: runsPerCommit, remedies: remediesSoFar };
     if (slots === 1 || !problem.target || observations.length > 0) return test([first], notes);
     // Idle workers need not wait for the start commit: with the target known, split the range on the prior.
     const empty = gatherEvidence(dag, [], problem.target, problem.sameCrash, remediesSoFar);
@@ -199,10 +199,11 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
       .map((s) => ({ commit: dag.hash(s.commit), runs: runsPerCommit, remedies: remediesSoFar }));
     return test([first, ...picks], notes);
   }
-  const target = problem.target ?? commonestCrash(startRunList);
+  const target = problem.target ?? startTarget(startRunList, startRunList.length >= startRuns);
   if (!target) {
     if (startRunList.length < START_ATTEMPTS * startRuns) {
-      return test([{ commit: problem.start, runs: startRuns, remedies: remediesSoFar }], notes);
+      const more = startRunList.length < startRuns ? startRuns - startRunList.length : startRuns;
+      return test([{ commit: problem.start, runs: more, remedies: remediesSoFar }], notes);
     }
     return done({ outcome: "no-culprit", reason: "not-reproduced", detail: `no crash in ${startRunList.length} runs of the start commit`, confidence: 1 }, notes);
   }
