@@ -1,4 +1,16 @@
 // report/: console log in, first crash out. The only place in culprit that reads console logs.
+//
+// Kernel oopses get syzbot's titles and types (oopses.ts is the catalogue). Userspace reports:
+//   AddressSanitizer: <kind> in <frame>       type ASAN-<KIND>     (kind as in ASan's SUMMARY line,
+//   HWAddressSanitizer / MemorySanitizer: ...  HWASAN-/MSAN-<KIND>  "SEGV on unknown address" etc.)
+//   LeakSanitizer: detected memory leaks in <frame>                type LEAK
+//   ThreadSanitizer: data race in <frame>                          type TSAN-DATA-RACE
+//   UBSan: <check> in <frame, else source file>                    type UBSAN
+//   assertion failed: <condition> in <function>                    type ASSERT
+//   panic: <message> in <frame> (Go), panicked: <message> in <frame or file> (Rust)   type PANIC
+//   fatal signal: SIGSEGV (a shell's "Segmentation fault" line, outside kernel consoles) type SIGNAL
+// <frame> is the first frame outside the sanitizer runtime, libc and the C++ runtime; numbers,
+// addresses and line numbers never appear in titles, so a title survives rebuilds.
 
 import type { CrashReport } from "./types.js";
 import { firstCrash } from "./crash.js";
