@@ -25,7 +25,7 @@ function matchesAny(line: string, res: readonly RegExp[]): boolean {
 const MATCH_WINDOW = 1024;
 
 /** The part of `line` worth matching: all of it, or a window starting a little before `at`. */
-export function window(line: string, at: number): string {
+export function matchWindow(line: string, at: number): string {
   if (line.length <= 2 * MATCH_WINDOW) return line;
   const from = Math.max(0, at - MATCH_WINDOW);
   return line.slice(from, from + 2 * MATCH_WINDOW);
@@ -34,7 +34,7 @@ export function window(line: string, at: number): string {
 export function oopsOfLine(line: string): Oops | null {
   const header = anyHeaderOnLine.exec(line);
   if (!header) return null;
-  const text = window(line, header.index);
+  const text = matchWindow(line, header.index);
   for (const oops of linuxOopses) {
     if (text.includes(oops.header) && !matchesAny(text, oops.ignore)) return oops;
   }
@@ -199,7 +199,7 @@ function isSuppressed(log: string, starts: readonly number[], lineOf: (offset: n
   for (let m = suppressionAnchors.exec(log); m; m = suppressionAnchors.exec(log)) {
     const line = lineOf(m.index);
     // Each line is checked once, in a window: linear however the log looks.
-    const text = window(lineText(log, starts, line), m.index - (starts[line] ?? 0));
+    const text = matchWindow(lineText(log, starts, line), m.index - (starts[line] ?? 0));
     if (suppressions.some(({ anchor, pattern }) => text.includes(anchor) && pattern.test(text))) return true;
     const next = starts[line + 1];
     if (next === undefined) break;

@@ -1,7 +1,7 @@
-import { demangle } from "./demangle.js";
-
 // Picking the guilty frame out of a kernel report: walk the stack, skip generic infrastructure
 // (locking, allocation, string helpers, sanitizer and dump machinery), keep the first real frame.
+
+import { demangle } from "./demangle.js";
 
 /** Placeholder in a format's `parts`: "parse a stack trace here". */
 export const STACK = Symbol("stack");
