@@ -151,6 +151,19 @@ describe(`cause bisection on generated repositories (${strategy} strategy)`, () 
     });
   });
 
+  it("builds nothing twice: a second bisection over a shared cache only reads it", async () => {
+    await withHistory(simpleHistory(40, { culprit: 22, releases: { 2: "v1.0" } }), async (s) => {
+      const cacheDir = join(s.dir, "shared-cache");
+      const first = await bisectInProcess(s, { cacheDir, workDir: join(s.dir, "first") });
+      const second = await bisectInProcess(s, { cacheDir, workDir: join(s.dir, "second") });
+      assert.equal(first.result.culprit?.hash, s.history.culprit);
+      assert.equal(second.result.culprit?.hash, s.history.culprit);
+      assert.ok(first.result.builds > 0);
+      assert.equal(second.result.builds, 0, "every build came from the cache");
+      assert.equal(second.result.cachedBuilds, first.result.builds + first.result.cachedBuilds);
+    });
+  });
+
   it("says so when the crash is already on the oldest release", async () => {
     await withHistory(simpleHistory(30, { culprit: "always", releases: { 3: "v1.0", 15: "v1.1" } }), async (s) => {
       const { result } = await bisectInProcess(s);

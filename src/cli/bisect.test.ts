@@ -175,8 +175,14 @@ describe("culprit bisect: interrupts and resume", () => {
     process.kill(run.pid, "SIGKILL");
     await run.done;
     const builtBefore = events(work).filter((x) => x.type === "build-finished").length;
-    const resumed = await culprit(["bisect", "--resume", work], s.dir).done;
+    const json = join(s.dir, "result.json");
+    const resumed = await culprit(["bisect", "--resume", work, "--json", json], s.dir).done;
     assert.equal(resumed.code, 0, resumed.stderr);
+    const written = JSON.parse(readFileSync(json, "utf8")) as Record<string, unknown>;
+    for (const field of ["kind", "outcome", "culprit", "candidates", "noop", "merge", "release", "confidence", "revisionsTested", "builds", "runs", "time", "recipients", "report"]) {
+      assert.ok(field in written, `--json result has ${field}`);
+    }
+    assert.equal(written["outcome"], "culprit");
     const all = events(work);
     const built = all.filter((x): x is Extract<BisectEvent, { type: "build-finished" }> => x.type === "build-finished" && !x.cached);
     const commits = built.map((b) => b.commit);
