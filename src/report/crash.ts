@@ -15,11 +15,12 @@ export function firstCrash(log: string): CrashReport | null {
   const kernel = findKernelCrash(log, starts, lineOf);
   // Only a userspace report that starts no later than the kernel one can win: stop there.
   const end = kernel ? (starts[kernel.startLine + 1] ?? log.length) : log.length;
-  // In a kernel console a shell's "Killed"/"Segmentation fault" is about the reproducer process
-  // (a kernel bug shows up as an oops), and Go panics are named the way syzbot names them.
+  // In a kernel console, asserts, panics and a shell's "Segmentation fault" are the reproducer's
+  // own business (a kernel bug shows up as an oops), and Go panics are named the way syzbot
+  // names them. Sanitizer reports are unambiguous everywhere.
   const kernelConsole =
     (kernel !== null && !goStyleHeaders.has(kernel.title.split(":")[0] ?? "")) || /(?:^|\n)\[ *\d+\.\d+\]/.test(log.slice(0, 1 << 20));
-  const user = findUserspaceCrash(log, starts, lineOf, end, { shellSignals: !kernelConsole, goPanics: !kernelConsole });
+  const user = findUserspaceCrash(log, starts, lineOf, end, { programReports: !kernelConsole });
   if (!kernel) return user;
   if (!user) return kernel;
   // A userspace report recognised on the same line is more specific than a generic kernel header.

@@ -229,3 +229,10 @@ describe("userspace reports from documented formats", () => {
     }
   });
 });
+
+test("in a kernel console only sanitizer reports are userspace crashes", () => {
+  const console = "[   10.000001] random: crng init done\nprog: x.c:1: f: Assertion `x' failed.\nSegmentation fault\n";
+  assert.equal(parse(console), null);
+  const asan = "[   10.000001] random: crng init done\n==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1\n    #0 0x1 in use /x.c:2\n";
+  assert.equal(parse(asan)?.title, "AddressSanitizer: heap-use-after-free in use");
+});

@@ -427,29 +427,31 @@ const candidate =
 
 /** Recognises a userspace crash starting at line `line`, or returns null. */
 export interface UserspaceOptions {
-  /** Recognise a shell's report of a process killed by a signal. */
-  shellSignals: boolean;
-  /** Recognise Go panics (else the kernel table's generic "panic:" rule names them). */
-  goPanics: boolean;
+  /**
+   * Also recognise the reports a program writes about itself or a shell writes about it (assert
+   * failures, Go/Rust panics, "Segmentation fault"), not only sanitizer reports.
+   */
+  programReports: boolean;
 }
 
-export function userspaceCrashAt(log: string, starts: readonly number[], line: number, options: UserspaceOptions = { shellSignals: true, goPanics: true }): UserspaceCrash | null {
+export function userspaceCrashAt(log: string, starts: readonly number[], line: number, options: UserspaceOptions = { programReports: true }): UserspaceCrash | null {
   const text = lineText(log, starts, line);
   if (text.length > MAX_FRAME_LINE) return null;
   const san = sanitizerHeader.exec(text);
   if (san) return sanitizerCrash(log, starts, line, san);
   const ub = ubsanLine(text);
   if (ub) return ubsanCrash(log, starts, line, ub.where, ub.message);
+  if (!options.programReports) return null;
   // glibc: "prog: file.c:12: func: Assertion `cond' failed."
   const glibc = glibcAssertLine(text);
   if (glibc) return assertCrash(line, glibc.func, glibc.condition, glibc.file);
   // musl: "Assertion failed: cond (file.c: func: 12)"
   const musl = muslAssertLine(text);
   if (musl) return assertCrash(line, musl.func, musl.condition, musl.file);
-  const sig = options.shellSignals ? shellSignal.exec(text) : null;
+  const sig = shellSignal.exec(text);
   const signal = sig?.[1] ?? sig?.[2];
   if (signal) return signalCrash(line, signal);
-  const go = options.goPanics ? /^panic: (.*)$/.exec(text) : null;
+  const go = /^panic: (.*)$/.exec(text);
   if (go) return goPanicCrash(log, starts, line, go[1] ?? "");
   if (text.length <= 1024 && /^thread '.*'(?: \(\d+\))? panicked at /.test(text)) return rustPanicCrash(log, starts, line, text);
   return null;
@@ -461,7 +463,7 @@ export function findUserspaceCrash(
   starts: readonly number[],
   lineOf: (offset: number) => number,
   end = log.length,
-  options: UserspaceOptions = { shellSignals: true, goPanics: true },
+  options: UserspaceOptions = { programReports: true },
 ): CrashReport | null {
   candidate.lastIndex = 0;
   let checked = -1;
