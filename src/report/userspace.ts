@@ -87,13 +87,13 @@ function stackAt(log: string, starts: readonly number[], from: number, limit: nu
   return { frames, end: i };
 }
 
-/** The first stack (within `window` lines after `from`) that has frames. */
-function firstStack(log: string, starts: readonly number[], from: number, window: number, skip: RegExp | null = null) {
+/** The first stack (starting within `window` lines after `from`) and its non-runtime frames. */
+function firstStack(log: string, starts: readonly number[], from: number, window: number) {
   const limit = Math.min(starts.length, from + window);
   for (let i = from; i < limit; i++) {
     if (parseSanitizerFrame(lineText(log, starts, i))) {
       const { frames, end } = stackAt(log, starts, i, Math.min(starts.length, i + 256));
-      const culprits = frames.filter((f) => !isRuntimeFrame(f) && !(skip && skip.test(f.func)));
+      const culprits = frames.filter((f) => !isRuntimeFrame(f));
       return { frames, culprits, end };
     }
   }
@@ -153,64 +153,45 @@ export function sanitizerKind(description: string): string {
   return kind;
 }
 
+/** A sanitizer report named `kind in <first non-runtime frame of its first stack>`. */
+function stackReport(log: string, starts: readonly number[], line: number, endLine: number, kind: string, type: string): UserspaceCrash {
+  const stack = firstStack(log, starts, line + 1, endLine - line + 1);
+  const top = stack.culprits[0];
+  const noFrames = stack.frames.length === 0;
+  return {
+    title: normaliseTitle(withFrame(kind, top?.func ?? "")),
+    type,
+    frame: top?.func ?? "",
+    guiltyFile: fileOf(top),
+    crashState: state(stack.culprits),
+    startLine: line,
+    endLine,
+    corrupted: noFrames,
+    corruptedReason: noFrames ? "no frames in a stack trace" : "",
+  };
+}
+
+const slug = (kind: string): string => kind.toUpperCase().replace(/[^A-Z0-9]+/g, "-").replace(/^-|-$/g, "");
+
 function sanitizerCrash(log: string, starts: readonly number[], line: number, m: RegExpExecArray): UserspaceCrash {
   const tool = m[1] ?? "ThreadSanitizer";
   const description = (m[2] ?? m[3] ?? "").trim();
   const endLine = sanitizerEnd(log, starts, line);
-  const window = endLine - line + 1;
   switch (tool) {
-    case "LeakSanitizer": {
+    case "LeakSanitizer":
       // The first leak's stack: the allocation frames are runtime, the caller is the leaker.
-      const stack = firstStack(log, starts, line + 1, window);
-      const top = stack.culprits[0];
-      return {
-        title: withFrame("LeakSanitizer: detected memory leaks", top?.func ?? ""),
-        type: "LEAK",
-        frame: top?.func ?? "",
-        guiltyFile: fileOf(top),
-        crashState: state(stack.culprits),
-        startLine: line,
-        endLine,
-        corrupted: stack.frames.length === 0,
-        corruptedReason: stack.frames.length === 0 ? "no frames in a stack trace" : "",
-      };
-    }
+      return stackReport(log, starts, line, endLine, "LeakSanitizer: detected memory leaks", "LEAK");
     case "ThreadSanitizer": {
       const kind = description.replace(/\s*\(pid=\d+\)\s*$/, "").replace(/\s*\(potential deadlock\)/, "");
-      const stack = firstStack(log, starts, line + 1, window);
-      const top = stack.culprits[0];
-      const slug = kind.toUpperCase().replace(/[^A-Z0-9]+/g, "-").replace(/^-|-$/g, "");
-      return {
-        title: normaliseTitle(withFrame(`ThreadSanitizer: ${kind}`, top?.func ?? "")),
-        type: `TSAN-${slug}`,
-        frame: top?.func ?? "",
-        guiltyFile: fileOf(top),
-        crashState: state(stack.culprits),
-        startLine: line,
-        endLine,
-        corrupted: stack.frames.length === 0,
-        corruptedReason: stack.frames.length === 0 ? "no frames in a stack trace" : "",
-      };
+      return stackReport(log, starts, line, endLine, `ThreadSanitizer: ${kind}`, `TSAN-${slug(kind)}`);
     }
     default: {
+      // The SUMMARY line spells the kind canonically; "X on unknown address" says more than "X".
       const summary = summaryKind(log, starts, line, endLine);
       let kind = sanitizerKind(description);
       if (summary && !kind.includes(" on unknown address")) kind = summary;
-      const stack = firstStack(log, starts, line + 1, window);
-      const top = stack.culprits[0];
       const prefix = tool === "MemorySanitizer" ? "MSAN" : tool === "HWAddressSanitizer" ? "HWASAN" : "ASAN";
-      const slug = kind.toUpperCase().replace(/[^A-Z0-9]+/g, "-");
-      return {
-        title: normaliseTitle(withFrame(`${tool}: ${kind}`, top?.func ?? "")),
-        type: `${prefix}-${slug}`,
-        frame: top?.func ?? "",
-        guiltyFile: fileOf(top),
-        crashState: state(stack.culprits),
-        startLine: line,
-        endLine,
-        corrupted: stack.frames.length === 0,
-        corruptedReason: stack.frames.length === 0 ? "no frames in a stack trace" : "",
-      };
+      return stackReport(log, starts, line, endLine, `${tool}: ${kind}`, `${prefix}-${slug(kind)}`);
     }
   }
 }
