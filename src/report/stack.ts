@@ -20,8 +20,12 @@ export interface StackSpec {
 
 export type FramePicker = (frames: readonly string[]) => { frame: string; index: number };
 
-/** Expands the shorthands used by the oops table. */
-export function rx(source: string, flags = ""): RegExp {
+/**
+ * Expands the shorthands used by the oops table. Patterns are matched line by line, so "." may
+ * match everything but a newline, as in syzkaller's (Go) patterns: "s" keeps a stray "\r" from
+ * breaking a ".*"; patterns that span lines ({{TASK}}) keep "." within one line.
+ */
+export function rx(source: string, flags = source.includes("{{TASK}}") ? "" : "s"): RegExp {
   return new RegExp(
     source
       .replaceAll("{{ADDR}}", "0x[0-9a-f]+")
