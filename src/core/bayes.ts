@@ -283,7 +283,8 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
     }
   }
 
-  if (batchesSpent(observations, runsPerCommit) >= limits.batchBudget(dag.size)) {
+  // The budget bounds the wait, so work spread over idle workers counts once per step.
+  if (batchesSpent(observations, runsPerCommit) / slots >= limits.batchBudget(dag.size)) {
     return inconclusive(dag, post, "test budget spent", notes);
   }
 
