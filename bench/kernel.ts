@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { Builder, BuildRequest, BuildResult } from "../src/build/builder.js";
 import { applyConfigEdits, type ConfigEdit } from "../src/build/kernel.js";
 import { createLinuxTarget, parseLinuxTarget } from "../src/build/linuxTarget.js";
-import { LogView, resultLines } from "../src/bisect/logview.js";
+import { LogView } from "../src/bisect/logview.js";
 import { runBisection, type BisectSpec } from "../src/bisect/orchestrator.js";
 import { strategies } from "../src/bisect/job.js";
 import { goDuration } from "../src/core/duration.js";
@@ -348,7 +348,7 @@ async function main(): Promise<number> {
     },
     { signal: controller.signal, onEvent: (event) => view.lines(event).forEach((l) => console.log(l)) },
   );
-  for (const line of resultLines(result)) console.log(line);
+  // The log view prints the result itself, on the "finished" event.
 
   const wallMs = performance.now() - wall;
   const found = result.culprit?.hash === prepared.planted;
