@@ -2,7 +2,7 @@
 // matching rules (F:/X: patterns, N: path regexes, K: content regexes) so a tree's own file gives
 // the same people the kernel's script would, without needing perl or the script in the tree.
 
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../core/errors.js";
@@ -333,12 +333,31 @@ export function recipientsFromScript(
     ...files.filter((f) => f !== ""),
   ];
   return new Promise((resolve, reject) => {
-    execFile(
-      "perl",
-      argv,
-      { cwd: tree, maxBuffer: 16 << 20, timeout: 120_000, ...(signal ? { signal } : {}) },
-      (err, stdout) => (err ? reject(err) : resolve(parseGetMaintainerOutput(stdout))),
-    );
+    // Its own process group, killed whole on timeout or abort (house rule for every child).
+    const child = spawn("perl", argv, { cwd: tree, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    const stop = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(stop, 120_000);
+    signal?.addEventListener("abort", stop, { once: true });
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", stop);
+      if (code === 0) resolve(parseGetMaintainerOutput(stdout));
+      else reject(new Error(`get_maintainer.pl failed (${code ?? "killed"}): ${stderr.split("\n")[0] ?? ""}`));
+    });
   });
 }
 
