@@ -1,6 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { cpioArchive, initScript, isDynamicElf, MARKERS, reproducerKindOf } from "./initramfs.js";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UserError } from "../core/errors.js";
+import { cpioArchive, initScript, isDynamicElf, loadReproducer, MARKERS, reproducerKindOf } from "./initramfs.js";
 
 interface ReadEntry {
   name: string;
@@ -98,5 +102,45 @@ describe("reproducer kinds", () => {
   it("tells static from dynamic executables", () => {
     assert.equal(isDynamicElf(elf(false)), false);
     assert.equal(isDynamicElf(elf(true)), true);
+  });
+});
+
+describe("loadReproducer", () => {
+  const load = async (name: string, text: string | undefined, kind: "auto" | "binary" = "auto") => {
+    const work = await mkdtemp(join(tmpdir(), "culprit-repro-"));
+    try {
+      const path = join(work, name);
+      if (text !== undefined) await writeFile(path, text);
+      const lines: string[] = [];
+      const payload = await loadReproducer(path, kind, { cc: "gcc", outDir: join(work, "out"), log: (l) => lines.push(l) });
+      return { payload, lines };
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  };
+  const userError = (pattern: RegExp) => (err: unknown) => err instanceof UserError && pattern.test(err.message) && !err.message.includes("\n");
+  it("a shell script goes in as it is", async () => {
+    const { payload, lines } = await load("repro.sh", "echo c > /proc/sysrq-trigger\n");
+    assert.equal(payload.kind, "shell");
+    assert.deepEqual(lines, []);
+  });
+  it("a C file is compiled statically, once, with a log line", async () => {
+    const { payload, lines } = await load("repro.c", "int main(void) { return 0; }\n");
+    assert.equal(payload.kind, "binary");
+    assert.ok(payload.kind === "binary" && !isDynamicElf(payload.executable));
+    assert.match(lines.join("\n"), /^building reproducer .*repro\.c with /);
+  });
+  it("a C file that does not compile is the user's to fix", async () => {
+    await assert.rejects(load("repro.c", "int main(void) { return undeclared; }\n"), userError(/does not compile: .*undeclared/));
+  });
+  it("a missing file says so", async () => {
+    await assert.rejects(load("missing", undefined, "binary"), userError(/cannot read reproducer/));
+  });
+  it("a dynamically linked binary is refused (the VM has no libc)", async () => {
+    // Debian's coreutils are dynamically linked.
+    await assert.rejects(
+      loadReproducer("/bin/true", "auto", { cc: "gcc", outDir: tmpdir(), log: () => {} }),
+      userError(/is dynamically linked/),
+    );
   });
 });

@@ -154,6 +154,60 @@ describe("bootVm watchdog", () => {
   }
 });
 
+describe("QemuRunner infra retries", () => {
+  // Fails once (as QEMU does when it cannot get memory), then boots and finishes cleanly.
+  const flaky = (state: string): string =>
+    `#!/bin/sh\nif [ ! -e '${state}' ]; then touch '${state}'; echo 'cannot allocate memory' >&2; exit 1; fi\n` +
+    `printf '${MARKERS.initStarted}\\n${MARKERS.basicOk}\\n${MARKERS.reproStarted}\\n${MARKERS.reproFinished} (exit status 0)\\n'\n`;
+  const cases: [string, number, string][] = [
+    ["a QEMU failure is retried, and the retry counts", 1, "ok"],
+    ["with no retries left it stays an infra problem, never a verdict", 0, "infra: QEMU exited with status 1: cannot allocate memory"],
+  ];
+  for (const [name, retries, want] of cases) {
+    it(name, async () => {
+      const work = await mkdtemp(join(tmpdir(), "culprit-retry-"));
+      try {
+        const fake = join(work, "fake-qemu");
+        await writeFile(fake, flaky(join(work, "failed-once")));
+        await chmod(fake, 0o755);
+        const runner = new QemuRunner(
+          {
+            qemu: fake,
+            accel: "tcg",
+            kernelImage: "bzImage",
+            memoryMb: 64,
+            cpus: 1,
+            vms: 1,
+            rootfs: { kind: "initramfs", path: "/dev/null" },
+            cmdline: [],
+            bootTimeoutMs: 5000,
+            noOutputTimeoutMs: 5000,
+            shutdownGraceMs: 5000,
+            infraRetries: retries,
+          },
+          fakeParse,
+        );
+        const seen: RunResult[] = [];
+        const results = await runner.run({
+          commit: "c",
+          artifactsDir: work,
+          indices: [3],
+          parallel: 1,
+          timeoutMs: 10_000,
+          logDir: join(work, "logs"),
+          signal: new AbortController().signal,
+          onRun: (r) => seen.push(r),
+        });
+        assert.deepEqual(results.map((r) => [r.index, describeOutcome(r.outcome)]), [[3, want]]);
+        assert.equal(seen.length, 1, "onRun hears about the final attempt only");
+        assert.equal(results[0]?.logFile, join(work, "logs", "run-3.log"));
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
 /** Debian's prebuilt kernel (linux-image-amd64), the newest installed. */
 function debianKernel(): string | undefined {
   const images = existsSync("/boot") ? readdirSync("/boot").filter((f) => /^vmlinuz-.*-amd64$/.test(f)) : [];
