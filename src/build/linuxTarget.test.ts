@@ -1,9 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
 import { UserError } from "../core/errors.js";
 import { parse } from "../report/index.js";
 import { createLinuxTarget, defaultVmCount, parseLinuxTarget } from "./linuxTarget.js";
@@ -37,6 +39,19 @@ describe("parseLinuxTarget", () => {
     it(`rejects ${name} in one line`, () =>
       assert.throws(() => parseLinuxTarget(raw), (err: unknown) => err instanceof UserError && want.test(err.message) && !err.message.includes("\n")));
   }
+});
+
+describe("docs/kernel.md", () => {
+  it("its full example is a valid target section", () => {
+    const doc = join(dirname(fileURLToPath(import.meta.url)), "../../../docs/kernel.md");
+    const example = /```yaml\n([\s\S]*?)```/.exec(readFileSync(doc, "utf8"))?.[1];
+    assert.ok(example, "docs/kernel.md has a yaml example");
+    const job = parseYaml(example) as { target: unknown };
+    const t = parseLinuxTarget(job.target);
+    assert.equal(t.vm.count, 4);
+    assert.equal(t.timeouts.noOutput, 3 * 60_000);
+    assert.deepEqual(t.releaseTweaks.map((r) => r.tag), ["v5.12"]);
+  });
 });
 
 describe("defaultVmCount", () => {
