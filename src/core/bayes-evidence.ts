@@ -3,34 +3,8 @@
 
 import type { Dag } from "./dag.js";
 import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
+import { classifyRun, mostFrequentCrash, type SameCrash } from "./evidence.js";
 
-/** What one run says about the target crash. */
-export type RunEvidence =
-  /** The target crash (same family) happened. */
-  | "target"
-  /** The run finished without any crash: the target did not happen. */
-  | "clean"
-  /** Another crash happened first: it hides whether the target would have (censored). */
-  | "masked"
-  /** Build, boot or infrastructure trouble: says nothing. */
-  | "unusable";
-
-export type SameCrash = (a: CrashSummary, b: CrashSummary) => boolean;
-
-export function classifyRun(run: RunOutcome, target: CrashSummary, sameCrash: SameCrash): RunEvidence {
-  switch (run.kind) {
-    case "ok":
-      return "clean";
-    case "crash":
-      return sameCrash(run.crash, target) ? "target" : "masked";
-    case "boot-failed":
-    case "basic-failed":
-      // A target that fires while booting still shows the bug is there.
-      return sameCrash(run.crash, target) ? "target" : "unusable";
-    case "infra":
-      return "unusable";
-  }
-}
 
 export interface EvidenceCounts {
   target: number;
@@ -174,19 +148,6 @@ export function startTarget(runs: readonly RunOutcome[], settle: boolean): Crash
   const first = ranked[0] ?? 0;
   const second = ranked[1] ?? 0;
   if (!settle && (first < 2 || first < 2 * second)) return undefined;
-  return commonestCrash(runs);
+  return mostFrequentCrash(runs);
 }
 
-/** The commonest crash title of these runs (first seen wins a tie). */
-export function commonestCrash(runs: readonly RunOutcome[]): CrashSummary | undefined {
-  const counts = new Map<string, { crash: CrashSummary; n: number }>();
-  for (const run of runs) {
-    if (run.kind !== "crash") continue;
-    const entry = counts.get(run.crash.title);
-    if (entry) entry.n++;
-    else counts.set(run.crash.title, { crash: run.crash, n: 1 });
-  }
-  let best: { crash: CrashSummary; n: number } | undefined;
-  for (const entry of counts.values()) if (!best || entry.n > best.n) best = entry;
-  return best?.crash;
-}

@@ -1,0 +1,46 @@
+// What one run says about the target crash: shared by every strategy.
+
+import type { CrashSummary, RunOutcome } from "./outcome.js";
+
+/** What one run says about the target crash. */
+export type RunEvidence =
+  /** The target crash (same family) happened. */
+  | "target"
+  /** The run finished without any crash: the target did not happen. */
+  | "clean"
+  /** Another crash happened first: it hides whether the target would have (censored). */
+  | "masked"
+  /** Build, boot or infrastructure trouble: says nothing. */
+  | "unusable";
+
+/** Crash-family equality (sameCrash of report/, injected so core stays free of it). */
+export type SameCrash = (a: CrashSummary, b: CrashSummary) => boolean;
+
+export function classifyRun(run: RunOutcome, target: CrashSummary, sameCrash: SameCrash): RunEvidence {
+  switch (run.kind) {
+    case "ok":
+      return "clean";
+    case "crash":
+      return sameCrash(run.crash, target) ? "target" : "masked";
+    case "boot-failed":
+    case "basic-failed":
+      // A target that fires while booting still shows the bug is there.
+      return sameCrash(run.crash, target) ? "target" : "unusable";
+    case "infra":
+      return "unusable";
+  }
+}
+
+/** The most frequent crash among runs (ties: the first seen): by default, the bisection's target. */
+export function mostFrequentCrash(runs: readonly RunOutcome[]): CrashSummary | undefined {
+  const counts = new Map<string, { crash: CrashSummary; n: number }>();
+  for (const run of runs) {
+    if (run.kind !== "crash") continue;
+    const entry = counts.get(run.crash.title);
+    if (entry) entry.n++;
+    else counts.set(run.crash.title, { crash: run.crash, n: 1 });
+  }
+  let best: { crash: CrashSummary; n: number } | undefined;
+  for (const entry of counts.values()) if (!best || entry.n > best.n) best = entry;
+  return best?.crash;
+}
