@@ -142,6 +142,14 @@ describe(`cause bisection on generated repositories (${strategy} strategy)`, () 
     });
   });
 
+  it("bisects the crash the job names, even when another one is commoner at the start", async () => {
+    const spec = simpleHistory(50, { culprit: 30, targetPercent: 40, other: { from: 10, to: 50, percent: 60 }, releases: { 2: "v1.0" } });
+    await withHistory(spec, async (s) => {
+      const { result } = await bisectInProcess(s, { crash: "fatal signal SIGSEGV" });
+      assert.equal(result.culprit?.hash, s.history.culprit);
+    });
+  });
+
   it("uses the user's good commit instead of releases", async () => {
     const spec = simpleHistory(40, { culprit: 30, releases: { 35: "v9.0" } });
     await withHistory(spec, async (s) => {

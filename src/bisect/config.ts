@@ -38,6 +38,8 @@ export const jobSchema = z
     start: z.string().min(1).default("HEAD"),
     good: z.string().min(1).optional(),
     end: z.string().min(1).optional(),
+    /** The title of the crash to bisect (e.g. from syzbot's bug list); default: the start commit's commonest. */
+    crash: z.string().min(1).optional(),
     strategy: z.enum(["culprit", "syzbot"]).default("culprit"),
     build: z
       .object({

@@ -153,6 +153,7 @@ async function assemble(job: Job): Promise<PreparedJob> {
     start: job.start,
     ...(job.good ? { good: job.good } : {}),
     ...(job.end ? { end: job.end } : {}),
+    ...(job.crash ? { crash: job.crash } : {}),
     runs: job.runs,
     startRuns: job.startRuns,
     parallelCommits: job.parallelism.commits,

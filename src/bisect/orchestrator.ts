@@ -52,6 +52,8 @@ export interface BisectSpec {
   good?: string;
   /** Fix: newest commit to consider (default HEAD). */
   end?: string;
+  /** Title of the crash to bisect; default: the start commit's most frequent crash. */
+  crash?: string;
   runs: number;
   startRuns: number;
   parallelCommits: number;
@@ -81,6 +83,7 @@ export async function prepareProblem(repo: Repo, spec: BisectSpec, deps: BisectD
     sameCrash: deps.sameCrash,
     seed: spec.seed,
     ...(deps.remedies ? { remedies: deps.remedies } : {}),
+    ...(spec.crash ? { target: { title: spec.crash, alt: [], type: "", frame: "" } } : {}),
   };
   if (spec.kind === "fix") {
     const end = await repo.resolve(spec.end ?? "HEAD");

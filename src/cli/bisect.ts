@@ -18,6 +18,7 @@ interface BisectFlags {
   start?: string;
   good?: string;
   end?: string;
+  crash?: string;
   build?: string;
   artifact?: string[];
   compiler?: string;
@@ -56,6 +57,7 @@ export function applyFlags(fields: Record<string, unknown>, flags: BisectFlags):
   if (flags.start) job["start"] = flags.start;
   if (flags.good) job["good"] = flags.good;
   if (flags.end) job["end"] = flags.end;
+  if (flags.crash) job["crash"] = flags.crash;
   if (flags.strategy) job["strategy"] = flags.strategy;
   if (flags.workDir) job["workDir"] = resolve(flags.workDir);
   if (flags.cacheDir) job["cacheDir"] = resolve(flags.cacheDir);
@@ -148,6 +150,7 @@ export function registerBisect(program: Command): void {
     .option("--start <rev>", "cause: the crashing commit; fix: the old crashing commit")
     .option("--good <rev>", "cause: a known good ancestor (default: newest good release tag)")
     .option("--end <rev>", "fix: the newest commit to consider (default HEAD)")
+    .option("--crash <title>", "title of the crash to bisect (default: the start commit's most frequent)")
     .option("--build <command>", "build command, split on spaces (use the job file for an argv list)")
     .option("--artifact <path...>", "build outputs, relative to the checkout")
     .option("--compiler <cc>", "compiler whose identity keys the build cache (default gcc)")

@@ -5,7 +5,6 @@ import type { Dag } from "./dag.js";
 import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
 import { classifyRun, mostFrequentCrash, type SameCrash } from "./evidence.js";
 
-
 export interface EvidenceCounts {
   target: number;
   clean: number;

@@ -81,9 +81,15 @@ function mainC(state: SourceState, randomness: HistorySpec["randomness"]): strin
 /* demo program: note ${state.note} */
 static const int feature_level = ${state.level};
 
+/* murmur3's finaliser over a Weyl sequence: successive rolls are independent. */
 static unsigned next_roll(unsigned *state) {
-  *state = *state * 1103515245u + 12345u;
-  return (*state >> 16) % 100u;
+  unsigned x = (*state += 0x9e3779b9u);
+  x ^= x >> 16;
+  x *= 0x85ebca6bu;
+  x ^= x >> 13;
+  x *= 0xc2b2ae35u;
+  x ^= x >> 16;
+  return x % 100u;
 }
 
 int main(void) {
