@@ -5,22 +5,10 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { durationField } from "../core/durationField.js";
 import { UserError } from "../core/errors.js";
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
-/** "90s", "10m", "1.5h", or a number of seconds. */
-const duration = z.union([
-  z.number().positive().transform((s) => s * 1000),
-  z
-    .string()
-    .regex(DURATION, "write a duration like 30s, 10m or 2h")
-    .transform((text) => {
-      const m = DURATION.exec(text) as RegExpExecArray;
-      return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-    }),
-]);
+const duration = durationField;
 
 /** An argv array, or a string split on spaces (no shell: write [sh, -c, "..."] for one). */
 const command = z.union([
@@ -73,6 +61,8 @@ export const jobSchema = z
       })
       .strict()
       .default({ commits: 1, runs: 4 }),
+    /** Who maintains the culprit's files: a MAINTAINERS file (default) or the tree's get_maintainer.pl. */
+    maintainers: z.enum(["file", "script"]).optional(),
     workDir: z.string().min(1).optional(),
     cacheDir: z.string().min(1).optional(),
     seed: z.number().int().default(1),

@@ -178,7 +178,7 @@ async function assemble(job: Job): Promise<PreparedJob> {
       builder: parts.builder,
       runner: parts.runner,
       signatureLabel: parts.signatureLabel,
-      maintainers: parts.maintainers,
+      maintainers: job.maintainers ? maintainersLookup(job.maintainers) : parts.maintainers,
       remedies: parts.remedies,
       pickReleases: (releases) => pickReleases(releases, parts.releasePolicy),
     };
@@ -197,7 +197,7 @@ async function assemble(job: Job): Promise<PreparedJob> {
     }),
     runner: new ProcessRunner({ command: reproducer.command, ...(reproducer.env ? { env: reproducer.env } : {}) }, parse),
     signatureLabel: "build",
-    maintainers: maintainersLookup("file"),
+    maintainers: maintainersLookup(job.maintainers ?? "file"),
   };
   return { job, spec, deps };
 }

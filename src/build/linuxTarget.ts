@@ -6,6 +6,7 @@ import { mkdir } from "node:fs/promises";
 import { freemem, cpus } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
+import { durationField } from "../core/durationField.js";
 import { UserError } from "../core/errors.js";
 import { DEFAULT_RELEASE_PICK, type ReleasePickPolicy } from "../core/releasePick.js";
 import type { RemedyRule } from "../core/strategy.js";
@@ -17,20 +18,7 @@ import type { Runner } from "../run/runner.js";
 import type { Builder } from "./builder.js";
 import { DEFAULT_RELEASE_TWEAKS, KERNEL_REMEDIES, KernelBuilder, defaultJobs } from "./kernel.js";
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
-/** "90s", "10m", "1.5h", or a number of seconds (the job file's duration syntax). */
-const duration = z.union([
-  z.number().positive().transform((s) => s * 1000),
-  z
-    .string()
-    .regex(DURATION, "write a duration like 30s, 10m or 2h")
-    .transform((text) => {
-      const m = DURATION.exec(text) as RegExpExecArray;
-      return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-    }),
-]);
+const duration = durationField;
 
 const releaseTag = z.string().regex(/^v\d+\.\d+(?:\.\d+)?(?:-rc\d+)?$/, "write a release tag like v5.10 or v6.1.20");
 const symbol = z.string().regex(/^(?:CONFIG_)?[A-Z0-9_]+$/, "write a Kconfig symbol like KASAN or CONFIG_KASAN");

@@ -19,6 +19,7 @@ interface BisectFlags {
   good?: string;
   end?: string;
   crash?: string;
+  maintainers?: string;
   build?: string;
   artifact?: string[];
   compiler?: string;
@@ -58,6 +59,7 @@ export function applyFlags(fields: Record<string, unknown>, flags: BisectFlags):
   if (flags.good) job["good"] = flags.good;
   if (flags.end) job["end"] = flags.end;
   if (flags.crash) job["crash"] = flags.crash;
+  if (flags.maintainers) job["maintainers"] = flags.maintainers;
   if (flags.strategy) job["strategy"] = flags.strategy;
   if (flags.workDir) job["workDir"] = resolve(flags.workDir);
   if (flags.cacheDir) job["cacheDir"] = resolve(flags.cacheDir);
@@ -151,6 +153,7 @@ export function registerBisect(program: Command): void {
     .option("--good <rev>", "cause: a known good ancestor (default: newest good release tag)")
     .option("--end <rev>", "fix: the newest commit to consider (default HEAD)")
     .option("--crash <title>", "title of the crash to bisect (default: the start commit's most frequent)")
+    .addOption(new Option("--maintainers <source>", "recipients from the MAINTAINERS file or the tree's scripts/get_maintainer.pl").choices(["file", "script"]))
     .option("--build <command>", "build command, split on spaces (use the job file for an argv list)")
     .option("--artifact <path...>", "build outputs, relative to the checkout")
     .option("--compiler <cc>", "compiler whose identity keys the build cache (default gcc)")
