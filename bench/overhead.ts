@@ -1,4 +1,4 @@
-// npm run bench:overhead — what culprit itself costs per revision, on a generated
+// npm run bench:overhead [culprit|syzbot] — what culprit itself costs per revision, on a generated
 // 1,000-commit repository with a trivial build and test, next to plain `git bisect run`
 // on the same history in the same process.
 //
@@ -17,6 +17,7 @@ import { simpleHistory } from "../src/bisect/testkit.js";
 import { goDuration } from "../src/core/duration.js";
 
 const COMMITS = 1000;
+const STRATEGY = process.argv[2] ?? "culprit";
 const ROUNDS = 3;
 // The "build" copies a source file; the "test" crashes when it holds the planted bug.
 const BUILD = ["cp", "src/records.c", "artifact"];
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
           repo: history.dir,
           start: "HEAD",
           good,
+          strategy: STRATEGY,
           build: { command: BUILD, artifacts: ["artifact"], clean: false },
           reproducer: { command: ["sh", "-c", TEST_SCRIPT] },
           runs: 1,
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
 
     const perRevision = median(overheads);
     console.log(`bench:overhead — ${COMMITS}-commit generated history, trivial build (cp) and test (grep), ${ROUNDS} rounds`);
-    console.log(`culprit:        ${revisions} revisions per bisection, median wall ${goDuration(median(walls))}`);
+    console.log(`culprit:        strategy ${STRATEGY}, ${revisions} revisions per bisection, median wall ${goDuration(median(walls))}`);
     console.log(`culprit:        orchestration overhead per revision (excl. build/test commands): median ${perRevision.toFixed(1)} ms, max ${Math.max(...overheads).toFixed(1)} ms (target ≤ 150 ms)`);
     console.log(`git bisect run: ${gitSteps} steps per bisection, median wall ${goDuration(median(gitWalls))}, ${(median(gitWalls) / Math.max(1, gitSteps)).toFixed(1)} ms per step (commands included)`);
     console.log(`ratio:          culprit wall / git bisect run wall = ${(median(walls) / median(gitWalls)).toFixed(2)}`);
