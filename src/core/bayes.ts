@@ -142,10 +142,21 @@ function predictedShare(evidence: Evidence | undefined, testedOrder: readonly nu
   }
   const below = testedOrder[lo - 1];
   const above = testedOrder[lo];
-  if (below === undefined || above === undefined) return fallback;
   const shareOf = (x: number): number => informativeShare(evidence.groups[evidence.groupOf.get(x) ?? -1], fallback);
-  const worst = Math.max(shareOf(below), shareOf(above));
-  return worst < 0.2 ? worst : fallback;
+  if (below === undefined || above === undefined) {
+    // Past the last tested commit on one side: a broken or masked stretch there goes on.
+    const only = below ?? above;
+    if (only === undefined) return fallback;
+    const share = shareOf(only);
+    return share < 0.2 ? share : fallback;
+  }
+  const [low, high] = [shareOf(below), shareOf(above)];
+  if (Math.max(low, high) < 0.2) return Math.max(low, high);
+  if (Math.min(low, high) >= 0.2) return fallback;
+  // One side is broken or masked, the other not: the stretch ends somewhere between, so the
+  // nearer a commit is to the usable side, the likelier it is usable too.
+  const along = (c - below) / (above - below);
+  return low + (high - low) * along;
 }
 
 function chooseTests(choice: Choice): ScoredCandidate[] {
