@@ -79,6 +79,12 @@ function noteLines(event: Extract<BisectEvent, { type: "note" }>): string[] {
   }
 }
 
+/** A long candidate list keeps its ends; the whole list is in the JSON result. */
+export function abridged(lines: readonly string[], keep = 10): string[] {
+  if (lines.length <= 3 * keep) return [...lines];
+  return [...lines.slice(0, keep), `… ${lines.length - 2 * keep} more (all of them in result.json) …`, ...lines.slice(-keep)];
+}
+
 function timeLine(result: BisectResult): string {
   const { totalMs, buildMs, testMs } = result.time;
   return `revisions tested: ${result.revisionsTested}, total time: ${goDuration(totalMs)} (build: ${goDuration(buildMs)}, test: ${goDuration(testMs)})`;
@@ -130,11 +136,11 @@ export function resultLines(result: BisectResult): string[] {
       return [
         "There are only 'skip'ped commits left to test.",
         `The first ${result.kind === "fix" ? "fixing" : "bad"} commit could be any of:`,
-        ...result.candidates.map((c) => c.hash),
+        ...abridged(result.candidates.map((c) => c.hash)),
         "We cannot bisect more!",
         timeLine(result),
         `bisection is inconclusive, the first ${result.kind === "fix" ? "fixing" : "bad"} commit could be any of:`,
-        ...result.candidates.map((c) => `${c.hash} ${c.title}`),
+        ...abridged(result.candidates.map((c) => `${c.hash} ${c.title}`)),
         confidence,
         ...crashLines(result),
       ];
