@@ -3,14 +3,10 @@
 
 import type { Dag } from "./dag.js";
 import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
-import { classifyRun, mostFrequentCrash, type SameCrash } from "./evidence.js";
+import { classifyRun, mostFrequentCrash, type EvidenceCounts, type SameCrash } from "./evidence.js";
 
-export interface EvidenceCounts {
-  target: number;
-  clean: number;
-  masked: number;
-  unusable: number;
-}
+export type { EvidenceCounts } from "./evidence.js";
+
 
 export function emptyCounts(): EvidenceCounts {
   return { target: 0, clean: 0, masked: 0, unusable: 0 };

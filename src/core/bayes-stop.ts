@@ -19,7 +19,11 @@ export type Verification =
   /** These commits need (more) runs before the culprit can be reported. */
   | { kind: "test"; commits: number[] }
   /** A commit that must be tested cannot be (build broken, always masked). */
-  | { kind: "impossible"; commits: number[] };
+  | { kind: "impossible"; commits: number[] }
+  /** A clean-side commit crashed in its own runs although its build equals clean ones: the crash
+   *  depends on something the build signature does not cover, and evidence shared by signature
+   *  cannot be trusted here. */
+  | { kind: "contradiction"; commits: number[] };
 
 function countsOf(evidence: Evidence, commit: number): EvidenceCounts | undefined {
   const g = evidence.groupOf.get(commit);
@@ -38,17 +42,35 @@ export function verifyCulprit(
   culprit: number,
   chance: number,
   untestable: (commit: number) => boolean,
+  /** The commit's own runs, not pooled with commits of the same signature; undefined when it has none. */
+  ownCounts: (commit: number) => EvidenceCounts | undefined = () => undefined,
 ): Verification {
   const parents = dag.parents[culprit] as readonly number[];
   const crashing = kind === "cause" ? [culprit] : [...parents];
   const clean = kind === "cause" ? [...parents] : [culprit];
   const need = cleanRunsNeeded(chance);
   const missing: number[] = [];
-  for (const c of crashing) if ((countsOf(evidence, c)?.target ?? 0) === 0) missing.push(c);
+  const contradicted: number[] = [];
+  // A side known only through other commits of its signature is tested itself: equal builds
+  // are assumed to behave alike, and the culprit is where that assumption would hurt most.
+  const shared = (c: number): boolean => (evidence.groups[evidence.groupOf.get(c) ?? -1]?.members.length ?? 0) > 1;
+  for (const c of crashing) {
+    if ((countsOf(evidence, c)?.target ?? 0) === 0) missing.push(c);
+    else if (shared(c)) {
+      const own = ownCounts(c);
+      if (own && own.target === 0 && own.clean >= need) contradicted.push(c);
+      else if (!own || own.target === 0) missing.push(c);
+    }
+  }
   for (const c of clean) {
     const counts = countsOf(evidence, c);
     if (!counts || counts.clean < need) missing.push(c);
+    if (!shared(c)) continue;
+    const own = ownCounts(c);
+    if (own && own.target > 0) contradicted.push(c);
+    else if (!own || own.target + own.clean === 0) missing.push(c);
   }
+  if (contradicted.length > 0) return { kind: "contradiction", commits: contradicted };
   if (missing.length === 0) return { kind: "verified" };
   const blocked = missing.filter(untestable);
   if (blocked.length > 0) return { kind: "impossible", commits: blocked };

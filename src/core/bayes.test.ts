@@ -4,7 +4,7 @@ import { Dag } from "./dag.js";
 import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
 import type { BisectProblem } from "./strategy.js";
 import { gatherEvidence } from "./bayes-evidence.js";
-import { classifyRun, type RunEvidence } from "./evidence.js";
+import { classifyRun, countEvidence, type RunEvidence } from "./evidence.js";
 import { computePosterior, credibleSet, topHypothesis } from "./bayes-posterior.js";
 import { presenceAt, testInformation } from "./bayes-choose.js";
 import { cleanRunsNeeded, verifyCulprit } from "./bayes-stop.js";
@@ -174,6 +174,28 @@ describe("stop rule", () => {
   });
   it("the parent needs more clean runs when the chance is low", () => {
     assert.deepEqual(verify([obs("c5", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.1), { kind: "test", commits: [4] });
+  });
+
+  // Equal signatures share evidence; before a culprit rests on shared evidence, the commit itself is run.
+  const verifyOwn = (o: Observation[], culprit: number) =>
+    verifyCulprit(dag, "cause", gatherEvidence(dag, o, target, same, []), culprit, 0.5, () => false, (c) => {
+      const own = o.find((x) => x.commit === `c${c}`);
+      return own ? countEvidence(own.runs, target, same) : undefined;
+    });
+  it("a culprit known only through a same-signature child is run itself", () => {
+    assert.deepEqual(verifyOwn([obs("c6", times(T, 3), "s"), obs("c5", [], "s"), obs("c4", times(OK, 10))], 5), { kind: "test", commits: [5] });
+  });
+  it("a culprit whose own runs are clean while its same-signature child crashes: contradiction", () => {
+    assert.deepEqual(verifyOwn([obs("c6", times(T, 3), "s"), obs("c5", times(OK, 10), "s"), obs("c4", times(OK, 10))], 5), {
+      kind: "contradiction",
+      commits: [5],
+    });
+  });
+  it("a parent that crashes in its own runs while its same-signature parent is clean: contradiction", () => {
+    assert.deepEqual(verifyOwn([obs("c5", times(T, 3)), obs("c4", times(T, 2), "p"), obs("c3", times(OK, 20), "p")], 5), {
+      kind: "contradiction",
+      commits: [4],
+    });
   });
 });
 

@@ -15,6 +15,7 @@ import {
   type Evidence,
   type EvidenceGroup,
 } from "./bayes-evidence.js";
+import { countEvidence, type EvidenceCounts } from "./evidence.js";
 import { cachedAncestry, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
 import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
 import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
@@ -253,6 +254,11 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
     text: `leading: ${describeHypothesis(dag, post, top)} (${(topMass * 100).toFixed(1)}%), repro chance ≈ ${reproChanceGiven(post, top).toFixed(2)}`,
   });
 
+  const ownCounts = (c: number): EvidenceCounts | undefined => {
+    const hash = dag.hash(c);
+    const own = observations.find((o) => o.commit === hash && o.remedies.join(",") === remedies.join(","));
+    return own && own.runs.length > 0 ? countEvidence(own.runs, target, problem.sameCrash) : undefined;
+  };
   const untestable = (c: number): boolean => {
     if (evidence.buildFailed.has(c)) return true;
     const group = evidence.groups[evidence.groupOf.get(c) ?? -1];
@@ -272,7 +278,7 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
         ? ({ kind: "verified" } as const)
         : top === post.everywhere
           ? verifyEverywhere(dag, problem.kind, evidence, untestable)
-          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable);
+          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts);
     switch (verdict.kind) {
       case "verified": {
         if (top >= post.n) return done(noCulprit(post, top, topMass), notes);
@@ -291,6 +297,19 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
       case "impossible":
         // Cannot verify: keep looking while anything is informative, else say inconclusive.
         break;
+      case "contradiction": {
+        notes.push({
+          kind: "info",
+          text: "commits with the same build signature behaved differently: the crash depends on something the declared artifacts do not cover",
+        });
+        // The commits that crashed in their own runs, next to the ones the shared evidence blamed.
+        const involved = new Set([top, ...verdict.commits]);
+        for (const c of verdict.commits) {
+          for (const m of evidence.groups[evidence.groupOf.get(c) ?? -1]?.members ?? []) if ((ownCounts(m)?.target ?? 0) > 0) involved.add(m);
+        }
+        const candidates = [...involved].sort((a, b) => b - a).map((c) => dag.hash(c));
+        return done({ outcome: "inconclusive", candidates, confidence: topMass }, notes);
+      }
     }
   }
 

@@ -44,3 +44,17 @@ export function mostFrequentCrash(runs: readonly RunOutcome[]): CrashSummary | u
   for (const entry of counts.values()) if (!best || entry.n > best.n) best = entry;
   return best?.crash;
 }
+
+export interface EvidenceCounts {
+  target: number;
+  clean: number;
+  /** Another crash came first and hid whether the target would have happened. */
+  masked: number;
+  unusable: number;
+}
+
+export function countEvidence(runs: readonly RunOutcome[], target: CrashSummary, same: SameCrash): EvidenceCounts {
+  const counts: EvidenceCounts = { target: 0, clean: 0, masked: 0, unusable: 0 };
+  for (const run of runs) counts[classifyRun(run, target, same)]++;
+  return counts;
+}

@@ -2,24 +2,9 @@
 // is not evidence that the target is present (the reference log's mistake); it only uses up
 // a run that could have shown the target.
 
-import type { CrashSummary, RunOutcome } from "./outcome.js";
-import { classifyRun, type SameCrash } from "./evidence.js";
+import type { EvidenceCounts } from "./evidence.js";
 
-export { mostFrequentCrash } from "./evidence.js";
-
-export interface EvidenceCounts {
-  target: number;
-  clean: number;
-  /** Another crash came first and hid whether the target would have happened. */
-  masked: number;
-  unusable: number;
-}
-
-export function countEvidence(runs: readonly RunOutcome[], target: CrashSummary, same: SameCrash): EvidenceCounts {
-  const counts: EvidenceCounts = { target: 0, clean: 0, masked: 0, unusable: 0 };
-  for (const run of runs) counts[classifyRun(run, target, same)]++;
-  return counts;
-}
+export { countEvidence, mostFrequentCrash, type EvidenceCounts } from "./evidence.js";
 
 /** The state of one commit with respect to the target crash. */
 export type CrashState = "crashes" | "clean" | "untestable";
