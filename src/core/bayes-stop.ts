@@ -16,8 +16,9 @@ export function cleanRunsNeeded(chance: number): number {
 
 export type Verification =
   | { kind: "verified" }
-  /** These commits need (more) runs before the culprit can be reported. */
-  | { kind: "test"; commits: number[] }
+  /** These commits need (more) runs before the culprit can be reported; `ownOnly` of them only
+   *  need a few runs of their own (their signature's pooled evidence is already enough). */
+  | { kind: "test"; commits: number[]; ownOnly?: number[] }
   /** A commit that must be tested cannot be (build broken, always masked). */
   | { kind: "impossible"; commits: number[] }
   /** A clean-side commit crashed in its own runs although its build equals clean ones: the crash
@@ -50,6 +51,7 @@ export function verifyCulprit(
   const clean = kind === "cause" ? [...parents] : [culprit];
   const need = cleanRunsNeeded(chance);
   const missing: number[] = [];
+  const ownOnly: number[] = [];
   const contradicted: number[] = [];
   // A side known only through other commits of its signature is tested itself: equal builds
   // are assumed to behave alike, and the culprit is where that assumption would hurt most.
@@ -59,7 +61,7 @@ export function verifyCulprit(
     else if (shared(c)) {
       const own = ownCounts(c);
       if (own && own.target === 0 && own.clean >= need) contradicted.push(c);
-      else if (!own || own.target === 0) missing.push(c);
+      else if (!own || own.target === 0) ownOnly.push(c);
     }
   }
   for (const c of clean) {
@@ -68,9 +70,14 @@ export function verifyCulprit(
     if (!shared(c)) continue;
     const own = ownCounts(c);
     if (own && own.target > 0) contradicted.push(c);
-    else if (!own || own.target + own.clean === 0) missing.push(c);
+    else if ((!own || own.target + own.clean === 0) && !missing.includes(c)) ownOnly.push(c);
   }
   if (contradicted.length > 0) return { kind: "contradiction", commits: contradicted };
+  if (missing.length === 0 && ownOnly.length > 0) {
+    const blocked = ownOnly.filter(untestable);
+    if (blocked.length > 0) return { kind: "impossible", commits: blocked };
+    return { kind: "test", commits: ownOnly, ownOnly };
+  }
   if (missing.length === 0) return { kind: "verified" };
   const blocked = missing.filter(untestable);
   if (blocked.length > 0) return { kind: "impossible", commits: blocked };

@@ -183,7 +183,11 @@ describe("stop rule", () => {
       return own ? countEvidence(own.runs, target, same) : undefined;
     });
   it("a culprit known only through a same-signature child is run itself", () => {
-    assert.deepEqual(verifyOwn([obs("c6", times(T, 3), "s"), obs("c5", [], "s"), obs("c4", times(OK, 10))], 5), { kind: "test", commits: [5] });
+    assert.deepEqual(verifyOwn([obs("c6", times(T, 3), "s"), obs("c5", [], "s"), obs("c4", times(OK, 10))], 5), {
+      kind: "test",
+      commits: [5],
+      ownOnly: [5],
+    });
   });
   it("a culprit whose own runs are clean while its same-signature child crashes: contradiction", () => {
     assert.deepEqual(verifyOwn([obs("c6", times(T, 3), "s"), obs("c5", times(OK, 10), "s"), obs("c4", times(OK, 10))], 5), {

@@ -290,7 +290,9 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
         return done(result, notes);
       }
       case "test": {
-        const tests = verdict.commits.slice(0, slots).map((c) => ({ commit: dag.hash(c), runs: runsPerCommit, remedies }));
+        // A check of a commit's own behaviour, on top of pooled evidence that already suffices, takes half a batch.
+        const runsFor = (c: number): number => (verdict.ownOnly?.includes(c) ? Math.ceil(runsPerCommit / 2) : runsPerCommit);
+        const tests = verdict.commits.slice(0, slots).map((c) => ({ commit: dag.hash(c), runs: runsFor(c), remedies }));
         notes.push({ kind: "info", text: `verifying ${describeHypothesis(dag, post, top)}` });
         return test(tests, notes);
       }
