@@ -2,7 +2,7 @@
 // the strategy. Checks here catch the user's mistakes before any build starts.
 
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { delimiter, isAbsolute, join, normalize, resolve } from "node:path";
+import { delimiter, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { CommandBuilder } from "../build/command.js";
 import { createLinuxTarget, parseLinuxTarget } from "../build/linuxTarget.js";
 import { pickReleases } from "../core/releasePick.js";
@@ -77,7 +77,14 @@ export async function checkBuildCommand(repo: Repo, start: string, command: read
 
 export function ensureWritableDir(dir: string, what: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    // One level at a time: Node 20's recursive mkdir never returns under /proc.
+    const missing: string[] = [];
+    let at = resolve(dir);
+    while (!existsSync(at) && dirname(at) !== at) {
+      missing.unshift(at);
+      at = dirname(at);
+    }
+    for (const path of missing) mkdirSync(path);
     accessSync(dir, constants.W_OK);
   } catch {
     throw new UserError(`${what} is not writable: ${dir}`, "choose another directory with --work-dir");

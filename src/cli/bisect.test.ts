@@ -82,6 +82,7 @@ describe("culprit bisect: bad input gets one clear line and a non-zero exit", ()
     ["build command not found", (x) => ["--repo", x.history.dir, "--build", "no-such-make all"], /^culprit: build command not found: no-such-make/],
     ["reproducer not found", (x) => ["--repo", x.history.dir, "--repro", "./no-such-repro"], /^culprit: reproducer not found: \.\/no-such-repro/],
     ["work dir not writable", (x) => ["--repo", x.history.dir, "--work-dir", "/dev/null/culprit-work"], /^culprit: work dir is not writable: /],
+    ["work dir where nothing can be made", (x) => ["--repo", x.history.dir, "--work-dir", "/proc/culprit-work/x"], /^culprit: work dir is not writable: /],
     ["a runs count that is not a number", (x) => ["--repo", x.history.dir, "--runs", "many"], /^culprit: --runs needs a whole number/],
   ];
   for (const [name, args, want] of cases) {
