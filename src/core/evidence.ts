@@ -21,14 +21,19 @@ export function classifyRun(run: RunOutcome, target: CrashSummary, sameCrash: Sa
     case "ok":
       return "clean";
     case "crash":
-      return sameCrash(run.crash, target) ? "target" : "masked";
+      // A later report in the same log (lockdep, then the oops) still shows the target happened.
+      return showsTarget(run.crash, run.more, target, sameCrash) ? "target" : "masked";
     case "boot-failed":
     case "basic-failed":
       // A target that fires while booting still shows the bug is there.
-      return sameCrash(run.crash, target) ? "target" : "unusable";
+      return showsTarget(run.crash, run.more, target, sameCrash) ? "target" : "unusable";
     case "infra":
       return "unusable";
   }
+}
+
+function showsTarget(first: CrashSummary, more: readonly CrashSummary[] | undefined, target: CrashSummary, same: SameCrash): boolean {
+  return same(first, target) || (more ?? []).some((crash) => same(crash, target));
 }
 
 /** The most frequent crash among runs (ties: the first seen): by default, the bisection's target. */

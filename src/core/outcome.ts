@@ -7,14 +7,22 @@ export interface CrashSummary {
   alt: string[];
   type: string;
   frame: string;
+  /** The top stack frames, guilty frame first where known (for graded crash identity); absent in old event logs. */
+  frames?: string[];
+  /** The guilty source file; absent or "" when unknown. */
+  file?: string;
 }
 
-/** What one run of the reproducer showed. Hangs are crashes with a hang title. */
+/** How much a crash looks like the target: 1 = the same bug, 0 = unrelated (report/'s crashSimilarity, injected). */
+export type CrashSimilarity = (crash: CrashSummary, target: CrashSummary) => number;
+
+/** What one run of the reproducer showed. Hangs are crashes with a hang title. `crash` is the log's
+ *  first report (its title, as syzbot titles a log); `more` the later reports of the same log, in order. */
 export type RunOutcome =
   | { kind: "ok" }
-  | { kind: "crash"; crash: CrashSummary }
-  | { kind: "boot-failed"; crash: CrashSummary }
-  | { kind: "basic-failed"; crash: CrashSummary }
+  | { kind: "crash"; crash: CrashSummary; more?: CrashSummary[] }
+  | { kind: "boot-failed"; crash: CrashSummary; more?: CrashSummary[] }
+  | { kind: "basic-failed"; crash: CrashSummary; more?: CrashSummary[] }
   | { kind: "infra"; reason: string };
 
 export type BuildOutcome =

@@ -3,7 +3,7 @@
 // after every batch; on resume it replays the recorded observations and calls it again.
 
 import type { Dag } from "./dag.js";
-import type { CrashSummary, Observation } from "./outcome.js";
+import type { CrashSimilarity, CrashSummary, Observation } from "./outcome.js";
 
 export type BisectKind = "cause" | "fix";
 
@@ -30,6 +30,8 @@ export interface BisectProblem {
   parallelism: number;
   /** Crash-family equality, from report/; injected so core stays free of it. */
   sameCrash: (a: CrashSummary, b: CrashSummary) => boolean;
+  /** Graded crash identity, from report/; absent = 1 when sameCrash, else 0. */
+  similarity?: CrashSimilarity;
   /** Seed for any randomness the strategy uses. */
   seed: number;
   /** The crash being bisected; absent = the commonest crash of the start commit's runs. */

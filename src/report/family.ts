@@ -35,3 +35,26 @@ export class CrashFamily {
     return [...this.names];
   }
 }
+
+/** The part of a crash that graded identity compares; frames guilty-first, file the guilty file. */
+export interface CrashShape extends CrashIdentity {
+  frames?: readonly string[];
+  file?: string;
+}
+
+/**
+ * How much `crash` looks like `target`, from 0 (unrelated) to 1 (the same bug by sameCrash).
+ * Between: same type with shared stack frames (a renamed or inlined top frame leaves the frames
+ * below it), or same type in the same guilty file. A different type is never related: a WARNING
+ * and a use-after-free in one function are two bugs as often as one.
+ */
+export function crashSimilarity(crash: CrashShape, target: CrashShape): number {
+  if (sameCrash(crash, target)) return 1;
+  if (crash.type === "" || crash.type !== target.type) return 0;
+  const a = (crash.frames ?? []).filter((f) => f !== "");
+  const b = new Set((target.frames ?? []).filter((f) => f !== ""));
+  const shared = a.filter((f) => b.has(f)).length;
+  const framesScore = shared === 0 ? 0 : shared / Math.max(a.length, b.size);
+  const fileScore = crash.file && crash.file === target.file ? 0.5 : 0;
+  return Math.min(0.9, Math.max(framesScore, fileScore));
+}

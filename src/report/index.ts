@@ -16,7 +16,7 @@ import type { CrashReport } from "./types.js";
 import { firstCrash } from "./crash.js";
 
 export type { CrashIdentity, CrashReport } from "./types.js";
-export { sameCrash, CrashFamily } from "./family.js";
+export { sameCrash, crashSimilarity, CrashFamily, type CrashShape } from "./family.js";
 export { NO_OUTPUT_TITLE, LOST_CONNECTION_TITLE } from "./titles.js";
 
 /** The first crash in a console log (kernel oops or userspace report), or null. Never throws. */

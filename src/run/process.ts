@@ -19,7 +19,14 @@ export type ParseLog = (log: string) => CrashReport | null;
 const EXIT_UNTESTABLE = 125;
 
 export function summary(report: CrashReport): CrashSummary {
-  return { title: report.title, alt: report.alt, type: report.type, frame: report.frame };
+  return {
+    title: report.title,
+    alt: report.alt,
+    type: report.type,
+    frame: report.frame,
+    ...(report.crashState.length > 0 ? { frames: report.crashState } : {}),
+    ...(report.guiltyFile !== "" ? { file: report.guiltyFile } : {}),
+  };
 }
 
 function synthetic(title: string, type: string): CrashSummary {
