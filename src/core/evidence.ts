@@ -28,6 +28,7 @@ export function classifyRun(run: RunOutcome, target: CrashSummary, sameCrash: Sa
       // A target that fires while booting still shows the bug is there.
       return showsTarget(run.crash, run.more, target, sameCrash) ? "target" : "unusable";
     case "infra":
+    case "untestable":
       return "unusable";
   }
 }

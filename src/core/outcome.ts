@@ -23,7 +23,10 @@ export type RunOutcome =
   | { kind: "crash"; crash: CrashSummary; more?: CrashSummary[] }
   | { kind: "boot-failed"; crash: CrashSummary; more?: CrashSummary[] }
   | { kind: "basic-failed"; crash: CrashSummary; more?: CrashSummary[] }
-  | { kind: "infra"; reason: string };
+  | { kind: "infra"; reason: string }
+  /** The reproducer could not run on this build (it errored out without crashing: an unknown
+   *  syntax, a missing file, its own failed check); `tail` is the end of its output. Says nothing. */
+  | { kind: "untestable"; reason: string; tail: string };
 
 export type BuildOutcome =
   | { kind: "ok"; signature: string }
@@ -51,6 +54,8 @@ export function describeRun(run: RunOutcome): string {
       return `basic testing failed: ${run.crash.title}`;
     case "infra":
       return `infra problem: ${run.reason}`;
+    case "untestable":
+      return `reproducer could not run: ${run.reason}`;
   }
 }
 

@@ -44,6 +44,8 @@ function describeOutcome(o: RunOutcome): string {
       return "ok";
     case "infra":
       return `infra: ${o.reason}`;
+    case "untestable":
+      return `untestable: ${o.reason}`;
     default:
       return `${o.kind}: ${o.crash.title}`;
   }
