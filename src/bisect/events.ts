@@ -1,15 +1,32 @@
 // The event log: every fact of a bisection, one JSON object per line, appended as it happens.
 // The human log, the progress display and the JSON result are views of it; `--resume`
 // replays it into observations and continues without repeating finished work.
+//
+// Each line carries the job id, a sequence number and the schema version, so a log can be
+// read back whatever happened to it: lines cut short by kill -9, delivered twice (a retried
+// worker) or out of order (merged from several writers) load as the facts they were, once.
 
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
+import { z } from "zod";
 import type { BuildOutcome, Observation, RunOutcome } from "../core/outcome.js";
 import { observationKey } from "../core/outcome.js";
-import type { BisectKind, Note } from "../core/strategy.js";
+import type { BisectKind, Note, Release } from "../core/strategy.js";
 import type { BisectResult } from "./result.js";
+
+/** Bumped when a line's meaning changes; lines of other versions are not replayed. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** Where the commit graph of a bisection stops: `tip` and its ancestors, minus `exclude`'s. */
+export interface GraphBoundary {
+  tip: string;
+  exclude: string[];
+}
 
 export type BisectEvent =
   | { type: "started"; at: number; kind: BisectKind; start: string; strategy: string; resumed: boolean }
+  /** What the revisions named in the job resolved to, recorded once: a resume never resolves names again. */
+  | { type: "problem"; at: number; kind: BisectKind; start: string; good?: string; releases: Release[]; graph: GraphBoundary }
   | { type: "note"; at: number; note: Note; title?: string }
   | { type: "build-started"; at: number; commit: string; remedies: string[]; toolchain: string }
   | {
@@ -23,37 +40,231 @@ export type BisectEvent =
       logFile: string;
       signatureLabel: string;
     }
+  /** Run indices handed out before the runs start, so a resume never hands them out again. */
+  | { type: "tests-started"; at: number; commit: string; remedies: string[]; indices: number[] }
   | { type: "run-finished"; at: number; commit: string; remedies: string[]; index: number; outcome: RunOutcome; durationMs: number; logFile: string }
   | { type: "tests-finished"; at: number; commit: string; remedies: string[]; runs: number; durationMs: number }
   | { type: "interrupted"; at: number }
   | { type: "finished"; at: number; result: BisectResult };
 
-export class EventLog {
-  readonly events: BisectEvent[] = [];
-  private readonly listeners: ((event: BisectEvent) => void)[] = [];
+/** What every line carries besides its fact. */
+export interface EventStamp {
+  v: number;
+  job: string;
+  seq: number;
+}
 
-  constructor(readonly file: string) {
-    if (existsSync(file)) {
-      for (const line of readFileSync(file, "utf8").split("\n")) {
-        if (line.trim().length === 0) continue;
-        try {
-          this.events.push(JSON.parse(line) as BisectEvent);
-        } catch {
-          // A line cut short by kill -9 is the only way to get here; what it said is redone.
-        }
-      }
+export type RecordedEvent = BisectEvent & EventStamp;
+
+const crashSummary = z.object({
+  title: z.string(),
+  alt: z.array(z.string()),
+  type: z.string(),
+  frame: z.string(),
+  frames: z.array(z.string()).optional(),
+  file: z.string().optional(),
+});
+
+const runOutcome = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("ok") }),
+  z.object({ kind: z.literal("crash"), crash: crashSummary, more: z.array(crashSummary).optional() }),
+  z.object({ kind: z.literal("boot-failed"), crash: crashSummary, more: z.array(crashSummary).optional() }),
+  z.object({ kind: z.literal("basic-failed"), crash: crashSummary, more: z.array(crashSummary).optional() }),
+  z.object({ kind: z.literal("infra"), reason: z.string() }),
+  z.object({ kind: z.literal("untestable"), reason: z.string(), tail: z.string() }),
+]);
+
+const buildOutcome = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("ok"), signature: z.string() }),
+  z.object({ kind: z.literal("failed"), excerpt: z.string() }),
+]);
+
+const note = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("release"), tag: z.string(), commit: z.string() }),
+  z.object({ kind: z.literal("bisect-start"), bad: z.string(), good: z.array(z.string()) }),
+  z.object({ kind: z.literal("bisect-step"), commit: z.string(), revisionsLeft: z.number(), stepsLeft: z.number() }),
+  z.object({ kind: z.literal("verdict"), commit: z.string(), verdict: z.enum(["good", "bad", "skip"]) }),
+  z.object({ kind: z.literal("target"), crash: crashSummary }),
+  z.object({ kind: z.literal("info"), text: z.string() }),
+]);
+
+const outcomes = ["culprit", "inconclusive", "no-culprit", "error"] as const;
+
+/** A result is a view written once at the end and never replayed; its outline is what is checked. */
+const bisectResult = z.custom<BisectResult>((value) => {
+  if (typeof value !== "object" || value === null) return false;
+  const outcome = (value as { outcome?: unknown }).outcome;
+  return outcomes.some((o) => o === outcome);
+});
+
+const remedies = z.array(z.string());
+const commit = z.string().min(1);
+const at = z.number();
+
+const bisectEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("started"), at, kind: z.enum(["cause", "fix"]), start: z.string(), strategy: z.string(), resumed: z.boolean() }),
+  z.object({
+    type: z.literal("problem"),
+    at,
+    kind: z.enum(["cause", "fix"]),
+    start: commit,
+    good: commit.optional(),
+    releases: z.array(z.object({ tag: z.string(), commit })),
+    graph: z.object({ tip: commit, exclude: z.array(z.string()) }),
+  }),
+  z.object({ type: z.literal("note"), at, note, title: z.string().optional() }),
+  z.object({ type: z.literal("build-started"), at, commit, remedies, toolchain: z.string() }),
+  z.object({
+    type: z.literal("build-finished"),
+    at,
+    commit,
+    remedies,
+    build: buildOutcome,
+    cached: z.boolean(),
+    durationMs: z.number(),
+    logFile: z.string(),
+    signatureLabel: z.string(),
+  }),
+  z.object({ type: z.literal("tests-started"), at, commit, remedies, indices: z.array(z.number().int().min(0)) }),
+  z.object({
+    type: z.literal("run-finished"),
+    at,
+    commit,
+    remedies,
+    index: z.number().int().min(0),
+    outcome: runOutcome,
+    durationMs: z.number(),
+    logFile: z.string(),
+  }),
+  z.object({ type: z.literal("tests-finished"), at, commit, remedies, runs: z.number().int(), durationMs: z.number() }),
+  z.object({ type: z.literal("interrupted"), at }),
+  z.object({ type: z.literal("finished"), at, result: bisectResult }),
+]);
+
+const stamp = z.object({ v: z.literal(EVENT_SCHEMA_VERSION), job: z.string().min(1), seq: z.number().int().min(0) });
+
+// The schemas and the types must describe the same lines: a variant added to one and not the
+// other fails to compile here instead of being dropped silently on the next resume.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemasMatchTypes: [Same<z.infer<typeof runOutcome>, RunOutcome>, Same<z.infer<typeof note>, Note>, Same<z.infer<typeof bisectEvent>, BisectEvent>] = [
+  true,
+  true,
+  true,
+];
+void schemasMatchTypes;
+
+/** One line of a log, or undefined when it is not a whole, valid event of this schema. */
+export function parseEventLine(line: string): RecordedEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const meta = stamp.safeParse(value);
+  if (!meta.success) return undefined;
+  const event = bisectEvent.safeParse(value);
+  if (!event.success) return undefined;
+  return { ...event.data, ...meta.data };
+}
+
+/** Identity of a run: (commit, remedies, run index). */
+function runKey(commit: string, remedies: readonly string[], index: number): string {
+  return `${observationKey(commit, remedies)}#${index}`;
+}
+
+export interface LoadedLog {
+  /** The job the log belongs to (the first valid line's); undefined for an empty log. */
+  job?: string;
+  /** Valid events of that job, each once, in sequence order. */
+  events: RecordedEvent[];
+  /** Lines dropped: torn, invalid, another schema version, another job, or a repeat. */
+  dropped: number;
+}
+
+/**
+ * Reads a log's text whatever state it is in; never throws. A line is kept once: a repeated
+ * sequence number or a second delivery of the same run is dropped, then lines go in sequence order.
+ */
+export function loadEvents(text: string): LoadedLog {
+  const parsed: RecordedEvent[] = [];
+  let dropped = 0;
+  for (const line of text.split("\n")) {
+    if (line.trim().length === 0) continue;
+    const event = parseEventLine(line);
+    if (event) parsed.push(event);
+    else dropped++;
+  }
+  const job = parsed[0]?.job;
+  const seqs = new Set<number>();
+  const mine: RecordedEvent[] = [];
+  for (const e of parsed) {
+    if (e.job !== job || seqs.has(e.seq)) {
+      dropped++;
+      continue;
     }
+    seqs.add(e.seq);
+    mine.push(e);
+  }
+  mine.sort((a, b) => a.seq - b.seq);
+  const runs = new Set<string>();
+  const events: RecordedEvent[] = [];
+  for (const e of mine) {
+    if (e.type === "run-finished") {
+      const key = runKey(e.commit, e.remedies, e.index);
+      if (runs.has(key)) {
+        dropped++;
+        continue;
+      }
+      runs.add(key);
+    }
+    events.push(e);
+  }
+  return { ...(job !== undefined ? { job } : {}), events, dropped };
+}
+
+export class EventLog {
+  readonly events: RecordedEvent[];
+  readonly job: string;
+  private nextSeq: number;
+  private readonly runs = new Set<string>();
+  private readonly listeners: ((event: RecordedEvent) => void)[] = [];
+
+  /** Opens (or starts) the log in `file`; a new log gets `job` as its id, or a fresh one. */
+  constructor(
+    readonly file: string,
+    job?: string,
+  ) {
+    const bytes = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+    // A line cut short by kill -9 was never acknowledged: cut it off, or the next append
+    // would be glued to it and lost too.
+    if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) truncateSync(file, bytes.lastIndexOf(0x0a) + 1);
+    const loaded = loadEvents(bytes.toString("utf8"));
+    this.events = loaded.events;
+    this.job = loaded.job ?? job ?? randomUUID();
+    this.nextSeq = 1 + Math.max(-1, ...this.events.map((e) => e.seq));
+    for (const e of this.events) if (e.type === "run-finished") this.runs.add(runKey(e.commit, e.remedies, e.index));
   }
 
-  onEvent(listener: (event: BisectEvent) => void): void {
+  onEvent(listener: (event: RecordedEvent) => void): void {
     this.listeners.push(listener);
   }
 
-  /** Appends synchronously, so an event is on disk before anything that depends on it happens. */
-  record(event: BisectEvent): void {
-    appendFileSync(this.file, JSON.stringify(event) + "\n");
-    this.events.push(event);
-    for (const listener of this.listeners) listener(event);
+  /**
+   * Appends synchronously, so an event is on disk before anything that depends on it happens.
+   * A second delivery of a run already recorded is ignored: returns false.
+   */
+  record(event: BisectEvent): boolean {
+    if (event.type === "run-finished") {
+      const key = runKey(event.commit, event.remedies, event.index);
+      if (this.runs.has(key)) return false;
+      this.runs.add(key);
+    }
+    const recorded: RecordedEvent = { ...event, v: EVENT_SCHEMA_VERSION, job: this.job, seq: this.nextSeq++ };
+    appendFileSync(this.file, JSON.stringify(recorded) + "\n");
+    this.events.push(recorded);
+    for (const listener of this.listeners) listener(recorded);
+    return true;
   }
 }
 
@@ -74,4 +285,23 @@ export function observationsOf(events: readonly BisectEvent[]): Observation[] {
     if (e.type === "run-finished") get(e.commit, e.remedies).runs.push(e.outcome);
   }
   return [...byKey.values()];
+}
+
+/** The first run index not handed out yet for commit+remedies (handed out ≠ finished: see tests-started). */
+export function nextRunIndex(events: readonly BisectEvent[], commit: string, remedies: readonly string[]): number {
+  const key = observationKey(commit, remedies);
+  let next = 0;
+  for (const e of events) {
+    if ((e.type === "tests-started" || e.type === "run-finished") && observationKey(e.commit, e.remedies) === key) {
+      const indices = e.type === "tests-started" ? e.indices : [e.index];
+      for (const i of indices) next = Math.max(next, i + 1);
+    }
+  }
+  return next;
+}
+
+/** The resolved problem recorded by an earlier start of this bisection, if any. */
+export function recordedProblem(events: readonly BisectEvent[]): Extract<BisectEvent, { type: "problem" }> | undefined {
+  for (const e of events) if (e.type === "problem") return e;
+  return undefined;
 }

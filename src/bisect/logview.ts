@@ -20,6 +20,10 @@ export class LogView {
       }
       case "note":
         return noteLines(event);
+      case "problem":
+      case "tests-started":
+        // Bookkeeping for resume; the notes and run lines already say it for people.
+        return [];
       case "build-started":
         return [`testing commit ${event.commit}${event.remedies.length ? ` (${event.remedies.join(", ")})` : ""} with ${event.toolchain}`];
       case "build-finished":

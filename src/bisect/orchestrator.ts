@@ -17,7 +17,8 @@ import { Worktrees } from "../git/worktree.js";
 import { commitRecipients } from "../recipients/trailers.js";
 import type { CrashReport } from "../report/types.js";
 import type { Runner } from "../run/runner.js";
-import { EventLog, observationsOf, type BisectEvent } from "./events.js";
+import { EventLog, nextRunIndex, observationsOf, recordedProblem, type BisectEvent, type GraphBoundary } from "./events.js";
+import { lockWorkDir } from "./lock.js";
 import type { BisectResult, CommitSummary } from "./result.js";
 
 export class Interrupted extends Error {
@@ -71,10 +72,15 @@ export interface BisectOptions {
   onEvent?: (event: BisectEvent, log: EventLog) => void;
 }
 
-/** Resolves revisions and loads the commit graph; every mistake here is a UserError. */
-export async function prepareProblem(repo: Repo, spec: BisectSpec, deps: BisectDeps): Promise<BisectProblem> {
-  const start = await repo.resolve(spec.start);
-  const base = {
+/** The problem as resolved, and where its commit graph stops (recorded, so a resume can reload it). */
+export interface PreparedProblem {
+  problem: BisectProblem;
+  boundary: GraphBoundary;
+}
+
+/** The part of a problem that comes from the job, not from the repository. */
+function problemBase(spec: BisectSpec, deps: BisectDeps, start: string): Omit<BisectProblem, "graph" | "releases" | "good"> {
+  return {
     kind: spec.kind,
     start,
     startRuns: spec.startRuns,
@@ -85,21 +91,31 @@ export async function prepareProblem(repo: Repo, spec: BisectSpec, deps: BisectD
     ...(deps.remedies ? { remedies: deps.remedies } : {}),
     ...(spec.crash ? { target: { title: spec.crash, alt: [], type: "", frame: "" } } : {}),
   };
+}
+
+async function loadGraph(repo: Repo, boundary: GraphBoundary): Promise<Dag> {
+  return new Dag(await repo.graph(boundary.tip, boundary.exclude));
+}
+
+/** Resolves revisions and loads the commit graph; every mistake here is a UserError. */
+export async function prepareProblem(repo: Repo, spec: BisectSpec, deps: BisectDeps): Promise<PreparedProblem> {
+  const start = await repo.resolve(spec.start);
+  const base = problemBase(spec, deps, start);
   if (spec.kind === "fix") {
     const end = await repo.resolve(spec.end ?? "HEAD");
     if (!(await repo.isAncestor(start, end))) {
       throw new UserError(`start ${spec.start} is not an ancestor of end ${spec.end ?? "HEAD"}`, "fix bisection goes forward from the crashing commit");
     }
-    const graph = new Dag(await repo.graph(end, [`${start}^@`]));
-    return { ...base, good: end, releases: [], graph };
+    const boundary = { tip: end, exclude: [`${start}^@`] };
+    return { problem: { ...base, good: end, releases: [], graph: await loadGraph(repo, boundary) }, boundary };
   }
   if (spec.good) {
     const good = await repo.resolve(spec.good);
     if (good === start || !(await repo.isAncestor(good, start))) {
       throw new UserError(`good ${spec.good} is not an ancestor of start ${spec.start}`, "give an older commit that the start commit descends from");
     }
-    const graph = new Dag(await repo.graph(start, [`${good}^@`]));
-    return { ...base, good, releases: [], graph };
+    const boundary = { tip: start, exclude: [`${good}^@`] };
+    return { problem: { ...base, good, releases: [], graph: await loadGraph(repo, boundary) }, boundary };
   }
   const tags = await repo.tagsReachableFrom(start);
   const commitOf = new Map(tags.map((t) => [t.tag, t.commit]));
@@ -113,21 +129,49 @@ export async function prepareProblem(repo: Repo, spec: BisectSpec, deps: BisectD
   }
   const picked = deps.pickReleases ? deps.pickReleases(releases) : releases;
   const oldest = picked.at(-1);
-  const graph = new Dag(await repo.graph(start, oldest ? [`${oldest.commit}^@`] : []));
-  return { ...base, releases: picked, graph };
+  const boundary = { tip: start, exclude: oldest ? [`${oldest.commit}^@`] : [] };
+  return { problem: { ...base, releases: picked, graph: await loadGraph(repo, boundary) }, boundary };
+}
+
+/** The problem a earlier start of this bisection resolved: the same hashes, whatever the names point at now. */
+export async function replayProblem(repo: Repo, recorded: Extract<BisectEvent, { type: "problem" }>, spec: BisectSpec, deps: BisectDeps): Promise<PreparedProblem> {
+  const base = problemBase(spec, deps, recorded.start);
+  const graph = await loadGraph(repo, recorded.graph);
+  return { problem: { ...base, ...(recorded.good !== undefined ? { good: recorded.good } : {}), releases: recorded.releases, graph }, boundary: recorded.graph };
 }
 
 export async function runBisection(spec: BisectSpec, deps: BisectDeps, options: BisectOptions): Promise<BisectResult> {
   const repo = await Repo.open(spec.repoDir);
   await mkdir(spec.workDir, { recursive: true });
+  const lock = lockWorkDir(spec.workDir);
+  try {
+    return await runLocked(repo, spec, deps, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options: BisectOptions): Promise<BisectResult> {
   const log = new EventLog(join(spec.workDir, "events.jsonl"));
   if (options.onEvent) {
     const sink = options.onEvent;
     log.onEvent((event) => sink(event, log));
   }
-  const problem = await prepareProblem(repo, spec, deps);
+  const recorded = recordedProblem(log.events);
+  const { problem, boundary } = recorded ? await replayProblem(repo, recorded, spec, deps) : await prepareProblem(repo, spec, deps);
   const resumed = log.events.some((e) => e.type === "started");
   log.record({ type: "started", at: Date.now(), kind: spec.kind, start: problem.start, strategy: deps.strategy.name, resumed });
+  if (!recorded) {
+    log.record({
+      type: "problem",
+      at: Date.now(),
+      kind: problem.kind,
+      start: problem.start,
+      ...(problem.good !== undefined ? { good: problem.good } : {}),
+      releases: problem.releases,
+      graph: boundary,
+    });
+  }
   const cache = new BuildCache(spec.cacheDir);
   const worktrees = new Worktrees(repo, join(spec.workDir, "worktrees"), spec.cleanCheckouts);
   const session = new Session(repo, spec, deps, options.signal, log, cache, worktrees);
@@ -206,14 +250,18 @@ class Session {
       build = await this.build(commit, remedies, toolchain, cacheKey);
     }
     if (build.kind !== "ok" || request.runs <= 0) return;
-    const have = known?.runs.length ?? 0;
+    // Indices are handed out once, recorded before the runs start: after an interrupted batch
+    // whose runs finished out of order, a resume continues past every index already used.
+    const first = nextRunIndex(this.log.events, commit, remedies);
+    const indices = Array.from({ length: request.runs }, (_, i) => first + i);
     const logDir = join(this.spec.workDir, "logs", key.replace(/[^A-Za-z0-9_.+-]/g, "_"));
     await mkdir(logDir, { recursive: true });
+    this.log.record({ type: "tests-started", at: Date.now(), commit, remedies, indices });
     const started = performance.now();
     await this.deps.runner.run({
       commit,
       artifactsDir: this.cache.entryDir(cacheKey),
-      indices: Array.from({ length: request.runs }, (_, i) => have + i),
+      indices,
       parallel: this.spec.parallelRuns,
       timeoutMs: this.spec.runTimeoutMs,
       logDir,

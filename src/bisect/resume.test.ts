@@ -1,0 +1,46 @@
+// Resume continues the bisection that was started, not whatever its names point at now.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { git } from "../git/git.js";
+import { loadEvents } from "./events.js";
+import { prepareJob, resumeJob } from "./job.js";
+import { Interrupted, runBisection } from "./orchestrator.js";
+import { demoJob, scratchHistory, simpleHistory } from "./testkit.js";
+
+describe("resume", () => {
+  it("after the branch named by start moved, continues on the recorded hashes", async () => {
+    const s = await scratchHistory(simpleHistory(40, { culprit: 25, releases: { 5: "v1.0", 15: "v1.1" } }));
+    try {
+      const head = s.history.head;
+      await git(s.history.dir, ["branch", "topic", head]);
+      const workDir = join(s.dir, "work");
+      const prepared = await prepareJob(demoJob(s, { start: "topic", runs: 4, startRuns: 4 }), s.dir, workDir);
+      const controller = new AbortController();
+      let tested = 0;
+      await assert.rejects(
+        runBisection(prepared.spec, prepared.deps, {
+          signal: controller.signal,
+          onEvent: (event) => {
+            if (event.type === "tests-finished" && ++tested === 2) controller.abort();
+          },
+        }),
+        Interrupted,
+      );
+      // The branch now names a commit before the culprit: resolved again, it would not crash.
+      await git(s.history.dir, ["branch", "-f", "topic", s.history.main[10] as string]);
+      const resumed = await resumeJob(workDir);
+      const result = await runBisection(resumed.spec, resumed.deps, { signal: new AbortController().signal });
+      assert.equal(result.start, head);
+      assert.equal(result.outcome, "culprit");
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      const events = loadEvents(readFileSync(join(workDir, "events.jsonl"), "utf8")).events;
+      assert.equal(events.filter((e) => e.type === "problem").length, 1, "the problem is recorded once");
+      assert.equal(events.filter((e) => e.type === "started").length, 2);
+    } finally {
+      await s.cleanup();
+    }
+  });
+});
