@@ -55,7 +55,8 @@ export function registerSim(program: Command): void {
     .option("--workers <P>", "commits tested at once; a comma list runs each (e.g. 1,4)", "1")
     .option("--seed <n>", "seed of the built-in suite", "1")
     .option("--family <name>", "only scenarios of this family")
-    .option("--by-family", "also print correct/total per scenario family")
+    .option("--by-family", "print the table of results per scenario family (the default)", true)
+    .option("--no-by-family", "do not print the table per family")
     .option("--json", "print summaries and per-scenario results as JSON")
     .action((options: SimOptions) => {
       const seed = Number(options.seed);
@@ -79,9 +80,6 @@ export function registerSim(program: Command): void {
         return;
       }
       process.stdout.write(`${scenarios.length} scenarios from ${options.scenarios}\n\n${formatSummaries(summaries)}\n`);
-      if (options.byFamily) {
-        process.stdout.write("\n");
-        for (const s of strategies) for (const p of workers) process.stdout.write(`${formatFamilies(runs, s.name, p)}\n`);
-      }
+      if (options.byFamily) process.stdout.write(`\n${formatFamilies(runs, strategies.map((s) => s.name), workers)}\n`);
     });
 }

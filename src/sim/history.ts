@@ -11,6 +11,8 @@ export interface HistorySpec {
   sideBranchLength: number;
   /** A release tag every this many commits (on the mainline). */
   releaseEvery: number;
+  /** Merged side branches based on a commit older than the range: their first commit has no parent inside it. */
+  oldBaseBranches?: number;
 }
 
 export interface History {
@@ -57,6 +59,7 @@ export function generateHistory(spec: HistorySpec, seed: number): History {
     tip = parents.length - 1;
     mainIndices.push(tip);
   }
+  cutOldBases(parents, mainline, spec.oldBaseBranches ?? 0, seed);
   const releases: { tag: string; index: number }[] = [{ tag: releaseTag(0), index: 0 }];
   let k = 1;
   for (const i of spec.releaseEvery > 0 ? mainIndices : []) {
@@ -67,6 +70,32 @@ export function generateHistory(spec: HistorySpec, seed: number): History {
   }
   const hashes = parents.map((_, i) => commitHash(i));
   return { parents, mainline: Uint8Array.from(mainline), releases, hashes };
+}
+
+/**
+ * Turns `count` side branches into topic branches based on an older rc than the range's boundary
+ * (normal in a Linux merge window): the branch's first commit loses its parent, which lies outside
+ * the range. Drawn from a stream of its own, so the rest of the history is the same as without.
+ */
+function cutOldBases(parents: number[][], mainline: readonly number[], count: number, seed: number): void {
+  if (count <= 0) return;
+  const firsts: number[] = [];
+  for (let i = 1; i < parents.length; i++) {
+    const p = parents[i] as number[];
+    if (!mainline[i] && p.length === 1 && mainline[p[0] as number]) firsts.push(i);
+  }
+  const random = generator(hashSeed("old-base", seed));
+  for (let k = 0; k < count && firsts.length > 0; k++) {
+    const [first] = firsts.splice(intBetween(random, 0, firsts.length - 1), 1);
+    parents[first as number] = [];
+  }
+}
+
+/** Indices of commits with no parent inside the range but the oldest: roots of old-base branches. */
+export function oldBaseRoots(parents: readonly (readonly number[])[]): number[] {
+  const roots: number[] = [];
+  for (let i = 1; i < parents.length; i++) if ((parents[i] as readonly number[]).length === 0) roots.push(i);
+  return roots;
 }
 
 /** Membership array of `from` and every commit descending from it. */

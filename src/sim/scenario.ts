@@ -20,6 +20,8 @@ export const scenarioSchema = z
       sideBranchLength: z.number().int().min(0).default(1),
       /** 0 = no releases but the oldest commit. */
       releaseEvery: z.number().int().min(0).default(1000),
+      /** Merged side branches whose first commit's parent lies outside the range. */
+      oldBaseBranches: z.number().int().min(0).default(0),
     }),
     culprit: index.nullable(),
     target: z.object({
@@ -27,6 +29,10 @@ export const scenarioSchema = z
       type: z.string().default(""),
       reproChance: chance,
       remedy: z.string().optional(),
+      /** From commit `at` on (its descendants) the same bug reports under `title`: same type, same stack below the top frame. */
+      titleChanges: z.array(z.object({ at: index, title: z.string().min(1) })).default([]),
+      /** From commit `at` on (its descendants) one run shows the bug with `chance`. */
+      chanceChanges: z.array(z.object({ at: index, chance })).default([]),
     }),
     otherCrashes: z
       .array(
@@ -46,6 +52,12 @@ export const scenarioSchema = z
     infraErrorRate: chance.default(0),
     /** The bug is nowhere; only the start commit's first run showed the target (culprit must be null). */
     startFlake: z.boolean().default(false),
+    /** Chance that a whole batch at a commit shows no target at all (a bad host, a broken VM image), not flagged as infra. */
+    batchFailure: chance.default(0),
+    /** The culprit builds to its parent's binary: the change lies outside the declared artifacts. */
+    culpritSameSignature: z.boolean().default(false),
+    /** The strategy is told only the target's title, as with `--crash TITLE`. */
+    namedTarget: z.boolean().default(false),
     cost: z
       .object({
         buildMinutes: z.number().min(0).default(7),
@@ -61,6 +73,8 @@ export const scenarioSchema = z
     };
     check(s.culprit, ["culprit"]);
     if (s.startFlake && s.culprit !== null) ctx.addIssue({ code: "custom", message: "startFlake needs culprit null", path: ["startFlake"] });
+    s.target.titleChanges.forEach((c, i) => check(c.at, ["target", "titleChanges", i, "at"]));
+    s.target.chanceChanges.forEach((c, i) => check(c.at, ["target", "chanceChanges", i, "at"]));
     s.otherCrashes.forEach((o, i) => {
       check(o.from, ["otherCrashes", i, "from"]);
       check(o.to, ["otherCrashes", i, "to"]);

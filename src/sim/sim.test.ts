@@ -1,14 +1,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { bayesStrategy } from "../core/bayes.js";
-import { generateHistory } from "./history.js";
+import { descendants, generateHistory, oldBaseRoots } from "./history.js";
 import { gitBisectStrategy, syzbot2021Strategy, syzbot2024Releases, syzbot2024Strategy, syzbot2024Verdict, type Verdict } from "./baselines.js";
 import { parseScenarios, scenarioSchema } from "./scenario.js";
 import { isCorrect, summarise } from "./score.js";
 import { makespan, simulate } from "./simulate.js";
 import { SEED_LIKE_MASKING, builtinSuite } from "./suite.js";
 import { runSuite } from "./suite-run.js";
-import { buildWorld } from "./world.js";
+import { buildWorld, problemFor, simulateBuild, simulateRun } from "./world.js";
+import { crashSimilarity, sameCrash } from "../report/index.js";
 import type { Observation, RunOutcome } from "../core/outcome.js";
 
 describe("scenario files", () => {
@@ -22,6 +23,10 @@ describe("scenario files", () => {
     ["chance above 1", { ...SEED_LIKE_MASKING, target: { ...SEED_LIKE_MASKING.target, reproChance: 1.5 } }],
     ["unknown kind", { ...SEED_LIKE_MASKING, kind: "sideways" }],
     ["stretch backwards", { ...SEED_LIKE_MASKING, buildBroken: [{ from: 10, to: 5 }] }],
+    ["title change outside the history", { ...SEED_LIKE_MASKING, target: { ...SEED_LIKE_MASKING.target, titleChanges: [{ at: 8000, title: "x" }] } }],
+    ["chance change above 1", { ...SEED_LIKE_MASKING, target: { ...SEED_LIKE_MASKING.target, chanceChanges: [{ at: 10, chance: 2 }] } }],
+    ["batch failure above 1", { ...SEED_LIKE_MASKING, batchFailure: 1.2 }],
+    ["negative old-base branches", { ...SEED_LIKE_MASKING, history: { ...SEED_LIKE_MASKING.history, oldBaseBranches: -1 } }],
   ];
   for (const [name, input] of bad) it(`rejects ${name}`, () => assert.throws(() => parseScenarios(input, "x"), { name: "UserError" }));
 });
@@ -40,6 +45,105 @@ describe("synthetic history", () => {
     const culprit = world.scenario.culprit as number;
     const parent = world.history.parents[culprit]?.[0] as number;
     assert.notEqual(world.signature[culprit], world.signature[parent]);
+  });
+});
+
+// The fields that let the world break what a strategy assumes (issue 8): each does what it says.
+describe("worlds that disagree with the strategy", () => {
+  const base = { ...SEED_LIKE_MASKING, otherCrashes: [], buildBroken: [], infraErrorRate: 0, sameSignatureFraction: 0 };
+  const runsAt = (world: ReturnType<typeof buildWorld>, index: number, count: number): RunOutcome[] =>
+    Array.from({ length: count }, (_, r) => simulateRun(world, index, [], r));
+
+  it("old-base branches: each root's parent lies outside the range, and the rest of the history is unchanged", () => {
+    const spec = { commits: 2000, mergeEvery: 10, sideBranchLength: 6, releaseEvery: 300 };
+    const plain = generateHistory(spec, 4);
+    const cut = generateHistory({ ...spec, oldBaseBranches: 5 }, 4);
+    const roots = oldBaseRoots(cut.parents);
+    assert.equal(roots.length, 5);
+    assert.deepEqual(oldBaseRoots(plain.parents), []);
+    for (const r of roots) {
+      assert.equal(cut.mainline[r], 0, "a root is on a side branch");
+      assert.equal(plain.parents[r]?.length, 1, "it had a parent before the cut");
+      assert.equal(descendants(cut.parents, 0)[r], 0, "it does not descend from the oldest commit");
+    }
+    cut.parents.forEach((ps, i) => { if (!roots.includes(i)) assert.deepEqual(ps, plain.parents[i]); });
+    const world = buildWorld(scenarioSchema.parse({ ...base, history: { ...base.history, oldBaseBranches: 3 }, culprit: null }));
+    const worldRoots = oldBaseRoots(world.history.parents);
+    for (const r of worldRoots) assert.deepEqual(world.dag.parents[world.dag.index(world.history.hashes[r] as string)], []);
+  });
+
+  it("a title change: from `at` on the same bug reports the new title, same type, same stack below the top frame", () => {
+    const at = 6000;
+    const world = buildWorld(scenarioSchema.parse({ ...base, target: { ...base.target, reproChance: 1, titleChanges: [{ at, title: "general protection fault in __blk_mq_run_hw_queues" }] } }));
+    const before = runsAt(world, 5999, 3);
+    const after = runsAt(world, world.start, 3);
+    const old = before[0]?.kind === "crash" ? before[0].crash : undefined;
+    const renamed = after[0]?.kind === "crash" ? after[0].crash : undefined;
+    assert.ok(old && renamed);
+    assert.equal(old.title, "general protection fault in blk_mq_run_hw_queues");
+    assert.equal(renamed.title, "general protection fault in __blk_mq_run_hw_queues");
+    assert.equal(renamed.frame, "__blk_mq_run_hw_queues");
+    assert.equal(renamed.type, old.type);
+    assert.equal(renamed.file, old.file);
+    assert.ok((old.frames ?? []).length >= 3);
+    assert.deepEqual(renamed.frames?.slice(1), old.frames?.slice(1));
+    // What the strategy is told is the start commit's report; the older one is related, not the same.
+    assert.equal(problemFor(world, 1).target?.title, renamed.title);
+    assert.equal(sameCrash(old, renamed), false);
+    assert.ok(crashSimilarity(old, renamed) > 0.5);
+  });
+
+  it("a chance change: the target's frequency changes from `at` on", () => {
+    const world = buildWorld(scenarioSchema.parse({ ...base, target: { ...base.target, reproChance: 0.15, chanceChanges: [{ at: 7000, chance: 0.9 }] } }));
+    const rate = (index: number): number => runsAt(world, index, 400).filter((r) => r.kind === "crash").length / 400;
+    assert.ok(Math.abs(rate(5500) - 0.15) < 0.06, `near the culprit ${rate(5500)}`);
+    assert.ok(Math.abs(rate(world.start) - 0.9) < 0.06, `near the start ${rate(world.start)}`);
+    assert.equal(rate(5000), 0, "before the culprit");
+  });
+
+  it("batch failure: a failed batch is all clean, other batches crash as usual, none is flagged as infra", () => {
+    const world = buildWorld(scenarioSchema.parse({ ...base, target: { ...base.target, reproChance: 1 }, batchFailure: 0.3 }));
+    const batches = Array.from({ length: 200 }, (_, b) => Array.from({ length: 10 }, (_, r) => simulateRun(world, world.start, [], 10 * b + r, 10 * b)));
+    const clean = batches.filter((runs) => runs.every((r) => r.kind === "ok")).length;
+    for (const runs of batches) assert.ok(runs.every((r) => r.kind === "ok") || runs.every((r) => r.kind === "crash"));
+    assert.ok(clean > 40 && clean < 80, `${clean}/200 batches clean`);
+  });
+
+  it("culpritSameSignature: the culprit builds to its parent's binary, and still behaves differently", () => {
+    const world = buildWorld(scenarioSchema.parse({ ...base, target: { ...base.target, reproChance: 1 }, culpritSameSignature: true }));
+    const parent = world.history.parents[5210]?.[0] as number;
+    assert.deepEqual(simulateBuild(world, 5210, []), simulateBuild(world, parent, []));
+    assert.equal(runsAt(world, 5210, 1)[0]?.kind, "crash");
+    assert.equal(runsAt(world, parent, 1)[0]?.kind, "ok");
+  });
+
+  it("namedTarget: the strategy is told only the title; the runs still carry type and stack", () => {
+    const world = buildWorld(scenarioSchema.parse({ ...base, target: { ...base.target, reproChance: 1 }, namedTarget: true }));
+    assert.deepEqual(problemFor(world, 1).target, { title: "general protection fault in blk_mq_run_hw_queues", alt: [], type: "", frame: "" });
+    const run = runsAt(world, world.start, 1)[0];
+    assert.ok(run?.kind === "crash" && run.crash.type === "DoS" && run.crash.frame === "blk_mq_run_hw_queues");
+  });
+
+  it("crashes are compared by the production rules", () => {
+    const problem = problemFor(buildWorld(scenarioSchema.parse(base)), 1);
+    assert.equal(problem.sameCrash, sameCrash);
+    assert.equal(problem.similarity, crashSimilarity);
+  });
+
+  it("the built-in suite draws every new family with its field set", () => {
+    const suite = builtinSuite(1);
+    const of = (family: string) => suite.filter((s) => s.family === family);
+    assert.ok(of("old-base").every((s) => s.history.oldBaseBranches > 0));
+    const rootCulprits = of("old-base").filter((s) => {
+      const h = generateHistory(s.history, s.seed);
+      return s.culprit !== null && h.parents[s.culprit]?.length === 0;
+    });
+    assert.ok(rootCulprits.length >= of("old-base").length / 2, `${rootCulprits.length} root culprits`);
+    assert.ok(of("title-drift").filter((s) => s.target.titleChanges.length === 1).length >= 20);
+    assert.ok(of("chance-change").filter((s) => s.target.chanceChanges.length === 1).length >= 25);
+    assert.ok(of("batch-failure").every((s) => s.batchFailure >= 0.1));
+    assert.ok(of("culprit-same-signature").every((s) => s.culpritSameSignature));
+    assert.ok(of("named-target").every((s) => s.namedTarget));
   });
 });
 

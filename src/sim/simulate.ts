@@ -56,7 +56,9 @@ export function simulate(world: World, strategy: Strategy, workers: number): Sim
       }
       if (obs.build?.kind === "ok" && request.runs > 0) {
         const have = obs.runs.length;
-        const fresh = Array.from({ length: request.runs }, (_, r) => simulateRun(world, index, remedies, have + r));
+        // One request is run as ceil(runs / vmsPerWorker) batches; a batch is named by its first run.
+        const batchOf = (r: number): number => have + r - (r % cost.vmsPerWorker);
+        const fresh = Array.from({ length: request.runs }, (_, r) => simulateRun(world, index, remedies, have + r, batchOf(r)));
         obs = { ...obs, runs: [...obs.runs, ...fresh] };
         observations.set(key, obs);
         runs += request.runs;

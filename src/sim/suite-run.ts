@@ -4,7 +4,7 @@ import type { Strategy } from "../core/strategy.js";
 import { bayesStrategy } from "../core/bayes.js";
 import { gitBisectStrategy, syzbot2021Strategy, syzbot2024Strategy } from "./baselines.js";
 import type { Scenario } from "./scenario.js";
-import { grade, summarise, type GradedRun, type Summary } from "./score.js";
+import { grade, isCorrect, summarise, type GradedRun, type Summary } from "./score.js";
 import { simulate } from "./simulate.js";
 import { buildWorld } from "./world.js";
 
@@ -81,16 +81,29 @@ export function formatSummaries(summaries: readonly Summary[]): string {
   return lines.join("\n");
 }
 
-export function formatFamilies(runs: readonly GradedRun[], strategy: string, workers: number): string {
-  const families = new Map<string, { n: number; correct: number; wrong: number }>();
-  for (const r of runs) {
-    if (r.strategy !== strategy || r.workers !== workers) continue;
-    const f = families.get(r.family) ?? { n: 0, correct: 0, wrong: 0 };
-    f.n++;
-    if (r.grade === "correct" || r.grade === "correct-none" || r.grade === "correct-list") f.correct++;
-    if (r.grade === "wrong-single") f.wrong++;
-    families.set(r.family, f);
+/** A single wrong culprit stated at this confidence or more is "confidently wrong" (issue 8's measure). */
+export const CONFIDENT = 0.95;
+
+/**
+ * One row per family, one column per (strategy, P): `correct/n`, then `wW/C` when W results named a
+ * single wrong culprit, C of them at ≥ 95% confidence.
+ */
+export function formatFamilies(runs: readonly GradedRun[], strategies: readonly string[], workers: readonly number[]): string {
+  const columns = strategies.flatMap((strategy) => workers.map((p) => ({ strategy, p, label: `${strategy} P=${p}` })));
+  const families = [...new Set(runs.map((r) => r.family))];
+  const cell = (family: string, strategy: string, p: number): string => {
+    const mine = runs.filter((r) => r.family === family && r.strategy === strategy && r.workers === p);
+    const correct = mine.filter((r) => isCorrect(r.grade)).length;
+    const wrong = mine.filter((r) => r.grade === "wrong-single");
+    const confident = wrong.filter((r) => r.result.confidence >= CONFIDENT).length;
+    return `${correct}/${mine.length}${wrong.length > 0 ? ` w${wrong.length}/${confident}` : ""}`;
+  };
+  const widths = columns.map((c) => Math.max(c.label.length, 13));
+  const first = Math.max(6, ...families.map((f) => (f || "(none)").length));
+  const lines = [[pad("family", first, true), ...columns.map((c, i) => pad(c.label, widths[i] as number))].join("  ")];
+  for (const family of families) {
+    lines.push([pad(family || "(none)", first, true), ...columns.map((c, i) => pad(cell(family, c.strategy, c.p), widths[i] as number))].join("  "));
   }
-  const parts = [...families.entries()].map(([name, f]) => `${name || "(none)"} ${f.correct}/${f.n}${f.wrong ? ` (${f.wrong} wrong)` : ""}`);
-  return `${strategy} P=${workers} by family: ${parts.join(", ")}`;
+  lines.push(`(correct/scenarios; wW/C: W named a single wrong culprit, C of them at confidence >= ${CONFIDENT})`);
+  return lines.join("\n");
 }

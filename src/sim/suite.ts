@@ -2,7 +2,7 @@
 // breaks bisections in practice (flaky reproducers, masking crashes, broken stretches,
 // unchanged binaries, merges, fix bisections, bugs older than the range, flaky start crashes).
 
-import { generateHistory, type History } from "./history.js";
+import { descendants, generateHistory, oldBaseRoots, type History } from "./history.js";
 import { generator, hashSeed, intBetween } from "./random.js";
 import { scenarioSchema, type Scenario, type ScenarioInput } from "./scenario.js";
 
@@ -75,6 +75,51 @@ const SPORADIC = [
 ];
 
 type Family = (d: Draft) => void;
+
+function pick<T>(random: Random, list: readonly T[]): T | undefined {
+  return list.length === 0 ? undefined : list[intBetween(random, 0, list.length - 1)];
+}
+
+/** Moves the culprit into the older 80% of the range, so that history after it has room to change. */
+function culpritWithRoom(d: Draft): number {
+  const n = d.input.history.commits;
+  const culprit = intBetween(d.random, 1, Math.max(1, Math.floor(0.8 * n)));
+  d.input.culprit = culprit;
+  return culprit;
+}
+
+/** A mainline commit after `from` and descending from it (the start excluded), where the bug's reports may change. */
+function laterOnMainline(d: Draft, from: number): number | undefined {
+  const desc = descendants(d.history.parents, from);
+  const n = d.history.parents.length;
+  const later: number[] = [];
+  for (let i = from + 1; i < n - 1; i++) if (desc[i] && d.history.mainline[i]) later.push(i);
+  return pick(d.random, later);
+}
+
+/** How real titles drift: the guilty function is split, made a locked variant, or renamed (`foo_release` → `foo_put`). */
+function driftedTitle(random: Random, title: string): string {
+  const at = title.lastIndexOf(" in ");
+  const frame = title.slice(at + 4);
+  const renames = [`__${frame}`, `${frame}_locked`, frame.replace(/_[a-z0-9]+$/, "_put")];
+  const candidates = renames.filter((r) => r !== frame);
+  return `${title.slice(0, at)} in ${pick(random, candidates) ?? `${frame}_locked`}`;
+}
+
+const LOCKDEP_TARGET = { title: "possible deadlock in ext4_xattr_set_handle", type: "LOCKDEP", remedy: "disable:LOCKDEP" };
+
+function lockdepMask(d: Draft, chanceLo: number, chanceHi: number): NonNullable<ScenarioInput["otherCrashes"]>[number] {
+  const n = d.input.history.commits;
+  const culprit = d.input.culprit as number;
+  return {
+    title: "possible deadlock in del_gendisk",
+    type: "LOCKDEP",
+    from: intBetween(d.random, 1, Math.max(1, Math.min(n - 1, culprit + Math.round(n / 10)))),
+    to: null,
+    chance: Number(between(d.random, chanceLo, chanceHi).toFixed(2)),
+    remedy: "disable:LOCKDEP",
+  };
+}
 
 export const FAMILIES: Record<string, { count: number; shape: Family }> = {
   clean: { count: 30, shape: (d) => void (d.input.target.reproChance = Number(between(d.random, 0.8, 1).toFixed(2))) },
@@ -166,6 +211,55 @@ export const FAMILIES: Record<string, { count: number; shape: Family }> = {
       d.input.startFlake = true;
     },
   },
+  // The families below break what the strategy assumes; the world draws them regardless of it (issue 8).
+  "old-base": {
+    count: 20,
+    shape: (d) => {
+      const h = d.input.history;
+      // Enough side branches for the roots to exist even in short ranges.
+      h.mergeEvery = Math.min(h.mergeEvery ?? 0, Math.max(4, Math.floor(h.commits / 12)));
+      h.oldBaseBranches = intBetween(d.random, 1, 6);
+      d.history = generateHistory(h as Scenario["history"], d.input.seed);
+      const root = pick(d.random, oldBaseRoots(d.history.parents));
+      if (root === undefined) return;
+      // Mostly the branch's first commit (its parent lies outside the range), else a later one on that branch.
+      const onBranch: number[] = [];
+      const desc = descendants(d.history.parents, root);
+      for (let i = root + 1; i < d.history.parents.length; i++) if (desc[i] && !d.history.mainline[i]) onBranch.push(i);
+      d.input.culprit = d.random() < 0.75 ? root : (pick(d.random, onBranch) ?? root);
+    },
+  },
+  "title-drift": {
+    count: 25,
+    shape: (d) => {
+      const at = laterOnMainline(d, culpritWithRoom(d));
+      if (at !== undefined) d.input.target.titleChanges = [{ at, title: driftedTitle(d.random, d.input.target.title) }];
+    },
+  },
+  "chance-change": {
+    count: 30,
+    shape: (d) => {
+      // Rare near the culprit, frequent near the start: one chance for the whole range misleads.
+      d.input.target.reproChance = Number(between(d.random, 0.1, 0.3).toFixed(2));
+      const at = laterOnMainline(d, culpritWithRoom(d));
+      if (at !== undefined) d.input.target.chanceChanges = [{ at, chance: Number(between(d.random, 0.7, 0.95).toFixed(2)) }];
+    },
+  },
+  "batch-failure": { count: 30, shape: (d) => void (d.input.batchFailure = Number(between(d.random, 0.1, 0.3).toFixed(2))) },
+  "culprit-same-signature": { count: 15, shape: (d) => void (d.input.culpritSameSignature = true) },
+  "named-target": {
+    count: 20,
+    shape: (d) => {
+      d.input.namedTarget = true;
+      // Half: a LOCKDEP target masked by another deadlock, where the only remedy would remove the target too.
+      if (d.random() < 0.5) {
+        d.input.target = { ...LOCKDEP_TARGET, reproChance: d.input.target.reproChance };
+        d.input.otherCrashes = [lockdepMask(d, 0.3, 0.8)];
+      } else {
+        d.input.otherCrashes = [lockdepMask(d, 0.5, 0.98)];
+      }
+    },
+  },
 };
 
 /** The example scenario of issue 4, kept verbatim as the suite's first member. */
@@ -185,7 +279,7 @@ export const SEED_LIKE_MASKING: ScenarioInput = {
   cost: { buildMinutes: 7, testMinutes: 8.5, vmsPerWorker: 10 },
 };
 
-/** The built-in suite (310 scenarios for seed 1); another seed draws another suite of the same families. */
+/** The built-in suite (450 scenarios for seed 1); another seed draws another suite of the same families. */
 export function builtinSuite(seed = 1): Scenario[] {
   const scenarios: Scenario[] = [scenarioSchema.parse(SEED_LIKE_MASKING)];
   for (const [family, { count, shape }] of Object.entries(FAMILIES)) {
