@@ -179,16 +179,27 @@ describe(`cause bisection on generated repositories (${strategy} strategy)`, () 
     });
   });
 
-  it("says so when the crash is already on the oldest release", async () => {
+  it("says so when the crash is already on the oldest release (culprit: goes on to the first commit, or to the oldest bound)", async () => {
     await withHistory(simpleHistory(30, { culprit: "always", releases: { 3: "v1.0", 15: "v1.1" } }), async (s) => {
-      const { result } = await bisectInProcess(s);
-      assert.equal(result.outcome, "no-culprit");
+      const { result, log } = await bisectInProcess(s);
       if (syzbot) {
+        assert.equal(result.outcome, "no-culprit");
         assert.equal(result.reason, "oldest-crashes");
         assert.match(result.detail ?? "", /oldest release tested \(v1\.0\)/);
-      } else {
-        assert.equal(result.reason, "not-in-range");
+        return;
       }
+      // Older than every release is still inside the history: its first commit brought the bug.
+      assert.equal(result.outcome, "culprit");
+      assert.equal(result.culprit?.hash, s.history.main[0]);
+      assert.equal(result.searched?.bound, "roots");
+      assert.deepEqual(result.searched?.oldest.map((c) => c.hash), [s.history.main[0]]);
+      assert.ok(log.some((l) => l.startsWith(`searched back to the repository's first commit ${s.history.main[0]} (`)), "the log says how far back it looked");
+      const bounded = await bisectInProcess(s, { oldest: s.history.main[2], workDir: join(s.dir, "bounded") });
+      assert.equal(bounded.result.outcome, "no-culprit");
+      assert.equal(bounded.result.reason, "not-in-range");
+      assert.match(bounded.result.detail ?? "", new RegExp(`oldest commit allowed \\(${s.history.main[2]}\\)`));
+      assert.equal(bounded.result.searched?.bound, "oldest");
+      assert.ok(bounded.log.some((l) => l.startsWith(`searched back to the oldest commit allowed ${s.history.main[2]} (`)));
     });
   });
 
@@ -209,8 +220,26 @@ describe(`cause bisection on generated repositories (${strategy} strategy)`, () 
         assert.equal(result.outcome, "no-culprit");
         assert.equal(result.reason, "untestable");
       } else {
-        // Honest either way: nothing testable is clean, so the culprit is in the broken stretch or older.
-        assert.notEqual(result.outcome, "culprit");
+        // No release can be tested, so the search goes below them, past what does not build.
+        assert.equal(result.outcome, "culprit");
+        assert.equal(result.culprit?.hash, s.history.culprit);
+      }
+    });
+  });
+});
+
+describe(`where the search starts (${strategy} strategy)`, () => {
+  it("tests releases newest first and bisects above the first clean one", async () => {
+    const spec = simpleHistory(60, { culprit: 50, releases: { 5: "v1.0", 20: "v1.1", 35: "v1.2", 45: "v1.3", 55: "v1.4" } });
+    await withHistory(spec, async (s) => {
+      const { result, log } = await bisectInProcess(s);
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      const tested = log.filter((l) => l.startsWith("testing release ")).map((l) => l.slice("testing release ".length));
+      assert.deepEqual(tested, ["v1.4", "v1.3"], "newest first, stopping at the first clean release");
+      if (!syzbot) {
+        assert.equal(result.searched?.bound, "release");
+        assert.equal(result.searched?.tag, "v1.3");
+        assert.ok(log.some((l) => l.startsWith(`searched back to release v1.3 ${s.history.main[45]} (`)));
       }
     });
   });
@@ -233,3 +262,19 @@ describe(`fix bisection on a generated repository (${strategy} strategy)`, () =>
   });
 });
 }
+
+describe("a history of one commit (culprit strategy)", () => {
+  it("names the first commit when it crashes: nothing older could have brought the bug", async () => {
+    const s = await scratchHistory(simpleHistory(1, { culprit: "always" }));
+    try {
+      const { result, log } = await bisectWith(s, { strategy: "culprit" });
+      assert.equal(result.outcome, "culprit", log.at(-1));
+      assert.equal(result.culprit?.hash, s.history.main[0]);
+      assert.deepEqual(result.culprit?.parents, []);
+      assert.equal(result.searched?.bound, "roots");
+      assert.ok(log.includes(`${s.history.main[0]} is the first bad commit`));
+    } finally {
+      await s.cleanup();
+    }
+  });
+});

@@ -25,6 +25,8 @@ export const jobSchema = z
     kind: z.enum(["cause", "fix"]).default("cause"),
     start: z.string().min(1).default("HEAD"),
     good: z.string().min(1).optional(),
+    /** Cause, without good: the oldest commit the search may reach; default: the repository's first commits. */
+    oldest: z.string().min(1).optional(),
     end: z.string().min(1).optional(),
     /** The title of the crash to bisect (e.g. from syzbot's bug list); default: the start commit's commonest. */
     crash: z.string().min(1).optional(),

@@ -26,7 +26,7 @@ export interface GraphBoundary {
 export type BisectEvent =
   | { type: "started"; at: number; kind: BisectKind; start: string; strategy: string; resumed: boolean }
   /** What the revisions named in the job resolved to, recorded once: a resume never resolves names again. */
-  | { type: "problem"; at: number; kind: BisectKind; start: string; good?: string; releases: Release[]; graph: GraphBoundary }
+  | { type: "problem"; at: number; kind: BisectKind; start: string; good?: string; oldest?: string; releases: Release[]; graph: GraphBoundary }
   | { type: "note"; at: number; note: Note; title?: string }
   | { type: "build-started"; at: number; commit: string; remedies: string[]; toolchain: string }
   | {
@@ -109,6 +109,7 @@ const bisectEvent = z.discriminatedUnion("type", [
     kind: z.enum(["cause", "fix"]),
     start: commit,
     good: commit.optional(),
+    oldest: commit.optional(),
     releases: z.array(z.object({ tag: z.string(), commit })),
     graph: z.object({ tip: commit, exclude: z.array(z.string()) }),
   }),

@@ -110,6 +110,12 @@ export async function prepareJob(raw: Record<string, unknown>, baseDir: string, 
       throw new UserError(`good ${job.good} is not an ancestor of start ${job.start}`, "give an older commit that the start commit descends from");
     }
   }
+  if (job.kind === "cause" && job.oldest && !job.good) {
+    const oldest = await repo.resolve(job.oldest);
+    if (oldest !== start && !(await repo.isAncestor(oldest, start))) {
+      throw new UserError(`oldest ${job.oldest} is not an ancestor of start ${job.start}`, "give an older commit that the start commit descends from");
+    }
+  }
   if (job.kind === "fix") {
     const end = await repo.resolve(job.end ?? "HEAD");
     if (end === start || !(await repo.isAncestor(start, end))) {
@@ -159,6 +165,7 @@ async function assemble(job: Job): Promise<PreparedJob> {
     kind: job.kind,
     start: job.start,
     ...(job.good ? { good: job.good } : {}),
+    ...(job.oldest ? { oldest: job.oldest } : {}),
     ...(job.end ? { end: job.end } : {}),
     ...(job.crash ? { crash: job.crash } : {}),
     runs: job.runs,
@@ -190,7 +197,9 @@ async function assemble(job: Job): Promise<PreparedJob> {
       pickReleases: (releases) => pickReleases(releases, parts.releasePolicy),
     };
     // The kernel builder keeps its own object tree per checkout: incremental builds, no git clean.
-    return { job, spec: { ...spec, runTimeoutMs: parts.runTimeoutMs, cleanCheckouts: false }, deps };
+    // The target's release floor bounds the search too: older kernels no longer build with its toolchains.
+    const oldest = spec.oldest ?? parts.releasePolicy.oldest;
+    return { job, spec: { ...spec, runTimeoutMs: parts.runTimeoutMs, cleanCheckouts: false, ...(oldest ? { oldest } : {}) }, deps };
   }
   const { build, reproducer } = generic(job);
   const deps: BisectDeps = {

@@ -89,6 +89,27 @@ export function abridged(lines: readonly string[], keep = 10): string[] {
   return [...lines.slice(0, keep), `… ${lines.length - 2 * keep} more (all of them in result.json) …`, ...lines.slice(-keep)];
 }
 
+/** How far back the search looked, in one line. */
+export function searchedLine(result: BisectResult): string[] {
+  const s = result.searched;
+  const first = s?.oldest[0];
+  if (!s || !first) return [];
+  const at = `${first.hash} (${first.date})`;
+  const more = s.oldest.length > 1 ? ` and ${s.oldest.length - 1} more` : "";
+  switch (s.bound) {
+    case "good":
+      return [`searched back to the good commit ${at}`];
+    case "release":
+      return [`searched back to release ${s.tag ?? ""} ${at}, the newest clean release`];
+    case "oldest":
+      return [`searched back to the oldest commit allowed ${at}`];
+    case "roots":
+      return [`searched back to the repository's first commit ${at}${more}`];
+    case "range":
+      return [`searched back to ${at}${more}`];
+  }
+}
+
 function timeLine(result: BisectResult): string {
   const { totalMs, buildMs, testMs } = result.time;
   return `revisions tested: ${result.revisionsTested}, total time: ${goDuration(totalMs)} (build: ${goDuration(buildMs)}, test: ${goDuration(testMs)})`;
@@ -127,6 +148,7 @@ export function resultLines(result: BisectResult): string[] {
       if (result.merge) lines.push("the culprit is a merge commit");
       if (result.release) lines.push(`the culprit is a release (${c.releaseTags.join(", ")})`);
       lines.push(
+        ...searchedLine(result),
         timeLine(result),
         `${fix ? "first fixing commit" : "first bad commit"}: ${c.hash} ${c.title}`,
         confidence,
@@ -142,6 +164,7 @@ export function resultLines(result: BisectResult): string[] {
         `The first ${result.kind === "fix" ? "fixing" : "bad"} commit could be any of:`,
         ...abridged(result.candidates.map((c) => c.hash)),
         "We cannot bisect more!",
+        ...searchedLine(result),
         timeLine(result),
         `bisection is inconclusive, the first ${result.kind === "fix" ? "fixing" : "bad"} commit could be any of:`,
         ...abridged(result.candidates.map((c) => `${c.hash} ${c.title}`)),
@@ -150,6 +173,6 @@ export function resultLines(result: BisectResult): string[] {
       ];
     case "no-culprit":
     case "error":
-      return [timeLine(result), `no culprit: ${result.detail ?? result.reason ?? "unknown"}`, ...crashLines(result)];
+      return [...searchedLine(result), timeLine(result), `no culprit: ${result.detail ?? result.reason ?? "unknown"}`, ...crashLines(result)];
   }
 }

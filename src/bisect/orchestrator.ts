@@ -6,11 +6,11 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildCache } from "../build/cache.js";
 import type { Builder } from "../build/builder.js";
-import { Dag } from "../core/dag.js";
+import { Dag, type CommitNode } from "../core/dag.js";
 import { UserError } from "../core/errors.js";
 import { observationKey, type CrashSummary, type Observation } from "../core/outcome.js";
 import { parseRelease, sortReleasesNewestFirst } from "../core/releases.js";
-import type { BisectKind, BisectProblem, Release, RemedyRule, Step, Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
+import type { BisectKind, BisectProblem, Release, RemedyRule, SearchedRange, Step, Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
 import { mostFrequentCrash } from "../core/verdict.js";
 import { Repo } from "../git/git.js";
 import { Worktrees } from "../git/worktree.js";
@@ -51,6 +51,8 @@ export interface BisectSpec {
   start: string;
   /** Cause: known good commit. */
   good?: string;
+  /** Cause, without good: never search older than this commit (default: the repository's first commits). */
+  oldest?: string;
   /** Fix: newest commit to consider (default HEAD). */
   end?: string;
   /** Title of the crash to bisect; default: the start commit's most frequent crash. */
@@ -117,27 +119,55 @@ export async function prepareProblem(repo: Repo, spec: BisectSpec, deps: BisectD
     const boundary = { tip: start, exclude: [`${good}^@`] };
     return { problem: { ...base, good, releases: [], graph: await loadGraph(repo, boundary) }, boundary };
   }
+  // Without a good commit the search may reach back to the job's oldest bound, else to the
+  // repository's first commits: the strategy decides how far it goes (releases first).
+  let oldest: string | undefined;
+  if (spec.oldest) {
+    oldest = await repo.resolve(spec.oldest);
+    if (oldest !== start && !(await repo.isAncestor(oldest, start))) {
+      throw new UserError(`oldest ${spec.oldest} is not an ancestor of start ${spec.start}`, "give an older commit that the start commit descends from");
+    }
+  }
+  const nodes = await repo.graph(start, oldest ? [`${oldest}^@`] : []);
+  const graph = new Dag(nodes);
   const tags = await repo.tagsReachableFrom(start);
   const commitOf = new Map(tags.map((t) => [t.tag, t.commit]));
   const releases: Release[] = [];
   const seen = new Set<string>();
   for (const version of sortReleasesNewestFirst(tags.map((t) => t.tag))) {
     const commit = commitOf.get(version.tag) as string;
-    if (seen.has(commit)) continue;
+    if (seen.has(commit) || !graph.has(commit)) continue;
     seen.add(commit);
     releases.push({ tag: version.tag, commit });
   }
   const picked = deps.pickReleases ? deps.pickReleases(releases) : releases;
-  const oldest = picked.at(-1);
-  const boundary = { tip: start, exclude: oldest ? [`${oldest.commit}^@`] : [] };
-  return { problem: { ...base, releases: picked, graph: await loadGraph(repo, boundary) }, boundary };
+  const boundary = { tip: start, exclude: oldest ? [`${oldest}^@`] : [] };
+  return { problem: { ...base, releases: picked, graph, repositoryRoots: repositoryRoots(nodes), ...(oldest ? { oldest } : {}) }, boundary };
+}
+
+/** The commits that have no parent at all: where the repository's history begins. */
+function repositoryRoots(nodes: readonly CommitNode[]): string[] {
+  return nodes.filter((n) => n.parents.length === 0).map((n) => n.hash);
 }
 
 /** The problem a earlier start of this bisection resolved: the same hashes, whatever the names point at now. */
 export async function replayProblem(repo: Repo, recorded: Extract<BisectEvent, { type: "problem" }>, spec: BisectSpec, deps: BisectDeps): Promise<PreparedProblem> {
   const base = problemBase(spec, deps, recorded.start);
-  const graph = await loadGraph(repo, recorded.graph);
-  return { problem: { ...base, ...(recorded.good !== undefined ? { good: recorded.good } : {}), releases: recorded.releases, graph }, boundary: recorded.graph };
+  const nodes = await repo.graph(recorded.graph.tip, recorded.graph.exclude);
+  const graph = new Dag(nodes);
+  // A cause range without a good commit reaches the oldest bound or the repository's first commits.
+  const open = recorded.kind === "cause" && recorded.good === undefined;
+  return {
+    problem: {
+      ...base,
+      ...(recorded.good !== undefined ? { good: recorded.good } : {}),
+      ...(recorded.oldest !== undefined ? { oldest: recorded.oldest } : {}),
+      ...(open ? { repositoryRoots: repositoryRoots(nodes) } : {}),
+      releases: recorded.releases,
+      graph,
+    },
+    boundary: recorded.graph,
+  };
 }
 
 export async function runBisection(spec: BisectSpec, deps: BisectDeps, options: BisectOptions): Promise<BisectResult> {
@@ -168,6 +198,7 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
       kind: problem.kind,
       start: problem.start,
       ...(problem.good !== undefined ? { good: problem.good } : {}),
+      ...(problem.oldest !== undefined ? { oldest: problem.oldest } : {}),
       releases: problem.releases,
       graph: boundary,
     });
@@ -346,6 +377,7 @@ class Session {
       ...tally(events),
       recipients: { to: [], cc: [] },
       workDir: this.spec.workDir,
+      ...(result.searched ? { searched: await this.searched(result.searched) } : {}),
     };
     const startRuns = observations.find((o) => o.commit === problem.start && o.remedies.length === 0)?.runs ?? [];
     const target = mostFrequentCrash(startRuns);
@@ -392,6 +424,16 @@ class Session {
         };
       }
     }
+  }
+
+  private async searched(range: SearchedRange): Promise<NonNullable<BisectResult["searched"]>> {
+    const oldest = [];
+    // A repository with many first commits (merged-in projects) is named by its first few.
+    for (const hash of range.oldest.slice(0, 5)) {
+      const info = await this.repo.commitInfo(hash);
+      oldest.push({ hash, title: info.title, date: info.authorDate });
+    }
+    return { bound: range.bound, ...(range.tag ? { tag: range.tag } : {}), oldest };
   }
 
   /** The report of a run at `commit` that showed `crash`, parsed again from its console log. */

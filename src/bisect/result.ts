@@ -1,6 +1,6 @@
 // The result of a bisection as `--json` writes it (schema documented in docs/result.md).
 
-import type { BisectKind } from "../core/strategy.js";
+import type { BisectKind, SearchedRange } from "../core/strategy.js";
 
 export interface CommitSummary {
   hash: string;
@@ -35,5 +35,7 @@ export interface BisectResult {
   time: { totalMs: number; buildMs: number; testMs: number };
   recipients: { to: string[]; cc: string[] };
   report?: { title: string; type: string; text: string };
+  /** Cause: how far back the search looked, and what bounded it there. */
+  searched?: { bound: SearchedRange["bound"]; tag?: string; oldest: { hash: string; title: string; date: string }[] };
   workDir: string;
 }

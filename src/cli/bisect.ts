@@ -17,6 +17,7 @@ interface BisectFlags {
   kind?: string;
   start?: string;
   good?: string;
+  oldest?: string;
   end?: string;
   crash?: string;
   maintainers?: string;
@@ -57,6 +58,7 @@ export function applyFlags(fields: Record<string, unknown>, flags: BisectFlags):
   if (flags.kind) job["kind"] = flags.kind;
   if (flags.start) job["start"] = flags.start;
   if (flags.good) job["good"] = flags.good;
+  if (flags.oldest) job["oldest"] = flags.oldest;
   if (flags.end) job["end"] = flags.end;
   if (flags.crash) job["crash"] = flags.crash;
   if (flags.maintainers) job["maintainers"] = flags.maintainers;
@@ -151,6 +153,7 @@ export function registerBisect(program: Command): void {
     .addOption(new Option("--kind <kind>", "cause or fix bisection").choices(["cause", "fix"]))
     .option("--start <rev>", "cause: the crashing commit; fix: the old crashing commit")
     .option("--good <rev>", "cause: a known good ancestor (default: newest good release tag)")
+    .option("--oldest <rev>", "cause, without --good: never search older than this commit (default: the first commit)")
     .option("--end <rev>", "fix: the newest commit to consider (default HEAD)")
     .option("--crash <title>", "title of the crash to bisect (default: the start commit's most frequent)")
     .addOption(new Option("--maintainers <source>", "recipients from the MAINTAINERS file or the tree's scripts/get_maintainer.pl").choices(["file", "script"]))

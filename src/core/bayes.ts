@@ -19,6 +19,7 @@ import { countEvidence, type EvidenceCounts } from "./evidence.js";
 import { cachedAncestry, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
 import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
 import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
+import { aboveRelease, findGoodEnd, searchedRange } from "./goodEnd.js";
 
 /** Below this many expected bits per batch nothing is worth testing any more. */
 const MIN_BITS = 0.004;
@@ -93,26 +94,42 @@ function describeHypothesis(dag: Dag, post: Posterior, h: number): string {
   return dag.hash(h);
 }
 
-function inconclusive(dag: Dag, post: Posterior, why: string, notes: Note[]): Step {
+function inconclusive(problem: BisectProblem, post: Posterior, why: string, notes: Note[]): Step {
+  const dag = problem.graph;
   const set = credibleSet(post.mass, CONFIDENCE_TARGET);
   const commits = set.filter((h) => h < post.n);
   const covered = set.reduce((s, h) => s + (post.mass[h] as number), 0);
   notes.push({ kind: "info", text: why });
   if (commits.length === 0) {
     const top = set[0] ?? post.everywhere;
-    return done(noCulprit(post, top, covered), notes);
+    return done(noCulprit(problem, post, top, covered), notes);
   }
   const confidence = commits.reduce((s, h) => s + (post.mass[h] as number), 0);
   return done({ outcome: "inconclusive", candidates: commits.map((c) => dag.hash(c)), confidence }, notes);
 }
 
-function noCulprit(post: Posterior, h: number, confidence: number): StrategyResult {
+function noCulprit(problem: BisectProblem, post: Posterior, h: number, confidence: number): StrategyResult {
   if (h === post.nowhere) {
     return { outcome: "no-culprit", reason: "not-in-range", detail: "the start commit's crash was a flake", confidence };
   }
-  return post.kind === "cause"
-    ? { outcome: "no-culprit", reason: "not-in-range", detail: "the bug predates the oldest commit of the range", confidence }
-    : { outcome: "no-culprit", reason: "oldest-crashes", detail: "the newest commit of the range still crashes", confidence };
+  if (post.kind === "fix") return { outcome: "no-culprit", reason: "oldest-crashes", detail: "the newest commit of the range still crashes", confidence };
+  const range = searchedRange(problem);
+  const detail = {
+    good: `the crash is already there at the good commit ${range.oldest.join(" ")}`,
+    release: `the crash is already there at release ${range.tag ?? ""}`,
+    oldest: `the crash is already there at the oldest commit allowed (${range.oldest.join(" ")})`,
+    roots: "the crash is already there at the repository's first commits",
+    range: "the bug predates the oldest commit of the range",
+  }[range.bound];
+  return { outcome: "no-culprit", reason: "not-in-range", detail, confidence };
+}
+
+/** Present at the oldest commit of a history that starts there: that first commit brought the bug. */
+function firstCommitCulprit(problem: BisectProblem, confidence: number): StrategyResult | undefined {
+  const range = searchedRange(problem);
+  const root = range.oldest[0];
+  if (problem.kind !== "cause" || range.bound !== "roots" || range.oldest.length !== 1 || root === undefined) return undefined;
+  return { outcome: "culprit", culprit: root, confidence };
 }
 
 /** Target crashes the start commit must show before bisecting: one could be a flake. */
@@ -186,6 +203,14 @@ export interface Limits {
 export const DEFAULT_LIMITS: Limits = { batchBudget };
 
 export function nextStep(problem: BisectProblem, observations: readonly Observation[], limits: Limits = DEFAULT_LIMITS): Step {
+  const step = searchStep(problem, observations, limits);
+  if (step.kind !== "done" || problem.kind !== "cause" || step.result.searched) return step;
+  // The start commit's own answers (does not build, does not reproduce) looked at nothing older.
+  if (step.result.outcome === "no-culprit" && (step.result.reason === "not-reproduced" || step.result.reason === "untestable")) return step;
+  return { ...step, result: { ...step.result, searched: searchedRange(problem) } };
+}
+
+function searchStep(problem: BisectProblem, observations: readonly Observation[], limits: Limits): Step {
   const dag = problem.graph;
   const notes: Note[] = [];
   const start = dag.index(problem.start);
@@ -203,6 +228,9 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
     // worth a batch, or while its runs do not yet name the target clearly.
     const first: TestRequest = { commit: problem.start, runs: runsPerCommit, remedies: remediesSoFar };
     if (slots === 1 || !problem.target || observations.length > 0) return test([first], notes);
+    // The newest releases first, as the release phase would test them after the start commit.
+    const releases = findGoodEnd(problem, [], problem.target, problem.sameCrash, remediesSoFar, slots - 1);
+    if (releases.kind === "test") return test([first, ...releases.tests], [...notes, ...releases.notes]);
     // Idle workers need not wait for the start commit: with the target known, split the range on the prior.
     const empty = gatherEvidence(dag, [], problem.target, problem.sameCrash, remediesSoFar);
     const prior = computePosterior(dag, problem.kind, empty);
@@ -246,6 +274,23 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
     return done({ outcome: "no-culprit", reason: "not-reproduced", detail, confidence: post.mass[post.nowhere] as number }, notes);
   }
 
+  const end = findGoodEnd(problem, observations, target, problem.sameCrash, remedies, slots);
+  switch (end.kind) {
+    case "test":
+      return test(end.tests, [...notes, ...end.notes]);
+    case "clean": {
+      const inner = searchStep(aboveRelease(problem, end.release), observations, limits);
+      const all = [...notes, ...end.notes, ...inner.notes];
+      if (inner.kind === "test") return test(inner.tests, all);
+      return done({ ...inner.result, searched: { bound: "release", oldest: [end.release.commit], tag: end.release.tag } }, all);
+    }
+    case "older":
+      notes.push(...end.notes);
+      break;
+    case "given":
+      break;
+  }
+
   const post = computePosterior(dag, problem.kind, evidence);
   const top = topHypothesis(post.mass);
   const topMass = post.mass[top] as number;
@@ -281,7 +326,11 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
           : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts);
     switch (verdict.kind) {
       case "verified": {
-        if (top >= post.n) return done(noCulprit(post, top, topMass), notes);
+        if (top === post.everywhere) {
+          const root = firstCommitCulprit(problem, topMass);
+          if (root) return done(root, notes);
+        }
+        if (top >= post.n) return done(noCulprit(problem, post, top, topMass), notes);
         const parent = (dag.parents[top] as readonly number[])[0];
         const result: StrategyResult =
           parent === undefined
@@ -317,11 +366,11 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
 
   // The budget bounds the wait, so work spread over idle workers counts once per step.
   if (batchesSpent(observations, runsPerCommit) / slots >= limits.batchBudget(dag.size)) {
-    return inconclusive(dag, post, "test budget spent", notes);
+    return inconclusive(problem, post, "test budget spent", notes);
   }
 
   const picked = chooseTests({ dag, problem, post, evidence, remedies, slots, untestable });
-  if (picked.length === 0) return inconclusive(dag, post, "no test left that would tell the candidates apart", notes);
+  if (picked.length === 0) return inconclusive(problem, post, "no test left that would tell the candidates apart", notes);
   const last = observations[observations.length - 1];
   if (last && dag.has(last.commit)) {
     const w = presenceAt(post, cachedAncestry(dag, dag.index(last.commit))).w;

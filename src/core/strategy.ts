@@ -20,9 +20,16 @@ export interface BisectProblem {
   good?: string;
   /** Release tags reachable from `start` (cause), newest first; empty for fix bisection. */
   releases: Release[];
-  /** Every commit that can be tested: `start` and its ancestors down to the oldest boundary
-   *  (cause), or the commits between `start` and `good` (fix). */
+  /** Every commit that can be tested: `start` and its ancestors down to `good`, else down to
+   *  `oldest`, else down to the repository's first commits (cause); or the commits between
+   *  `start` and `good` (fix). */
   graph: Dag;
+  /** Cause, without `good`: the oldest commit the search may reach (the job's `oldest` bound). */
+  oldest?: string;
+  /** Commits of `graph` that have no parent in the repository at all (its first commits): a
+   *  crash that is already there was introduced there. Absent = the graph's oldest commits are
+   *  boundaries, not the start of the history. */
+  repositoryRoots?: string[];
   /** Runs on the start commit (syzbot: 20) and on every other commit (syzbot: 10). */
   startRuns: number;
   runsPerCommit: number;
@@ -82,10 +89,21 @@ export type NoCulpritReason =
   /** The strategy is confident the bug predates the range or was a flake. */
   | "not-in-range";
 
-export type StrategyResult =
+/** How far back a cause bisection looked: the oldest commits of the range it searched, and what
+ *  bounded it there: the job's good commit, the newest clean release, the job's `oldest` bound,
+ *  the repository's first commits, or the range it was given (the simulator's). */
+export interface SearchedRange {
+  bound: "good" | "release" | "oldest" | "roots" | "range";
+  oldest: string[];
+  /** bound = release: its tag. */
+  tag?: string;
+}
+
+export type StrategyResult = (
   | { outcome: "culprit"; culprit: string; parent?: string; confidence: number }
   | { outcome: "inconclusive"; candidates: string[]; confidence: number }
-  | { outcome: "no-culprit"; reason: NoCulpritReason; detail: string; confidence: number };
+  | { outcome: "no-culprit"; reason: NoCulpritReason; detail: string; confidence: number }
+) & { searched?: SearchedRange };
 
 export type Step =
   | { kind: "test"; tests: TestRequest[]; notes: Note[] }
