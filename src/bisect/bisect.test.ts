@@ -98,7 +98,7 @@ describe(`cause bisection on generated repositories (${strategy} strategy)`, () 
         `#!/bin/sh\nif git -C '${s.history.dir}' merge-base --is-ancestor ${commentOnly} "$CULPRIT_COMMIT"; then echo boom; exit 3; fi\nexit 0\n`,
       );
       await chmod(repro, 0o755);
-      const { result, log } = await bisectInProcess(s, { reproducer: { command: [repro], timeout: "20s" } });
+      const { result, log } = await bisectInProcess(s, { reproducer: { command: [repro], timeout: "20s", exitStatus: "crash" } });
       if (syzbot) {
         assert.equal(result.culprit?.hash, commentOnly);
         assert.equal(result.noop, true);

@@ -47,6 +47,8 @@ export const jobSchema = z
         command,
         timeout: duration.default(5 * 60_000),
         env: z.record(z.string(), z.string()).optional(),
+        /** A non-zero exit with no crash report: the reproducer could not run (default), a crash, or OK. */
+        exitStatus: z.enum(["untestable", "crash", "ignore"]).default("untestable"),
       })
       .strict()
       .optional(),

@@ -10,6 +10,7 @@ import { UserError } from "../core/errors.js";
 import type { Strategy } from "../core/strategy.js";
 import { syzbotStrategy } from "../core/syzbot.js";
 import { bayesStrategy } from "../core/bayes.js";
+import { withReproducerBoundary } from "../core/reproducer.js";
 import { Repo } from "../git/git.js";
 import { maintainersLookup } from "../recipients/maintainers.js";
 import { parse, sameCrash } from "../report/index.js";
@@ -19,7 +20,8 @@ import type { BisectDeps, BisectSpec } from "./orchestrator.js";
 
 export const strategies: Record<Job["strategy"], Strategy> = {
   syzbot: syzbotStrategy,
-  culprit: bayesStrategy,
+  // Where a reproducer that older commits cannot run starts to run is an answer syzbot's rules do not give.
+  culprit: withReproducerBoundary(bayesStrategy),
 };
 
 /** The job as it was validated, kept in the work dir so `--resume DIR` needs nothing else. */
@@ -211,7 +213,7 @@ async function assemble(job: Job): Promise<PreparedJob> {
       timeoutMs: build.timeout,
       ...(build.env ? { env: build.env } : {}),
     }),
-    runner: new ProcessRunner({ command: reproducer.command, ...(reproducer.env ? { env: reproducer.env } : {}) }, parse),
+    runner: new ProcessRunner({ command: reproducer.command, exitStatus: reproducer.exitStatus, ...(reproducer.env ? { env: reproducer.env } : {}) }, parse),
     signatureLabel: "build",
     maintainers: maintainersLookup(job.maintainers ?? "file"),
   };

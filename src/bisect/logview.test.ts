@@ -23,6 +23,31 @@ describe("log view", () => {
     assert.deepEqual(view.lines(finished), ["run #0: crashed: possible deadlock in del_gendisk", "run #1: OK"]);
   });
 
+  it("prints 'all runs' once per commit, not once per batch", () => {
+    const view = new LogView();
+    const batch = (from: number): string[] => {
+      view.lines(run(from, crash));
+      view.lines(run(from + 1, crash));
+      return view.lines(finished);
+    };
+    assert.deepEqual(batch(0), ["all runs: crashed: possible deadlock in del_gendisk"]);
+    assert.deepEqual(batch(2), []);
+    view.lines(run(4, { kind: "ok" }));
+    view.lines(run(5, { kind: "ok" }));
+    assert.deepEqual(view.lines(finished), ["run #4: OK", "run #5: OK"], "a batch that differs from the earlier ones is shown run by run");
+  });
+
+  it("says why the reproducer could not run, with the end of its output once per commit", () => {
+    const view = new LogView();
+    const cannot: RunOutcome = { kind: "untestable", reason: "exit status 1", tail: "lua: t.lua:1: unknown attribute 'const'" };
+    view.lines(run(0, cannot));
+    view.lines(run(1, cannot));
+    assert.deepEqual(view.lines(finished), ["all runs: reproducer could not run: exit status 1", "  lua: t.lua:1: unknown attribute 'const'"]);
+    view.lines(run(2, cannot));
+    view.lines(run(3, { kind: "ok" }));
+    assert.deepEqual(view.lines(finished), ["run #2: reproducer could not run: exit status 1", "run #3: OK"]);
+  });
+
   it("prints git's step line with singular and plural", () => {
     const view = new LogView();
     const step = (left: number, steps: number) =>

@@ -9,6 +9,8 @@ import type { BisectResult } from "./result.js";
 export class LogView {
   /** Runs finished but not printed yet, per commit+remedies: printed together as "all runs" when alike. */
   private readonly pending = new Map<string, { index: number; outcome: RunOutcome }[]>();
+  /** What was said about each commit+remedies already: its "all runs" line, the output tails shown. */
+  private readonly said = new Map<string, { allRuns?: string; tails: Set<string> }>();
 
   constructor(private readonly resumeHint?: string) {}
 
@@ -40,7 +42,9 @@ export class LogView {
         const key = observationKey(event.commit, event.remedies);
         const runs = (this.pending.get(key) ?? []).sort((a, b) => a.index - b.index);
         this.pending.delete(key);
-        return runLines(runs);
+        const said = this.said.get(key) ?? { tails: new Set<string>() };
+        this.said.set(key, said);
+        return [...runLines(runs, said), ...tailLines(runs, said.tails)];
       }
       case "interrupted":
         return [this.resumeHint ? `interrupted; continue with: ${this.resumeHint}` : "interrupted"];
@@ -50,11 +54,30 @@ export class LogView {
   }
 }
 
-function runLines(runs: { index: number; outcome: RunOutcome }[]): string[] {
+/** Alike runs are one "all runs" line per commit, however many batches it took (a later alike batch adds nothing). */
+function runLines(runs: { index: number; outcome: RunOutcome }[], said: { allRuns?: string }): string[] {
   if (runs.length === 0) return [];
   const described = runs.map((r) => describeRun(r.outcome));
-  if (runs.length > 1 && described.every((d) => d === described[0])) return [`all runs: ${described[0]}`];
+  const alike = described.every((d) => d === described[0]);
+  if (alike && said.allRuns === described[0]) return [];
+  if (alike && said.allRuns === undefined && runs.length > 1) {
+    said.allRuns = described[0] as string;
+    return [`all runs: ${said.allRuns}`];
+  }
+  // From here on this commit's runs differ: the earlier "all runs" line no longer covers them.
+  said.allRuns = "";
   return runs.map((r, i) => `run #${r.index}: ${described[i]}`);
+}
+
+/** Why the reproducer could not run: the end of its output, once per commit for each distinct ending. */
+function tailLines(runs: readonly { outcome: RunOutcome }[], shown: Set<string>): string[] {
+  const lines: string[] = [];
+  for (const { outcome } of runs) {
+    if (outcome.kind !== "untestable" || outcome.tail === "" || shown.has(outcome.tail)) continue;
+    shown.add(outcome.tail);
+    lines.push(...outcome.tail.split("\n").map((l) => `  ${l}`));
+  }
+  return lines;
 }
 
 function plural(n: number, word: string): string {

@@ -12,6 +12,7 @@ import { observationKey, type CrashSummary, type Observation } from "../core/out
 import { parseRelease, sortReleasesNewestFirst } from "../core/releases.js";
 import type { BisectKind, BisectProblem, Release, RemedyRule, SearchedRange, Step, Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
 import { mostFrequentCrash } from "../core/verdict.js";
+import { reproducerFailsOnStart } from "../core/reproducer.js";
 import { Repo } from "../git/git.js";
 import { Worktrees } from "../git/worktree.js";
 import { commitRecipients } from "../recipients/trailers.js";
@@ -242,12 +243,25 @@ class Session {
   async loop(problem: BisectProblem): Promise<StrategyResult> {
     for (;;) {
       this.checkAborted();
+      this.checkReproducerRuns(problem.start);
       const step: Step = this.deps.strategy.next(problem, observationsOf(this.log.events));
       await this.recordNotes(step);
       if (step.kind === "done") return step.result;
       if (step.tests.length === 0) throw new Error(`strategy ${this.deps.strategy.name} asked for no tests and gave no result`);
       await Promise.all(step.tests.map((request) => this.test(request)));
     }
+  }
+
+  /** A reproducer that cannot run on the start commit would make every commit untestable: stop before bisecting. */
+  private checkReproducerRuns(start: string): void {
+    const failed = reproducerFailsOnStart(observationsOf(this.log.events), start);
+    if (!failed) return;
+    const lastLine = failed.tail.split("\n").at(-1) ?? "";
+    const log = this.log.events.find((e) => e.type === "run-finished" && e.commit === start && e.outcome.kind === "untestable");
+    throw new UserError(
+      `the reproducer fails on the start commit: ${failed.reason}${lastLine ? `: ${lastLine}` : ""}`,
+      `run it by hand; its output is in ${log?.type === "run-finished" ? log.logFile : join(this.spec.workDir, "logs")}`,
+    );
   }
 
   private checkAborted(): void {

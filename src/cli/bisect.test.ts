@@ -129,6 +129,41 @@ describe("culprit bisect: bad input gets one clear line and a non-zero exit", ()
   });
 });
 
+describe("culprit bisect: a reproducer that cannot run", () => {
+  it("says so before any bisection when it fails on the start commit", async () => {
+    const s = await scratchHistory(simpleHistory(20, { culprit: 10 }));
+    try {
+      const work = join(s.dir, "work");
+      const args = ["bisect", "--repo", s.history.dir, "--build", "make -s demo", "--artifact", "demo", "--repro", "sh ./no-such-repro.sh", "--work-dir", work];
+      const r = await culprit(args, s.dir).done;
+      assert.equal(r.code, 2, r.stderr);
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(lines.length, 2, `the work dir, then one error line: ${r.stderr}`);
+      assert.match(lines[1] as string, /^culprit: the reproducer fails on the start commit: exit status 2: .*no-such-repro\.sh/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      assert.equal(events(work).filter((e) => e.type === "build-finished").length, 1, "only the start commit was built");
+      assert.equal(await worktreeCount(s.history.dir), 1);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it("names the commit where it starts to run (Lua's <const>), with a note that older commits could not run it", async () => {
+    const s = await scratchHistory(simpleHistory(60, { culprit: 40, featureAt: 40, releases: { 5: "v1.0", 30: "v1.1" } }));
+    try {
+      const work = join(s.dir, "work");
+      const args = ["bisect", "--repo", s.history.dir, "--build", "make -s demo", "--artifact", "demo", "--repro", "demo", "--runs", "3", "--work-dir", work];
+      const r = await culprit(args, s.dir).done;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^all runs: reproducer could not run: exit status 1\n  demo: input:1: unknown attribute 'const'$/m);
+      assert.match(r.stdout, new RegExp(`^older commits could not run the reproducer \\([0-9a-f]{40}: exit status 1\\); ${s.history.culprit} is the first commit where it runs`, "m"));
+      assert.match(r.stdout, new RegExp(`^${s.history.culprit} is the first bad commit$`, "m"));
+    } finally {
+      await s.cleanup();
+    }
+  });
+});
+
 describe("culprit bisect: interrupts and resume", () => {
   let s: Scratch;
   before(async () => {

@@ -34,6 +34,7 @@ interface BisectFlags {
   cacheDir?: string;
   buildTimeout?: string;
   runTimeout?: string;
+  exitStatus?: string;
   json?: string;
   resume?: string;
   quiet?: boolean;
@@ -79,10 +80,11 @@ export function applyFlags(fields: Record<string, unknown>, flags: BisectFlags):
     if (flags.compiler) build["compiler"] = flags.compiler;
     if (flags.buildTimeout) build["timeout"] = flags.buildTimeout;
   }
-  if (flags.repro || flags.runTimeout) {
+  if (flags.repro || flags.runTimeout || flags.exitStatus) {
     const reproducer = section("reproducer");
     if (flags.repro) reproducer["command"] = flags.repro;
     if (flags.runTimeout) reproducer["timeout"] = flags.runTimeout;
+    if (flags.exitStatus) reproducer["exitStatus"] = flags.exitStatus;
   }
   return job;
 }
@@ -170,6 +172,13 @@ export function registerBisect(program: Command): void {
     .option("--cache-dir <dir>", "build cache (default WORK_DIR/cache)")
     .option("--build-timeout <duration>", "per build, e.g. 30m")
     .option("--run-timeout <duration>", "per reproducer run, e.g. 60s")
+    .addOption(
+      new Option("--exit-status <meaning>", "a non-zero exit without a crash report: the reproducer could not run (default), a crash, or OK").choices([
+        "untestable",
+        "crash",
+        "ignore",
+      ]),
+    )
     .option("--json <file>", "write the result as JSON (schema: docs/result.md)")
     .option("--resume <dir>", "continue the bisection in this work dir")
     .option("-q, --quiet", "print nothing but errors")

@@ -32,6 +32,9 @@ export interface HistorySpec {
   randomness: "urandom" | "run-index";
   /** Build with AddressSanitizer: the target is a real heap-use-after-free report. */
   sanitize: boolean;
+  /** Main-line index of the commit that adds the feature the reproducer uses: before it, the
+   *  program rejects its input and exits 1 (a reproducer that cannot run on older commits). */
+  featureAt?: number;
 }
 
 /** What a commit's source contains; files are generated from it. */
@@ -42,6 +45,8 @@ interface SourceState {
   other: boolean;
   broken: boolean;
   docs: number;
+  /** The program knows the reproducer's feature. */
+  feature: boolean;
 }
 
 export interface GeneratedHistory {
@@ -70,6 +75,7 @@ export function makefile(sanitize: boolean): string {
 }
 
 function mainC(state: SourceState, randomness: HistorySpec["randomness"]): string {
+  const feature = state.feature ? "" : `  fprintf(stderr, "demo: input:1: unknown attribute 'const'\\n");\n  return 1;\n`;
   const seed =
     randomness === "urandom"
       ? `  FILE *f = fopen("/dev/urandom", "rb");\n  if (f) { if (fread(&seed, sizeof seed, 1, f) != 1) seed = 1; fclose(f); }`
@@ -93,7 +99,7 @@ static unsigned next_roll(unsigned *state) {
 }
 
 int main(void) {
-  unsigned seed = 1;
+${feature}  unsigned seed = 1;
 ${seed}
   unsigned target_roll = next_roll(&seed);
   unsigned other_roll = next_roll(&seed);
@@ -206,8 +212,9 @@ function plan(spec: HistorySpec): PlannedCommit[] {
     target: present(i) || merged,
     other: spec.other !== undefined && i >= spec.other.from && i < spec.other.to,
     broken: spec.buildBroken !== undefined && i >= spec.buildBroken.from && i < spec.buildBroken.to,
+    feature: spec.featureAt === undefined || i >= spec.featureAt,
   });
-  let state: SourceState = { level: 1, note: 0, target: false, other: false, broken: false, docs: 0 };
+  let state: SourceState = { level: 1, note: 0, target: false, other: false, broken: false, docs: 0, feature: spec.featureAt === undefined };
   for (let i = 0; i < spec.mainCommits; i++) {
     const author = AUTHORS[i % AUTHORS.length] as readonly [string, string];
     const side = spec.sideBranches.find((b) => b.mergeAt === i);
@@ -218,6 +225,8 @@ function plan(spec: HistorySpec): PlannedCommit[] {
     } else if (side) {
       // A merge brings in its branch and nothing else (unless it is the planted evil merge).
       message = "Merge";
+    } else if (next.feature !== state.feature) {
+      message = next.target && !present(i - 1) ? "main: read constant attributes (and release records early)" : "main: read constant attributes";
     } else if (next.target && !present(i - 1)) {
       message =
         "records: release records before summing to save memory\n\n" +

@@ -8,9 +8,14 @@ import { execLogged, type ExecResult } from "./exec.js";
 import { mapPool } from "./pool.js";
 import type { Runner, RunRequest, RunResult } from "./runner.js";
 
+/** What a non-zero exit with no crash report and no fatal signal means (job field reproducer.exitStatus). */
+export type ExitStatusMeaning = "crash" | "untestable" | "ignore";
+
 export interface ProcessRunSpec {
   command: string[];
   env?: Record<string, string>;
+  /** Default "untestable": programs fail that way when they cannot run (a syntax error, a missing file). */
+  exitStatus?: ExitStatusMeaning;
 }
 
 export type ParseLog = (log: string) => CrashReport | null;
@@ -33,8 +38,27 @@ function synthetic(title: string, type: string): CrashSummary {
   return { title, alt: [], type, frame: "" };
 }
 
+/** Shells report a child killed by signal N as exit status 128+N: these are crashes, not failures to run. */
+const SHELL_FATAL_SIGNALS: Record<number, string> = { 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 11: "SIGSEGV" };
+
+/** The last lines of a run's output, for the log to show why the reproducer could not run. */
+export function outputTail(log: string, lines = 5, width = 200): string {
+  return log
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l.length > 0)
+    .slice(-lines)
+    .map((l) => (l.length > width ? `${l.slice(0, width)}…` : l))
+    .join("\n");
+}
+
 /** What one finished process says about the crash. Pure: the log is already read. */
-export function classifyProcessRun(exit: ExecResult, log: string, parse: ParseLog): { outcome: RunOutcome; report?: CrashReport } {
+export function classifyProcessRun(
+  exit: ExecResult,
+  log: string,
+  parse: ParseLog,
+  exitStatus: ExitStatusMeaning = "untestable",
+): { outcome: RunOutcome; report?: CrashReport } {
   if (exit.kind === "spawn-error") return { outcome: { kind: "infra", reason: `cannot start reproducer: ${exit.message}` } };
   if (exit.aborted) return { outcome: { kind: "infra", reason: "interrupted" } };
   const report = parse(log);
@@ -44,9 +68,18 @@ export function classifyProcessRun(exit: ExecResult, log: string, parse: ParseLo
     return { outcome: { kind: "crash", crash: synthetic(title, "HANG") } };
   }
   if (exit.signal !== null) return { outcome: { kind: "crash", crash: synthetic(`fatal signal ${exit.signal}`, "SIGNAL") } };
-  if (exit.code === EXIT_UNTESTABLE) return { outcome: { kind: "infra", reason: "reproducer exited 125 (cannot test)" } };
-  if (exit.code !== 0) return { outcome: { kind: "crash", crash: synthetic(`exit status ${exit.code}`, "EXIT") } };
-  return { outcome: { kind: "ok" } };
+  if (exit.code === null || exit.code === 0) return { outcome: { kind: "ok" } };
+  const shellSignal = SHELL_FATAL_SIGNALS[exit.code - 128];
+  if (shellSignal) return { outcome: { kind: "crash", crash: synthetic(`fatal signal ${shellSignal}`, "SIGNAL") } };
+  if (exit.code === EXIT_UNTESTABLE) return { outcome: { kind: "untestable", reason: "exit status 125 (cannot test)", tail: outputTail(log) } };
+  switch (exitStatus) {
+    case "crash":
+      return { outcome: { kind: "crash", crash: synthetic(`exit status ${exit.code}`, "EXIT") } };
+    case "untestable":
+      return { outcome: { kind: "untestable", reason: `exit status ${exit.code}`, tail: outputTail(log) } };
+    case "ignore":
+      return { outcome: { kind: "ok" } };
+  }
 }
 
 export class ProcessRunner implements Runner {
@@ -72,7 +105,7 @@ export class ProcessRunner implements Runner {
         },
       });
       const log = await readFile(logFile, "utf8").catch(() => "");
-      const { outcome, report } = classifyProcessRun(exit, log, this.parse);
+      const { outcome, report } = classifyProcessRun(exit, log, this.parse, this.spec.exitStatus);
       const result: RunResult = {
         index,
         outcome,
