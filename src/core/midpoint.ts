@@ -59,40 +59,61 @@ export function nextMidpoint(dag: Dag, bad: number, goods: readonly number[], sk
   };
 }
 
-/** For each member, how many members are it or its ancestors. Linear stretches are counted
- *  by depth; bitsets are only needed where merges make ancestor sets overlap. */
+/**
+ * For each member, how many members are it or its ancestors (exact, as git counts them). A commit
+ * with one parent in the set weighs its parent plus one; only merges need their ancestor set
+ * walked, so a history of n commits and m merges costs O(n + m·n), not O(n²).
+ */
 function ancestorWeights(dag: Dag, members: readonly number[], inRange: Uint8Array): number[] {
   const position = new Map<number, number>();
   members.forEach((c, k) => position.set(c, k));
-  const parentsIn = members.map((c) => (dag.parents[c] as number[]).filter((p) => inRange[p]).map((p) => position.get(p) as number));
-  const linear = parentsIn.every((ps) => ps.length <= 1);
-  if (linear) {
-    const depth = new Array<number>(members.length).fill(0);
-    parentsIn.forEach((ps, k) => (depth[k] = ps.length === 0 ? 1 : (depth[ps[0] as number] as number) + 1));
-    return depth;
-  }
-  const words = Math.ceil(members.length / 32);
-  const sets: Uint32Array[] = [];
-  const weights: number[] = [];
-  parentsIn.forEach((ps, k) => {
-    const set = new Uint32Array(words);
-    for (const p of ps) {
-      const parentSet = sets[p] as Uint32Array;
-      for (let w = 0; w < words; w++) set[w] = (set[w] as number) | (parentSet[w] as number);
-    }
-    set[k >>> 5] = (set[k >>> 5] as number) | (1 << (k & 31));
-    sets.push(set);
-    weights.push(popcount(set));
+  const weights = new Array<number>(members.length).fill(0);
+  const seen = new Int32Array(dag.size);
+  let stamp = 0;
+  members.forEach((commit, k) => {
+    const inside = (dag.parents[commit] as readonly number[]).filter((p) => inRange[p]);
+    if (inside.length === 0) weights[k] = 1;
+    else if (inside.length === 1) weights[k] = (weights[position.get(inside[0] as number) as number] as number) + 1;
+    else weights[k] = countAncestors(dag, commit, inRange, seen, ++stamp);
   });
   return weights;
 }
 
-function popcount(set: Uint32Array): number {
-  let n = 0;
-  for (let w of set) {
-    w -= (w >>> 1) & 0x55555555;
-    w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
-    n += (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+function countAncestors(dag: Dag, from: number, inRange: Uint8Array, seen: Int32Array, stamp: number): number {
+  let count = 0;
+  const stack = [from];
+  seen[from] = stamp;
+  while (stack.length > 0) {
+    const at = stack.pop() as number;
+    count++;
+    for (const p of dag.parents[at] as readonly number[]) {
+      if (inRange[p] && seen[p] !== stamp) {
+        seen[p] = stamp;
+        stack.push(p);
+      }
+    }
   }
-  return n;
+  return count;
+}
+
+const memo = new WeakMap<Dag, Map<string, MidpointStep>>();
+
+/**
+ * nextMidpoint, remembered per graph: strategies that replay their whole procedure on every call
+ * (syzbot's, git bisect's) ask the same questions again and again. Results are pure, so this is safe.
+ */
+export function cachedMidpoint(dag: Dag, bad: number, goods: readonly number[], skipped: ReadonlySet<number>): MidpointStep {
+  let known = memo.get(dag);
+  if (!known) {
+    known = new Map();
+    memo.set(dag, known);
+  }
+  const key = `${bad}|${[...goods].sort((a, b) => a - b).join(",")}|${[...skipped].sort((a, b) => a - b).join(",")}`;
+  let step = known.get(key);
+  if (!step) {
+    if (known.size > 5000) known.clear();
+    step = nextMidpoint(dag, bad, goods, skipped);
+    known.set(key, step);
+  }
+  return step;
 }

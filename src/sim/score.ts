@@ -13,7 +13,9 @@ export type Grade =
   | "correct-list"
   | "wrong-single"
   | "wrong-none"
-  | "inconclusive";
+  | "inconclusive"
+  /** A single culprit that syzbot's dashboard would not report (merge, no-op, release, low confidence): not correct. */
+  | "unreliable";
 
 export function isCorrect(grade: Grade): boolean {
   return grade === "correct" || grade === "correct-none" || grade === "correct-list";
@@ -35,7 +37,30 @@ function hidingStretchLength(world: World, culprit: number): number | undefined 
   return undefined;
 }
 
-export function grade(world: World, result: StrategyResult): Grade {
+/** The dashboard's cut-off on syzbot's own confidence (syz-ci: below it the result is ignored). */
+const DASHBOARD_CONFIDENCE_CUTOFF = 0.66;
+
+/**
+ * Why syzbot's dashboard would call a culprit unreliable (syz-ci's flags): it is a merge, it does
+ * not change the build (same signature as its only parent), it carries a release tag, or syzbot's
+ * confidence is below the cut-off. Empty = reliable.
+ */
+export function dashboardDoubts(world: World, result: StrategyResult): string[] {
+  if (result.outcome !== "culprit") return [];
+  const index = world.byHash.get(result.culprit);
+  if (index === undefined) return [];
+  const parents = world.history.parents[index] as number[];
+  const doubts: string[] = [];
+  if (parents.length > 1) doubts.push("merge");
+  if (parents.length === 1 && world.signature[index] === world.signature[parents[0] as number]) doubts.push("no-op");
+  if (world.history.releases.some((r) => r.index === index)) doubts.push("release");
+  if (result.confidence < DASHBOARD_CONFIDENCE_CUTOFF) doubts.push("low-confidence");
+  return doubts;
+}
+
+/** `dashboard`: grade as syzbot's dashboard does, where an unreliable culprit is not a result (syzbot's own strategies). */
+export function grade(world: World, result: StrategyResult, dashboard = false): Grade {
+  if (dashboard && dashboardDoubts(world, result).length > 0) return "unreliable";
   // A bug that appears at the oldest commit is present in the whole range: "older than the range".
   const truth = world.scenario.culprit === 0 && world.scenario.kind === "cause" ? null : world.scenario.culprit;
   const truthHash = truth === null ? undefined : world.history.hashes[truth];
@@ -75,6 +100,7 @@ export interface Summary {
   correctPct: number;
   wrongSinglePct: number;
   inconclusivePct: number;
+  unreliablePct: number;
   correctNonePct: number;
   wrongNonePct: number;
   meanBuilds: number;
@@ -111,6 +137,7 @@ export function summarise(strategy: string, workers: number, runs: readonly Grad
     correctPct: pct((r) => isCorrect(r.grade)),
     wrongSinglePct: pct((r) => r.grade === "wrong-single"),
     inconclusivePct: pct((r) => r.grade === "inconclusive"),
+    unreliablePct: pct((r) => r.grade === "unreliable"),
     correctNonePct: pct((r) => r.grade === "correct-none"),
     wrongNonePct: pct((r) => r.grade === "wrong-none"),
     meanBuilds: mean((r) => r.builds),

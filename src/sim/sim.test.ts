@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { bayesStrategy } from "../core/bayes.js";
 import { descendants, generateHistory, oldBaseRoots } from "./history.js";
-import { gitBisectStrategy, syzbot2021Strategy, syzbot2024Releases, syzbot2024Strategy, syzbot2024Verdict, type Verdict } from "./baselines.js";
+import { gitBisectStrategy, syzbot2021Strategy, syzbot2024Strategy } from "./baselines.js";
+import { DEFAULT_RELEASE_PICK, pickReleases } from "../core/releasePick.js";
 import { parseScenarios, scenarioSchema } from "./scenario.js";
 import { isCorrect, summarise } from "./score.js";
 import { makespan, simulate } from "./simulate.js";
@@ -10,7 +11,7 @@ import { SEED_LIKE_MASKING, builtinSuite } from "./suite.js";
 import { runSuite } from "./suite-run.js";
 import { buildWorld, problemFor, simulateBuild, simulateRun } from "./world.js";
 import { crashSimilarity, sameCrash } from "../report/index.js";
-import type { Observation, RunOutcome } from "../core/outcome.js";
+import type { RunOutcome } from "../core/outcome.js";
 
 describe("scenario files", () => {
   it("the issue's example parses", () => {
@@ -147,29 +148,12 @@ describe("worlds that disagree with the strategy", () => {
   });
 });
 
-describe("syzbot 2024 rules", () => {
-  const runs = (crash: number, ok: number, infra = 0): Observation => ({
-    commit: "x",
-    remedies: [],
-    build: { kind: "ok", signature: "s" },
-    runs: [
-      ...Array.from({ length: crash }, (): RunOutcome => ({ kind: "crash", crash: { title: "t", alt: [], type: "", frame: "" } })),
-      ...Array.from({ length: ok }, (): RunOutcome => ({ kind: "ok" })),
-      ...Array.from({ length: infra }, (): RunOutcome => ({ kind: "infra", reason: "" })),
-    ],
-  });
-  const cases: [string, Observation, boolean, Verdict][] = [
-    ["two crashes of ten", runs(2, 8), false, "crash"],
-    ["one crash is not enough", runs(1, 9), false, "skip"],
-    ["all clean", runs(0, 10), false, "clean"],
-    ["too few usable runs", runs(0, 4, 6), false, "skip"],
-    ["flaky needs three quarters clean", runs(0, 6, 4), true, "skip"],
-  ];
-  for (const [name, o, flaky, want] of cases) it(name, () => assert.equal(syzbot2024Verdict(o, 10, flaky), want));
-  it("release subset", () => {
+describe("syzbot's release subset (core/releasePick.ts, as syzkaller's pickReleaseTags)", () => {
+  it("2 newest point releases, every release for the 3 newest, every 2nd up to the 11th, every 3rd after, always the oldest", () => {
     const tags = Array.from({ length: 16 }, (_, i) => `v5.${15 - i}`);
-    assert.deepEqual(syzbot2024Releases(["v5.15.3", "v5.15.2", "v5.15.1", ...tags]), [
-      "v5.15.3", "v5.15.2", "v5.15", "v5.14", "v5.13", "v5.11", "v5.9", "v5.7", "v5.5", "v5.2", "v5.0",
+    const releases = ["v5.15.3", "v5.15.2", "v5.15.1", ...tags].map((tag) => ({ tag, commit: tag }));
+    assert.deepEqual(pickReleases(releases, DEFAULT_RELEASE_PICK).map((r) => r.tag), [
+      "v5.15.3", "v5.15.2", "v5.15", "v5.14", "v5.13", "v5.11", "v5.9", "v5.7", "v5.5", "v5.3", "v5.0",
     ]);
   });
 });
