@@ -182,8 +182,9 @@ function say(r: Replay, commit: number, verdict: CommitVerdict): void {
   r.notes.push({ kind: "verdict", commit: r.dag.hash(commit), verdict });
 }
 
+/** syzbot states no confidence in a "no culprit" answer: it is a flat claim. */
 function noCulprit(reason: "not-reproduced" | "oldest-crashes" | "untestable", detail: string): StrategyResult {
-  return { outcome: "no-culprit", reason, detail, confidence: 0 };
+  return { outcome: "no-culprit", reason, detail, confidence: 1 };
 }
 
 /** Cause bisection's range: the last bad and the first good release (or the user's good commit). */
