@@ -2,11 +2,13 @@
 // masked / unusable; per binary (commits sharing a signature are one binary), pooled counts.
 
 import type { Dag } from "./dag.js";
-import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
-import { classifyRun, mostFrequentCrash, type EvidenceCounts, type SameCrash } from "./evidence.js";
+import type { CrashSimilarity, CrashSummary, Observation, RunOutcome } from "./outcome.js";
+import { classifyRun, mostFrequentCrash, targetLikeness, type EvidenceCounts, type SameCrash } from "./evidence.js";
 
 export type { EvidenceCounts } from "./evidence.js";
 
+/** A crash at least this similar to the target is probable evidence of it (weighted by the similarity); below, it masks. */
+export const RELATED = 0.5;
 
 export function emptyCounts(): EvidenceCounts {
   return { target: 0, clean: 0, masked: 0, unusable: 0 };
@@ -21,7 +23,18 @@ export interface EvidenceGroup {
   current: EvidenceCounts;
   /** Types of the crashes that masked the target under the active remedies, with counts. */
   maskingTypes: Map<string, number>;
+  /** Target and clean runs per batch (consecutive `batchSize` runs of one build), for batch-level failure. */
+  batches: BatchCounts[];
 }
+
+export interface BatchCounts {
+  target: number;
+  clean: number;
+}
+
+/** Batch-failure rates considered (a whole batch shows nothing: a bad host, a broken VM image), and their prior. */
+export const BATCH_FAILURE_GRID: readonly number[] = [0, 0.05, 0.1, 0.2, 0.35];
+const BATCH_FAILURE_PRIOR: readonly number[] = [0.7, 0.075, 0.075, 0.075, 0.075];
 
 export interface Evidence {
   groups: EvidenceGroup[];
@@ -33,6 +46,17 @@ export interface Evidence {
   built: Set<string>;
   /** Remedies applied so far: once applied, every later build uses them. */
   activeRemedies: string[];
+  /** P(batch-failure rate = BATCH_FAILURE_GRID[i] | batches at commits that showed the target); all on 0 for batches of one run. */
+  batchFailure: Float64Array;
+  /** Crashes counted as the target under another title (title drift), by title: how many runs showed each. */
+  related: Map<string, number>;
+}
+
+/** How runs are graded: similarity for crashes that are not the target by sameCrash, and the batch size. */
+export interface Grading {
+  similarity?: CrashSimilarity;
+  /** Runs of one batch (the VM slots); 1 = every run on its own, no batch-level failure. */
+  batchSize?: number;
 }
 
 export function remedyKey(remedies: readonly string[]): string {
@@ -56,6 +80,7 @@ export function gatherEvidence(
   target: CrashSummary,
   sameCrash: SameCrash,
   activeRemedies: readonly string[],
+  grading: Grading = {},
 ): Evidence {
   // Union-find over commits and signatures: two commits with one signature are one binary.
   const parent = new Map<string, string>();
@@ -103,7 +128,7 @@ export function gatherEvidence(
     const root = find(`c${index}`);
     let group = byRoot.get(root);
     if (!group) {
-      group = { members: [], counts: emptyCounts(), current: emptyCounts(), maskingTypes: new Map() };
+      group = { members: [], counts: emptyCounts(), current: emptyCounts(), maskingTypes: new Map(), batches: [] };
       byRoot.set(root, group);
       groups.push(group);
     }
@@ -113,22 +138,100 @@ export function gatherEvidence(
     }
     return group;
   };
+  const batchSize = Math.max(1, grading.batchSize ?? 1);
+  const related = new Map<string, number>();
   for (const { index, obs } of known) {
     const group = groupFor(index);
     const isCurrent = remedyKey(obs.remedies) === active;
-    for (const run of obs.runs) {
+    obs.runs.forEach((run, r) => {
       const evidence = classifyRun(run, target, sameCrash);
-      group.counts[evidence]++;
+      // A related crash (same type, shared stack: a renamed or inlined function) counts as the
+      // target by its similarity; the rest of the run stays censored.
+      const like = evidence === "masked" || evidence === "unusable" ? targetLikeness(run, target, grading.similarity) : undefined;
+      const weight = like && like.similarity >= RELATED ? like.similarity : 0;
+      if (like && weight > 0) related.set(like.title, (related.get(like.title) ?? 0) + 1);
+      const add = (counts: EvidenceCounts): void => {
+        counts[evidence] += 1 - weight;
+        counts.target += weight;
+      };
+      add(group.counts);
+      if (r % batchSize === 0) group.batches.push({ target: 0, clean: 0 });
+      const batch = group.batches[group.batches.length - 1] as BatchCounts;
+      if (evidence === "target" || evidence === "clean") batch[evidence]++;
+      else batch.target += weight;
       if (isCurrent) {
-        group.current[evidence]++;
-        if (evidence === "masked" && run.kind === "crash") {
+        add(group.current);
+        if (evidence === "masked" && weight === 0 && run.kind === "crash") {
           group.maskingTypes.set(run.crash.type, (group.maskingTypes.get(run.crash.type) ?? 0) + 1);
         }
       }
-    }
+    });
   }
   for (const g of groups) g.members.sort((a, b) => a - b);
-  return { groups, groupOf, buildFailed, built, activeRemedies: [...activeRemedies].sort() };
+  const batchFailure = batchSize > 1 ? batchFailureBelief(groups) : Float64Array.from(BATCH_FAILURE_GRID, (b) => (b === 0 ? 1 : 0));
+  return { groups, groupOf, buildFailed, built, activeRemedies: [...activeRemedies].sort(), batchFailure, related };
+}
+
+/** Chance grid for a commit's own reproduction chance when learning batch failure (each commit its own chance). */
+const OWN_CHANCE: readonly number[] = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9, 0.99];
+
+/**
+ * What the batches of commits that showed the target say about whole batches failing: at such a
+ * commit the bug is there, so a batch without a single target run is either the chance or a dead
+ * batch. Each commit gets its own chance (marginalised), so a chance that changes along the range
+ * is not mistaken for dead batches.
+ */
+export function batchFailureBelief(groups: readonly EvidenceGroup[]): Float64Array {
+  const B = BATCH_FAILURE_GRID.length;
+  const log = Float64Array.from(BATCH_FAILURE_PRIOR, Math.log);
+  for (const g of groups) {
+    if (g.counts.target < 1) continue;
+    for (let b = 0; b < B; b++) {
+      const beta = BATCH_FAILURE_GRID[b] as number;
+      let sum = 0;
+      for (const p of OWN_CHANCE) {
+        let l = 1;
+        for (const x of g.batches) l *= (1 - beta) * p ** x.target * (1 - p) ** x.clean + (x.target === 0 ? beta : 0);
+        sum += l / OWN_CHANCE.length;
+      }
+      log[b] = (log[b] as number) + Math.log(Math.max(sum, 1e-300));
+    }
+  }
+  const max = Math.max(...log);
+  const w = log.map((v) => Math.exp(v - max));
+  const total = w.reduce((a, v) => a + v, 0);
+  return w.map((v) => v / total);
+}
+
+/** E[β^k] under the batch-failure belief: the chance that k batches at a commit where the bug is all fail. */
+export function batchFailureRisk(belief: Float64Array, k: number): number {
+  let risk = 0;
+  belief.forEach((w, b) => (risk += w * (BATCH_FAILURE_GRID[b] as number) ** k));
+  return risk;
+}
+
+/** The batch-failure rate the posterior uses: none until the evidence says batches do fail (then its mean). */
+export function batchFailureRate(belief: Float64Array): number {
+  if ((belief[0] as number) >= 0.5) return 0;
+  return batchFailureRisk(belief, 1);
+}
+
+/**
+ * A target named by title only (`--crash TITLE`) learns its type, frames and other titles from the
+ * first run that shows it, so remedies can spare it and graded identity can compare stacks.
+ * Returns undefined while no run has shown it.
+ */
+export function learnTarget(named: CrashSummary, observations: readonly Observation[], sameCrash: SameCrash): CrashSummary | undefined {
+  for (const o of observations) {
+    for (const run of o.runs) {
+      if (run.kind !== "crash" && run.kind !== "boot-failed" && run.kind !== "basic-failed") continue;
+      const seen = [run.crash, ...(run.more ?? [])].find((c) => sameCrash(c, named));
+      if (!seen) continue;
+      const alt = [...new Set([...named.alt, ...seen.alt, seen.title])].filter((t) => t !== named.title);
+      return { ...seen, title: named.title, alt, type: named.type || seen.type, frame: named.frame || seen.frame };
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -4,14 +4,14 @@
 
 import type { Dag } from "./dag.js";
 import type { BisectKind } from "./strategy.js";
-import type { Evidence } from "./bayes-evidence.js";
+import { batchFailureRate, type BatchCounts, type Evidence, type EvidenceGroup } from "./bayes-evidence.js";
 
 /** Reproduction chances considered; denser at the low end, where mistakes are costly. */
 export const REPRO_GRID: readonly number[] = [0.04, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.97];
 /** Prior over the grid ∝ (1-p): errs toward a low chance, which makes noisy bisection careful. */
 export const REPRO_PRIOR: readonly number[] = normalise(REPRO_GRID.map((p) => 1 - p));
 /** Chance that the target's title shows up where the bug is absent (mis-attribution, a flake). */
-export const SPURIOUS = 0.002;
+export const SPURIOUS = 5e-4;
 /** Prior of "present everywhere" (cause: older than the range; fix: never fixed). */
 export const PRIOR_EVERYWHERE = 0.08;
 /** Prior of "present nowhere": the start commit's crash was a flake. */
@@ -66,18 +66,95 @@ export function absentLogLikelihood(target: number, clean: number): number {
   return target * Math.log(SPURIOUS) + clean * Math.log1p(-SPURIOUS);
 }
 
-/** Which commits may be the culprit a priori: a root cannot be told apart from "present everywhere". */
-export function commitPrior(dag: Dag): Float64Array {
+/** Log-likelihood of a commit's batches when the bug is present with chance p and a whole batch fails (shows nothing) with chance beta. */
+export function batchesLogLikelihood(batches: readonly BatchCounts[], p: number, beta: number): number {
+  let ll = 0;
+  const alive = Math.log1p(-beta);
+  for (const b of batches) {
+    const shown = alive + presentLogLikelihood(b.target, b.clean, p);
+    ll += b.target > 0 ? shown : Math.log(Math.exp(shown) + beta);
+  }
+  return ll;
+}
+
+/** One commit's present log-likelihood at every grid chance: batches (with batch failure beta) or plain counts. */
+function ownLogLikelihoods(group: EvidenceGroup, beta: number): Float64Array {
+  const { target, clean } = group.counts;
+  return Float64Array.from(REPRO_GRID, (p) => (beta > 0 ? batchesLogLikelihood(group.batches, p, beta) : presentLogLikelihood(target, clean, p)));
+}
+
+/** log Σ_g prior(g)·exp(ll[g]): a commit's likelihood under a chance of its own. */
+function ownMarginal(ll: Float64Array): number {
+  const max = Math.max(...ll);
+  let sum = 0;
+  ll.forEach((v, g) => (sum += (REPRO_PRIOR[g] as number) * Math.exp(v - max)));
+  return max + Math.log(sum);
+}
+
+/** Shares of commits whose chance differs from the range's (drawn afresh from the prior), and their prior. */
+export const CHANCE_SPREAD_GRID: readonly number[] = [0, 0.1, 0.25, 0.5];
+const CHANCE_SPREAD_PRIOR: readonly number[] = [0.7, 0.1, 0.1, 0.1];
+
+/**
+ * How much the reproduction chance differs from commit to commit (a hierarchical prior: each
+ * commit has the range's chance, or with probability ε one of its own), learnt from the commits
+ * that showed the target. None until the evidence says so: then the posterior mean of ε.
+ */
+export function chanceSpread(groups: readonly EvidenceGroup[], beta: number): number {
+  const present = groups.filter((g) => g.counts.target >= 1).map((g) => {
+    const ll = ownLogLikelihoods(g, beta);
+    return { ll, own: ownMarginal(ll) };
+  });
+  if (present.length < 2) return 0;
+  const E = CHANCE_SPREAD_GRID.length;
+  const logL = new Float64Array(E);
+  for (let e = 0; e < E; e++) {
+    const eps = CHANCE_SPREAD_GRID[e] as number;
+    const perG = REPRO_GRID.map((_, g) => {
+      let l = Math.log(REPRO_PRIOR[g] as number);
+      // Relative to the commit's own marginal, so long runs of evidence do not underflow.
+      for (const x of present) l += Math.log((1 - eps) * Math.exp(Math.min(700, (x.ll[g] as number) - x.own)) + eps);
+      return l;
+    });
+    logL[e] = Math.log(CHANCE_SPREAD_PRIOR[e] as number) + ownMarginal(Float64Array.from(perG, (v, g) => v - Math.log(REPRO_PRIOR[g] as number)));
+  }
+  const max = Math.max(...logL);
+  const w = logL.map((v) => Math.exp(v - max));
+  const total = w.reduce((a, v) => a + v, 0);
+  if ((w[0] as number) / total >= 0.5) return 0;
+  return w.reduce((a, v, e) => a + (v / total) * (CHANCE_SPREAD_GRID[e] as number), 0);
+}
+
+/**
+ * Which commits may be the culprit a priori: every commit but the base root. A root other than
+ * the base (a topic branch based on an older commit, its parent outside the range) is a candidate
+ * whose parent side is the boundary, known good by assumption; the base root (where the first
+ * parents from the start end) cannot be told apart from "present everywhere".
+ * Without a base every root is left out.
+ */
+export function commitPrior(dag: Dag, base?: number): Float64Array {
   const n = dag.size;
   const prior = new Float64Array(n);
-  let eligible = 0;
-  for (let i = 0; i < n; i++) if ((dag.parents[i] as readonly number[]).length > 0) eligible++;
-  const each = eligible > 0 ? (1 - PRIOR_EVERYWHERE - PRIOR_NOWHERE) / eligible : 0;
-  for (let i = 0; i < n; i++) if ((dag.parents[i] as readonly number[]).length > 0) prior[i] = each;
+  const eligible = (i: number): boolean => (dag.parents[i] as readonly number[]).length > 0 || (base !== undefined && i !== base);
+  let count = 0;
+  for (let i = 0; i < n; i++) if (eligible(i)) count++;
+  const each = count > 0 ? (1 - PRIOR_EVERYWHERE - PRIOR_NOWHERE) / count : 0;
+  for (let i = 0; i < n; i++) if (eligible(i)) prior[i] = each;
   return prior;
 }
 
-export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence): Posterior {
+/** The root the range is bounded by: cause, where first parents from the start end; fix, the start itself. */
+export function baseRoot(dag: Dag, kind: BisectKind, start: number): number {
+  if (kind === "fix") return start;
+  let at = start;
+  for (;;) {
+    const first = (dag.parents[at] as readonly number[])[0];
+    if (first === undefined) return at;
+    at = first;
+  }
+}
+
+export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence, baseRootIndex?: number): Posterior {
   const n = dag.size;
   const G = REPRO_GRID.length;
   const acc = new Float64Array(n * G);
@@ -85,6 +162,8 @@ export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence)
   const everywhereLL = new Float64Array(G);
   let nowhereLL = 0;
   const penalty = new Float64Array(n);
+  const beta = batchFailureRate(evidence.batchFailure);
+  const eps = chanceSpread(evidence.groups, beta);
   for (const group of evidence.groups) {
     const { target, clean } = group.counts;
     const rep = group.members[0] as number;
@@ -104,8 +183,12 @@ export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence)
     if (target + clean === 0) continue;
     const absent = absentLogLikelihood(target, clean);
     const delta = new Float64Array(G);
+    const ll = ownLogLikelihoods(group, beta);
+    const own = eps > 0 ? ownMarginal(ll) : 0;
     for (let g = 0; g < G; g++) {
-      const present = presentLogLikelihood(target, clean, REPRO_GRID[g] as number);
+      // With spread ε, this commit has the range's chance, or (ε) one of its own.
+      const shared = ll[g] as number;
+      const present = eps > 0 ? logAdd(Math.log1p(-eps) + shared, Math.log(eps) + own) : shared;
       everywhereLL[g] = (everywhereLL[g] as number) + present;
       // Cause: present iff the culprit is an ancestor; fix: absent iff it is.
       base[g] = (base[g] as number) + (kind === "cause" ? absent : present);
@@ -119,7 +202,7 @@ export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence)
       for (let g = 0; g < G; g++) acc[row + g] = (acc[row + g] as number) + (delta[g] as number);
     }
   }
-  const prior = commitPrior(dag);
+  const prior = commitPrior(dag, baseRootIndex);
   const H = n + 2;
   const joint = new Float64Array(H * G);
   const logPriorG = REPRO_PRIOR.map(Math.log);
@@ -176,6 +259,23 @@ export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence)
     mass[h] = m;
   }
   return { kind, n, everywhere: n, nowhere: n + 1, joint, mass, chance };
+}
+
+/** The `q` quantile of the reproduction chance from one commit's own counts alone (the chance may change along the range). */
+export function ownReproChanceQuantile(target: number, clean: number, q: number): number {
+  const w = REPRO_GRID.map((p, g) => (REPRO_PRIOR[g] as number) * Math.exp(presentLogLikelihood(target, clean, p)));
+  const total = w.reduce((a, v) => a + v, 0);
+  let cum = 0;
+  for (let g = 0; g < w.length; g++) {
+    cum += w[g] as number;
+    if (cum >= q * total) return REPRO_GRID[g] as number;
+  }
+  return REPRO_GRID[REPRO_GRID.length - 1] as number;
+}
+
+function logAdd(a: number, b: number): number {
+  const m = Math.max(a, b);
+  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
 }
 
 /** Posterior mean of the reproduction chance given hypothesis h. */

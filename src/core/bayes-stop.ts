@@ -3,16 +3,20 @@
 
 import type { Dag } from "./dag.js";
 import type { BisectKind } from "./strategy.js";
-import type { Evidence, EvidenceCounts } from "./bayes-evidence.js";
+import { batchFailureRisk, type Evidence, type EvidenceCounts } from "./bayes-evidence.js";
+import { ownReproChanceQuantile } from "./bayes-posterior.js";
 
 export const CONFIDENCE_TARGET = 0.95;
 
-/** Clean runs needed on the clean side so that a bug reproducing with chance p would have shown (miss ≤ 5%). */
-export function cleanRunsNeeded(chance: number): number {
+/** Clean runs needed on the clean side so that a bug reproducing with chance p would have shown (miss ≤ `miss`). */
+export function cleanRunsNeeded(chance: number, miss = 0.05): number {
   if (chance >= 0.999) return 1;
   if (chance <= 0) return Infinity;
-  return Math.min(80, Math.ceil(Math.log(0.05) / Math.log1p(-chance)));
+  return Math.min(80, Math.ceil(Math.log(miss) / Math.log1p(-chance)));
 }
+
+/** Miss allowed on the clean side of a culprit, at the crashing side's own chance (a wrong single culprit should stay rare, ≤ 2%). */
+const LOCAL_MISS = 0.01;
 
 export type Verification =
   | { kind: "verified" }
@@ -24,11 +28,31 @@ export type Verification =
   /** A clean-side commit crashed in its own runs although its build equals clean ones: the crash
    *  depends on something the build signature does not cover, and evidence shared by signature
    *  cannot be trusted here. */
-  | { kind: "contradiction"; commits: number[] };
+  | { kind: "contradiction"; commits: number[] }
+  /** A clean-side commit showed the target: the pair is no culprit and its parent, whatever the posterior says. */
+  | { kind: "clean-side-crashed"; commits: number[] };
 
 function countsOf(evidence: Evidence, commit: number): EvidenceCounts | undefined {
   const g = evidence.groupOf.get(commit);
   return g === undefined ? undefined : evidence.groups[g]?.counts;
+}
+
+/** Counts of runs made with the active remedies: culprit and parent are compared under the same remedies. */
+function currentOf(evidence: Evidence, commit: number): EvidenceCounts | undefined {
+  const g = evidence.groupOf.get(commit);
+  return g === undefined ? undefined : evidence.groups[g]?.current;
+}
+
+/** Batches at a commit in which the target never showed. */
+function cleanBatches(evidence: Evidence, commit: number): number {
+  const g = evidence.groups[evidence.groupOf.get(commit) ?? -1];
+  return g ? g.batches.filter((b) => b.target === 0 && b.clean > 0).length : 0;
+}
+
+/** How many batches without the target a clean side needs so that failing batches explain it at most 1% of the time. */
+export function cleanBatchesNeeded(evidence: Evidence): number {
+  for (let k = 1; k < 4; k++) if (batchFailureRisk(evidence.batchFailure, k) <= 0.01) return k;
+  return 4;
 }
 
 /**
@@ -49,30 +73,40 @@ export function verifyCulprit(
   const parents = dag.parents[culprit] as readonly number[];
   const crashing = kind === "cause" ? [culprit] : [...parents];
   const clean = kind === "cause" ? [...parents] : [culprit];
-  const need = cleanRunsNeeded(chance);
+  // The chance may be lower here than where it was learnt: the crashing side's own runs bound it
+  // (their 10% quantile: a lucky streak there must not make the clean side look cleaner than it is).
+  const local = Math.min(...crashing.map((c) => {
+    const own = currentOf(evidence, c);
+    return own ? ownReproChanceQuantile(own.target, own.clean, 0.1) : chance;
+  }));
+  const need = Math.max(cleanRunsNeeded(chance), cleanRunsNeeded(local, LOCAL_MISS));
+  const batchesNeeded = cleanBatchesNeeded(evidence);
   const missing: number[] = [];
   const ownOnly: number[] = [];
   const contradicted: number[] = [];
+  const crashed: number[] = [];
   // A side known only through other commits of its signature is tested itself: equal builds
   // are assumed to behave alike, and the culprit is where that assumption would hurt most.
   const shared = (c: number): boolean => (evidence.groups[evidence.groupOf.get(c) ?? -1]?.members.length ?? 0) > 1;
   for (const c of crashing) {
-    if ((countsOf(evidence, c)?.target ?? 0) === 0) missing.push(c);
+    if ((currentOf(evidence, c)?.target ?? 0) === 0) missing.push(c);
     else if (shared(c)) {
       const own = ownCounts(c);
-      if (own && own.target === 0 && own.clean >= need) contradicted.push(c);
+      if (own && own.target === 0 && own.clean >= cleanRunsNeeded(chance)) contradicted.push(c);
       else if (!own || own.target === 0) ownOnly.push(c);
     }
   }
   for (const c of clean) {
-    const counts = countsOf(evidence, c);
-    if (!counts || counts.clean < need) missing.push(c);
+    const counts = currentOf(evidence, c);
+    if ((counts?.target ?? 0) >= 1) crashed.push(c);
+    if (!counts || counts.clean < need || cleanBatches(evidence, c) < batchesNeeded) missing.push(c);
     if (!shared(c)) continue;
     const own = ownCounts(c);
     if (own && own.target > 0) contradicted.push(c);
     else if ((!own || own.target + own.clean === 0) && !missing.includes(c)) ownOnly.push(c);
   }
   if (contradicted.length > 0) return { kind: "contradiction", commits: contradicted };
+  if (crashed.length > 0) return { kind: "clean-side-crashed", commits: crashed };
   if (missing.length === 0 && ownOnly.length > 0) {
     const blocked = ownOnly.filter(untestable);
     if (blocked.length > 0) return { kind: "impossible", commits: blocked };
@@ -101,7 +135,7 @@ export function verifyEverywhere(dag: Dag, kind: BisectKind, evidence: Evidence,
     const edge = kind === "cause" ? (dag.parents[i] as readonly number[]).length === 0 : (dag.children[i] as readonly number[]).length === 0;
     if (edge) ends.push(i);
   }
-  const missing = ends.filter((c) => (countsOf(evidence, c)?.target ?? 0) === 0);
+  const missing = ends.filter((c) => (countsOf(evidence, c)?.target ?? 0) < 1);
   if (missing.length === 0) return { kind: "verified" };
   const blocked = missing.filter(untestable);
   if (blocked.length > 0) return { kind: "impossible", commits: blocked };

@@ -12,11 +12,12 @@ import {
   builtKey,
   startTarget,
   gatherEvidence,
+  learnTarget,
   type Evidence,
   type EvidenceGroup,
 } from "./bayes-evidence.js";
 import { countEvidence, type EvidenceCounts } from "./evidence.js";
-import { cachedAncestry, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
+import { baseRoot, cachedAncestry, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
 import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
 import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
 import { aboveRelease, findGoodEnd, searchedRange } from "./goodEnd.js";
@@ -233,13 +234,16 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     if (releases.kind === "test") return test([first, ...releases.tests], [...notes, ...releases.notes]);
     // Idle workers need not wait for the start commit: with the target known, split the range on the prior.
     const empty = gatherEvidence(dag, [], problem.target, problem.sameCrash, remediesSoFar);
-    const prior = computePosterior(dag, problem.kind, empty);
+    const prior = computePosterior(dag, problem.kind, empty, baseRoot(dag, problem.kind, start));
     const picks = chooseTests({ dag, problem, post: prior, evidence: undefined, remedies: remediesSoFar, slots: slots - 1, untestable: () => false })
       .filter((s) => s.commit !== start)
       .map((s) => ({ commit: dag.hash(s.commit), runs: runsPerCommit, remedies: remediesSoFar }));
     return test([first, ...picks], notes);
   }
-  const target = problem.target ?? startTarget(startRunList, startRunList.length >= startRuns);
+  // A target named by title only learns its type and stack from the first run that shows it;
+  // until one has, no remedy is chosen (it could remove the target's own type).
+  const learnt = problem.target && learnTarget(problem.target, observations, problem.sameCrash);
+  const target = learnt ?? problem.target ?? startTarget(startRunList, startRunList.length >= startRuns);
   if (!target) {
     if (startRunList.length < START_ATTEMPTS * startRuns) {
       const more = startRunList.length < startRuns ? startRuns - startRunList.length : startRuns;
@@ -249,17 +253,24 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
   }
   if (observations.length === 1) notes.push({ kind: "target", crash: target });
 
-  let evidence = gatherEvidence(dag, observations, target, problem.sameCrash, remediesSoFar);
-  const remedy = remedyToApply(problem.remedies ?? [], evidence.groups, target, remediesSoFar);
+  const grading = { ...(problem.similarity ? { similarity: problem.similarity } : {}), batchSize: runsPerCommit };
+  let evidence = gatherEvidence(dag, observations, target, problem.sameCrash, remediesSoFar, grading);
+  const typeKnown = !problem.target || learnt !== undefined;
+  const remedy = typeKnown ? remedyToApply(problem.remedies ?? [], evidence.groups, target, remediesSoFar) : undefined;
   if (remedy) {
     notes.push({ kind: "info", text: `other crashes mask the target: building with ${remedy} from now on` });
-    evidence = gatherEvidence(dag, observations, target, problem.sameCrash, [...remediesSoFar, remedy].sort());
+    evidence = gatherEvidence(dag, observations, target, problem.sameCrash, [...remediesSoFar, remedy].sort(), grading);
   }
   const remedies = evidence.activeRemedies;
+  for (const [title, runs] of evidence.related) {
+    if (runs >= 2) notes.push({ kind: "info", text: `"${title}" is taken for the target under another title (same type, shared stack): the title drifted along the range` });
+  }
+  const base = baseRoot(dag, problem.kind, start);
 
   const startGroup = evidence.groups[evidence.groupOf.get(start) ?? -1];
   const startHits = startGroup?.counts.target ?? 0;
-  if (startHits < START_HITS) {
+  // A user who asks for a single start run accepts one crash as the start's evidence.
+  if (startHits < Math.min(START_HITS, startRuns)) {
     // Masked runs are censored: only runs that could have shown the target count as tries,
     // within a hard cap on all runs for a start commit that other crashes nearly always win.
     const tried = startHits + (startGroup?.counts.clean ?? 0);
@@ -269,7 +280,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
       return test([{ commit: problem.start, runs: runsPerCommit, remedies }], notes);
     }
     // Too rare to bisect within any sane budget; the confidence is what the evidence says about "no bug here".
-    const post = computePosterior(dag, problem.kind, evidence);
+    const post = computePosterior(dag, problem.kind, evidence, base);
     const detail = `the target crashed ${startHits} times in ${all} runs of the start commit (${tried} not masked): too rare to bisect`;
     return done({ outcome: "no-culprit", reason: "not-reproduced", detail, confidence: post.mass[post.nowhere] as number }, notes);
   }
@@ -291,7 +302,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
       break;
   }
 
-  const post = computePosterior(dag, problem.kind, evidence);
+  const post = computePosterior(dag, problem.kind, evidence, base);
   const top = topHypothesis(post.mass);
   const topMass = post.mass[top] as number;
   notes.push({
@@ -324,6 +335,8 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
         : top === post.everywhere
           ? verifyEverywhere(dag, problem.kind, evidence, untestable)
           : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts);
+    // A clean side that crashed is tested again (up to three batches): the target there means the culprit is older.
+    const recheck = (c: number): boolean => (evidence.groups[evidence.groupOf.get(c) ?? -1]?.batches.length ?? 0) < 3;
     switch (verdict.kind) {
       case "verified": {
         if (top === post.everywhere) {
@@ -348,6 +361,16 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
       case "impossible":
         // Cannot verify: keep looking while anything is informative, else say inconclusive.
         break;
+      case "clean-side-crashed": {
+        const again = verdict.commits.filter((c) => recheck(c) && !untestable(c));
+        if (again.length > 0) {
+          notes.push({ kind: "info", text: `${describeHypothesis(dag, post, top)}'s clean side showed the target: testing it again` });
+          return test(again.slice(0, slots).map((c) => ({ commit: dag.hash(c), runs: runsPerCommit, remedies })), notes);
+        }
+        notes.push({ kind: "info", text: "a commit on the clean side of the leading culprit showed the target: no culprit can be verified there" });
+        const candidates = [top, ...verdict.commits].sort((a, b) => b - a).map((c) => dag.hash(c));
+        return done({ outcome: "inconclusive", candidates, confidence: topMass }, notes);
+      }
       case "contradiction": {
         notes.push({
           kind: "info",

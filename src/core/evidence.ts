@@ -1,6 +1,6 @@
 // What one run says about the target crash: shared by every strategy.
 
-import type { CrashSummary, RunOutcome } from "./outcome.js";
+import type { CrashSimilarity, CrashSummary, RunOutcome } from "./outcome.js";
 
 /** What one run says about the target crash. */
 export type RunEvidence =
@@ -35,6 +35,17 @@ export function classifyRun(run: RunOutcome, target: CrashSummary, sameCrash: Sa
 
 function showsTarget(first: CrashSummary, more: readonly CrashSummary[] | undefined, target: CrashSummary, same: SameCrash): boolean {
   return same(first, target) || (more ?? []).some((crash) => same(crash, target));
+}
+
+/** The report of a run most like the target, with its similarity; undefined for runs without a report or without a similarity. */
+export function targetLikeness(run: RunOutcome, target: CrashSummary, similarity: CrashSimilarity | undefined): { title: string; similarity: number } | undefined {
+  if (!similarity || run.kind === "ok" || run.kind === "infra" || run.kind === "untestable") return undefined;
+  let best: { title: string; similarity: number } | undefined;
+  for (const crash of [run.crash, ...(run.more ?? [])]) {
+    const s = similarity(crash, target);
+    if (!best || s > best.similarity) best = { title: crash.title, similarity: s };
+  }
+  return best;
 }
 
 /** The most frequent crash among runs (ties: the first seen): by default, the bisection's target. */
