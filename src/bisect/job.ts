@@ -13,7 +13,7 @@ import { bayesStrategy } from "../core/bayes.js";
 import { withReproducerBoundary } from "../core/reproducer.js";
 import { Repo } from "../git/git.js";
 import { maintainersLookup } from "../recipients/maintainers.js";
-import { parse, sameCrash } from "../report/index.js";
+import { crashSimilarity, parse, sameCrash } from "../report/index.js";
 import { ProcessRunner } from "../run/process.js";
 import { validateJob, type Job } from "./config.js";
 import type { BisectDeps, BisectSpec } from "./orchestrator.js";
@@ -180,7 +180,7 @@ async function assemble(job: Job): Promise<PreparedJob> {
     cacheDir: job.cacheDir ?? join(workDir, "cache"),
     seed: job.seed,
   };
-  const common = { strategy: strategies[job.strategy], parse, sameCrash };
+  const common = { strategy: strategies[job.strategy], parse, sameCrash, similarity: crashSimilarity };
   if (job.target) {
     const parts = await createLinuxTarget(parseLinuxTarget(job.target), {
       repoDir: job.repo,

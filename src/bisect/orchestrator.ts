@@ -8,7 +8,7 @@ import { BuildCache } from "../build/cache.js";
 import type { Builder } from "../build/builder.js";
 import { Dag, type CommitNode } from "../core/dag.js";
 import { UserError } from "../core/errors.js";
-import { observationKey, type CrashSummary, type Observation } from "../core/outcome.js";
+import { observationKey, type CrashSimilarity, type CrashSummary, type Observation } from "../core/outcome.js";
 import { parseRelease, sortReleasesNewestFirst } from "../core/releases.js";
 import type { BisectKind, BisectProblem, Release, RemedyRule, SearchedRange, Step, Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
 import { mostFrequentCrash } from "../core/verdict.js";
@@ -36,6 +36,8 @@ export interface BisectDeps {
   strategy: Strategy;
   parse: (log: string) => CrashReport | null;
   sameCrash: (a: CrashSummary, b: CrashSummary) => boolean;
+  /** Graded crash identity (report/'s crashSimilarity): a related crash is probable evidence of the target. */
+  similarity?: CrashSimilarity;
   /** "build" for generic projects, "kernel" for Linux: the log says "<label> signature: …". */
   signatureLabel: string;
   /** Maintainers and lists for the files a culprit touches (e.g. from a MAINTAINERS file). */
@@ -90,6 +92,7 @@ function problemBase(spec: BisectSpec, deps: BisectDeps, start: string): Omit<Bi
     runsPerCommit: spec.runs,
     parallelism: spec.parallelCommits,
     sameCrash: deps.sameCrash,
+    ...(deps.similarity ? { similarity: deps.similarity } : {}),
     seed: spec.seed,
     ...(deps.remedies ? { remedies: deps.remedies } : {}),
     ...(spec.crash ? { target: { title: spec.crash, alt: [], type: "", frame: "" } } : {}),
