@@ -3,12 +3,10 @@
 
 import type { Dag } from "./dag.js";
 import type { CrashSimilarity, CrashSummary, Observation, RunOutcome } from "./outcome.js";
-import { classifyRun, mostFrequentCrash, targetLikeness, type EvidenceCounts, type SameCrash } from "./evidence.js";
+import { RELATED, classifyRun, mostFrequentCrash, targetLikeness, type EvidenceCounts, type SameCrash } from "./evidence.js";
 
 export type { EvidenceCounts } from "./evidence.js";
 
-/** A crash at least this similar to the target is probable evidence of it (weighted by the similarity); below, it masks. */
-export const RELATED = 0.5;
 
 export function emptyCounts(): EvidenceCounts {
   return { target: 0, clean: 0, masked: 0, unusable: 0 };
@@ -57,6 +55,8 @@ export interface Grading {
   similarity?: CrashSimilarity;
   /** Runs of one batch (the VM slots); 1 = every run on its own, no batch-level failure. */
   batchSize?: number;
+  /** False: commits with equal signatures are not pooled (they were seen to behave differently). */
+  trustSignatures?: boolean;
 }
 
 export function remedyKey(remedies: readonly string[]): string {
@@ -116,7 +116,7 @@ export function gatherEvidence(
       continue;
     }
     if (obs.build?.kind === "ok") {
-      union(node, `s${obs.build.signature}`);
+      if (grading.trustSignatures !== false) union(node, `s${obs.build.signature}`);
       built.add(builtKey(index, obs.remedies));
     }
     known.push({ index, obs });

@@ -49,9 +49,14 @@ function cleanBatches(evidence: Evidence, commit: number): number {
   return g ? g.batches.filter((b) => b.target === 0 && b.clean > 0).length : 0;
 }
 
-/** How many batches without the target a clean side needs so that failing batches explain it at most 1% of the time. */
-export function cleanBatchesNeeded(evidence: Evidence): number {
-  for (let k = 1; k < 4; k++) if (batchFailureRisk(evidence.batchFailure, k) <= 0.01) return k;
+/**
+ * How many batches without the target a clean side needs so that failing batches explain it at
+ * most 1% of the time; at least two when batches hold several runs: a failed batch looks exactly
+ * like a clean one, and is only seen as failed where the bug is known to be.
+ */
+export function cleanBatchesNeeded(evidence: Evidence, batchSize: number): number {
+  const least = batchSize > 1 ? 2 : 1;
+  for (let k = least; k < 4; k++) if (batchFailureRisk(evidence.batchFailure, k) <= 0.01) return k;
   return 4;
 }
 
@@ -69,6 +74,8 @@ export function verifyCulprit(
   untestable: (commit: number) => boolean,
   /** The commit's own runs, not pooled with commits of the same signature; undefined when it has none. */
   ownCounts: (commit: number) => EvidenceCounts | undefined = () => undefined,
+  /** Runs of one batch (the VM slots). */
+  batchSize = 1,
 ): Verification {
   const parents = dag.parents[culprit] as readonly number[];
   const crashing = kind === "cause" ? [culprit] : [...parents];
@@ -80,7 +87,7 @@ export function verifyCulprit(
     return own ? ownReproChanceQuantile(own.target, own.clean, 0.1) : chance;
   }));
   const need = Math.max(cleanRunsNeeded(chance), cleanRunsNeeded(local, LOCAL_MISS));
-  const batchesNeeded = cleanBatchesNeeded(evidence);
+  const batchesNeeded = cleanBatchesNeeded(evidence, batchSize);
   const missing: number[] = [];
   const ownOnly: number[] = [];
   const contradicted: number[] = [];
@@ -129,13 +136,23 @@ export function batchBudget(commits: number): number {
  * newest commit (fix). Its prior is lumped, so without this a few untested commits at the end
  * could be outweighed without ever being tested.
  */
-export function verifyEverywhere(dag: Dag, kind: BisectKind, evidence: Evidence, untestable: (commit: number) => boolean): Verification {
+export function verifyEverywhere(
+  dag: Dag,
+  kind: BisectKind,
+  evidence: Evidence,
+  untestable: (commit: number) => boolean,
+  ownCounts: (commit: number) => EvidenceCounts | undefined = () => undefined,
+): Verification {
   const ends: number[] = [];
   for (let i = 0; i < dag.size; i++) {
     const edge = kind === "cause" ? (dag.parents[i] as readonly number[]).length === 0 : (dag.children[i] as readonly number[]).length === 0;
     if (edge) ends.push(i);
   }
-  const missing = ends.filter((c) => (countsOf(evidence, c)?.target ?? 0) < 1);
+  // An end known only through equal builds must show the target in its own runs; clean own runs there contradict the signature.
+  const shared = (c: number): boolean => (evidence.groups[evidence.groupOf.get(c) ?? -1]?.members.length ?? 0) > 1;
+  const contradicted = ends.filter((c) => shared(c) && (countsOf(evidence, c)?.target ?? 0) >= 1 && (ownCounts(c)?.target ?? 0) === 0 && (ownCounts(c)?.clean ?? 0) >= 5);
+  if (contradicted.length > 0) return { kind: "contradiction", commits: contradicted };
+  const missing = ends.filter((c) => (countsOf(evidence, c)?.target ?? 0) < 1 || (shared(c) && (ownCounts(c)?.target ?? 0) < 1));
   if (missing.length === 0) return { kind: "verified" };
   const blocked = missing.filter(untestable);
   if (blocked.length > 0) return { kind: "impossible", commits: blocked };

@@ -211,7 +211,8 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
   return { ...step, result: { ...step.result, searched: searchedRange(problem) } };
 }
 
-function searchStep(problem: BisectProblem, observations: readonly Observation[], limits: Limits): Step {
+/** `trustSignatures` false: equal build signatures share no evidence (they were seen to behave differently). */
+function searchStep(problem: BisectProblem, observations: readonly Observation[], limits: Limits, trustSignatures = true): Step {
   const dag = problem.graph;
   const notes: Note[] = [];
   const start = dag.index(problem.start);
@@ -253,7 +254,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
   }
   if (observations.length === 1) notes.push({ kind: "target", crash: target });
 
-  const grading = { ...(problem.similarity ? { similarity: problem.similarity } : {}), batchSize: runsPerCommit };
+  const grading = { ...(problem.similarity ? { similarity: problem.similarity } : {}), batchSize: runsPerCommit, trustSignatures };
   let evidence = gatherEvidence(dag, observations, target, problem.sameCrash, remediesSoFar, grading);
   const typeKnown = !problem.target || learnt !== undefined;
   const remedy = typeKnown ? remedyToApply(problem.remedies ?? [], evidence.groups, target, remediesSoFar) : undefined;
@@ -290,7 +291,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     case "test":
       return test(end.tests, [...notes, ...end.notes]);
     case "clean": {
-      const inner = searchStep(aboveRelease(problem, end.release), observations, limits);
+      const inner = searchStep(aboveRelease(problem, end.release), observations, limits, trustSignatures);
       const all = [...notes, ...end.notes, ...inner.notes];
       if (inner.kind === "test") return test(inner.tests, all);
       return done({ ...inner.result, searched: { bound: "release", oldest: [end.release.commit], tag: end.release.tag } }, all);
@@ -313,7 +314,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
   const ownCounts = (c: number): EvidenceCounts | undefined => {
     const hash = dag.hash(c);
     const own = observations.find((o) => o.commit === hash && o.remedies.join(",") === remedies.join(","));
-    return own && own.runs.length > 0 ? countEvidence(own.runs, target, problem.sameCrash) : undefined;
+    return own && own.runs.length > 0 ? countEvidence(own.runs, target, problem.sameCrash, problem.similarity) : undefined;
   };
   const untestable = (c: number): boolean => {
     if (evidence.buildFailed.has(c)) return true;
@@ -333,8 +334,8 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
       top === post.nowhere
         ? ({ kind: "verified" } as const)
         : top === post.everywhere
-          ? verifyEverywhere(dag, problem.kind, evidence, untestable)
-          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts);
+          ? verifyEverywhere(dag, problem.kind, evidence, untestable, ownCounts)
+          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts, runsPerCommit);
     // A clean side that crashed is tested again (up to three batches): the target there means the culprit is older.
     const recheck = (c: number): boolean => (evidence.groups[evidence.groupOf.get(c) ?? -1]?.batches.length ?? 0) < 3;
     switch (verdict.kind) {
@@ -372,17 +373,14 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
         return done({ outcome: "inconclusive", candidates, confidence: topMass }, notes);
       }
       case "contradiction": {
-        notes.push({
+        // Equal builds behaved differently: the crash depends on something the declared
+        // artifacts miss, so every commit stands on its own runs from here on.
+        const own = searchStep(problem, observations, limits, false);
+        const note: Note = {
           kind: "info",
-          text: "commits with the same build signature behaved differently: the crash depends on something the declared artifacts do not cover",
-        });
-        // The commits that crashed in their own runs, next to the ones the shared evidence blamed.
-        const involved = new Set([top, ...verdict.commits]);
-        for (const c of verdict.commits) {
-          for (const m of evidence.groups[evidence.groupOf.get(c) ?? -1]?.members ?? []) if ((ownCounts(m)?.target ?? 0) > 0) involved.add(m);
-        }
-        const candidates = [...involved].sort((a, b) => b - a).map((c) => dag.hash(c));
-        return done({ outcome: "inconclusive", candidates, confidence: topMass }, notes);
+          text: "commits with the same build signature behaved differently: the crash depends on something the declared artifacts do not cover; judging every commit by its own runs",
+        };
+        return own.kind === "test" ? test(own.tests, [...notes, note, ...own.notes]) : done(own.result, [...notes, note, ...own.notes]);
       }
     }
   }

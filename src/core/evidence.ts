@@ -70,8 +70,16 @@ export interface EvidenceCounts {
   unusable: number;
 }
 
-export function countEvidence(runs: readonly RunOutcome[], target: CrashSummary, same: SameCrash): EvidenceCounts {
+/** A crash at least this similar to the target is probable evidence of it; below, it masks. */
+export const RELATED = 0.5;
+
+/** Runs by what they say; with `similarity`, a run whose report is related to the target (title drift) counts as the target. */
+export function countEvidence(runs: readonly RunOutcome[], target: CrashSummary, same: SameCrash, similarity?: CrashSimilarity): EvidenceCounts {
   const counts: EvidenceCounts = { target: 0, clean: 0, masked: 0, unusable: 0 };
-  for (const run of runs) counts[classifyRun(run, target, same)]++;
+  for (const run of runs) {
+    const evidence = classifyRun(run, target, same);
+    const related = (evidence === "masked" || evidence === "unusable") && (targetLikeness(run, target, similarity)?.similarity ?? 0) >= RELATED;
+    counts[related ? "target" : evidence]++;
+  }
   return counts;
 }

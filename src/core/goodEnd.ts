@@ -61,7 +61,7 @@ export function findGoodEnd(
       }
       continue;
     }
-    const state = crashState(countEvidence(seen.runs, target, sameCrash), runs);
+    const state = crashState(countEvidence(seen.runs, target, sameCrash, problem.similarity), runs);
     if (state === "clean") {
       if (tests.length > 0) return { kind: "test", tests, notes };
       return { kind: "clean", release, notes: [{ kind: "info", text: `release ${release.tag} is clean: bisecting between it and the start commit` }] };
