@@ -22,7 +22,7 @@ import { strategies } from "../src/bisect/job.js";
 import { goDuration } from "../src/core/duration.js";
 import { describeRun } from "../src/core/outcome.js";
 import type { Runner } from "../src/run/runner.js";
-import { parse, sameCrash } from "../src/report/index.js";
+import { parse, parseAll, sameCrash } from "../src/report/index.js";
 
 const TARBALL = "/usr/src/linux-source-6.1.tar.xz";
 const WORK = process.env["CULPRIT_BENCH_DIR"] ?? join(tmpdir(), "culprit-bench-kernel");
@@ -311,7 +311,7 @@ async function main(): Promise<number> {
     repoDir: REPO,
     baseDir: WORK,
     workDir: join(WORK, "target"),
-    parse,
+    parse: parseAll,
     log: (line) => console.log(line),
   });
   const builder = new MeasuredBuilder(parts.builder);

@@ -13,7 +13,7 @@ import { bayesStrategy } from "../core/bayes.js";
 import { withReproducerBoundary } from "../core/reproducer.js";
 import { Repo } from "../git/git.js";
 import { maintainersLookup } from "../recipients/maintainers.js";
-import { crashSimilarity, parse, sameCrash } from "../report/index.js";
+import { crashSimilarity, parse, parseAll, sameCrash } from "../report/index.js";
 import { ProcessRunner } from "../run/process.js";
 import { validateJob, type Job } from "./config.js";
 import type { BisectDeps, BisectSpec } from "./orchestrator.js";
@@ -186,7 +186,7 @@ async function assemble(job: Job): Promise<PreparedJob> {
       repoDir: job.repo,
       baseDir: job.baseDir ?? process.cwd(),
       workDir: join(workDir, "target"),
-      parse,
+      parse: parseAll,
       log: (line) => process.stdout.write(`${line}\n`),
     });
     const deps: BisectDeps = {
@@ -213,7 +213,7 @@ async function assemble(job: Job): Promise<PreparedJob> {
       timeoutMs: build.timeout,
       ...(build.env ? { env: build.env } : {}),
     }),
-    runner: new ProcessRunner({ command: reproducer.command, exitStatus: reproducer.exitStatus, ...(reproducer.env ? { env: reproducer.env } : {}) }, parse),
+    runner: new ProcessRunner({ command: reproducer.command, exitStatus: reproducer.exitStatus, ...(reproducer.env ? { env: reproducer.env } : {}) }, parseAll),
     signatureLabel: "build",
     maintainers: maintainersLookup(job.maintainers ?? "file"),
   };

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../core/errors.js";
-import { parse } from "../report/index.js";
+import { parseAll } from "../report/index.js";
 import { createLinuxTarget, defaultVmCount, parseLinuxTarget } from "./linuxTarget.js";
 
 const minimal = { kind: "linux", config: "kernel.config", reproducer: { path: "repro.sh" } };
@@ -68,7 +68,7 @@ describe("createLinuxTarget", () => {
   it("names the missing file", async () => {
     const t = parseLinuxTarget(minimal);
     await assert.rejects(
-      createLinuxTarget(t, { repoDir: "/", baseDir: "/nonexistent", workDir: "/tmp", parse, log: () => {} }),
+      createLinuxTarget(t, { repoDir: "/", baseDir: "/nonexistent", workDir: "/tmp", parse: parseAll, log: () => {} }),
       (err: unknown) => err instanceof UserError && /kernel config \/nonexistent\/kernel\.config does not exist/.test(err.message),
     );
   });
@@ -85,7 +85,7 @@ describe("createLinuxTarget", () => {
       await symlink(join("/boot", kernel), join(artifacts, "bzImage"));
       const lines: string[] = [];
       const target = parseLinuxTarget({ ...minimal, vm: { accel: "tcg", memory: 512, cpus: 1 }, timeouts: { run: "90s", boot: "60s", noOutput: "60s" } });
-      const parts = await createLinuxTarget(target, { repoDir: work, baseDir: work, workDir: join(work, "w"), parse, log: (l) => lines.push(l) });
+      const parts = await createLinuxTarget(target, { repoDir: work, baseDir: work, workDir: join(work, "w"), parse: parseAll, log: (l) => lines.push(l) });
       assert.equal(parts.accel, "tcg");
       assert.equal(parts.runTimeoutMs, 90_000);
       assert.deepEqual(parts.remedies.map((r) => r.name), ["disable:LOCKDEP", "disable:HANG_DETECTORS"]);

@@ -10,11 +10,10 @@ import { durationField } from "../core/durationField.js";
 import { UserError } from "../core/errors.js";
 import { DEFAULT_RELEASE_PICK, type ReleasePickPolicy } from "../core/releasePick.js";
 import type { RemedyRule } from "../core/strategy.js";
-import type { CrashReport } from "../report/types.js";
 import { maintainersLookup, type MaintainersLookup } from "../recipients/maintainers.js";
 import { loadReproducer, writeInitramfs } from "../run/initramfs.js";
 import { detectAccel, QemuRunner, type Accel, type QemuSpec, type VmRootfs } from "../run/qemu.js";
-import type { Runner } from "../run/runner.js";
+import type { ParseLog, Runner } from "../run/runner.js";
 import type { Builder } from "./builder.js";
 import { DEFAULT_RELEASE_TWEAKS, KERNEL_REMEDIES, KernelBuilder, defaultJobs } from "./kernel.js";
 
@@ -101,7 +100,8 @@ export interface LinuxTargetContext {
   baseDir: string;
   /** Where culprit may write the initramfs and the compiled reproducer. */
   workDir: string;
-  parse: (log: string) => CrashReport | null;
+  /** Every crash report of a console log (report/'s parseAll). */
+  parse: ParseLog;
   /** Log lines such as "building reproducer …". */
   log: (line: string) => void;
 }

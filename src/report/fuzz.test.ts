@@ -1,6 +1,7 @@
-// Robustness: the parser sees whatever a crashing machine prints. It must never throw and must
-// stay linear in the input size (no catastrophic regex backtracking) on random bytes, shuffled
-// real logs, megabyte-long lines and endlessly repeated report fragments.
+// Robustness: the parser sees whatever a crashing machine prints. Reading every report of a log
+// (parseAll's work) must never throw and must stay linear in the input size (no catastrophic
+// regex backtracking) on random bytes, shuffled real logs, megabyte-long lines and endlessly
+// repeated report fragments.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,14 +9,18 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generator } from "../sim/random.js";
-import { firstCrash } from "./crash.js";
+import { crashes } from "./crash.js";
 import type { CrashReport } from "./types.js";
 
 /** Deterministic random numbers, so a failure reproduces. */
 const random = generator;
 
-function checkShape(report: CrashReport | null, log: string): void {
-  if (!report) return;
+/** Every report of the log (parseAll's work, throwing on a parser bug) has a sane shape. */
+function checkShape(reports: readonly CrashReport[], log: string): void {
+  for (const report of reports) checkReport(report, log);
+}
+
+function checkReport(report: CrashReport, log: string): void {
   const at = JSON.stringify(log.split("\n").slice(report.startLine, report.startLine + 3)).slice(0, 500);
   assert.ok(report.title.length > 0 && report.title.length <= 120, `bad title ${JSON.stringify(report.title)} from ${at}`);
   assert.ok(report.startLine <= report.endLine, "start after end");
@@ -39,13 +44,13 @@ test("random bytes and random fragments never throw", () => {
   for (let i = 0; i < 300; i++) {
     const bytes = Buffer.alloc(Math.floor(rnd() * 4096));
     for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(rnd() * 256);
-    for (const log of [bytes.toString("latin1"), bytes.toString("utf8")]) checkShape(firstCrash(log), log);
+    for (const log of [bytes.toString("latin1"), bytes.toString("utf8")]) checkShape(crashes(log), log);
   }
   for (let i = 0; i < 1500; i++) {
     let log = "";
     const n = Math.floor(rnd() * 200);
     for (let j = 0; j < n; j++) log += fragments[Math.floor(rnd() * fragments.length)] ?? "";
-    checkShape(firstCrash(log), log);
+    checkShape(crashes(log), log);
   }
 });
 
@@ -78,7 +83,7 @@ test("random mixes of real log lines never throw", () => {
       picked.push(...lines.slice(at, at + 1 + Math.floor(rnd() * 30)));
     }
     const log = picked.join("\n");
-    checkShape(firstCrash(log), log);
+    checkShape(crashes(log), log);
   }
 });
 
@@ -87,7 +92,7 @@ function timeOf(log: string): number {
   let best = Infinity;
   for (let i = 0; i < 2; i++) {
     const t0 = performance.now();
-    checkShape(firstCrash(log), log);
+    checkShape(crashes(log), log);
     best = Math.min(best, performance.now() - t0);
   }
   return best;

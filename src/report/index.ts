@@ -1,4 +1,4 @@
-// report/: console log in, first crash out. The only place in culprit that reads console logs.
+// report/: console log in, crash reports out (the first is the log's title, as syzbot titles it). The only place in culprit that reads console logs.
 //
 // Kernel oopses get syzbot's titles and types (oopses.ts is the catalogue). Userspace reports:
 //   AddressSanitizer: <kind> in <frame>       type ASAN-<KIND>     (kind as in ASan's SUMMARY line,
@@ -13,7 +13,7 @@
 // addresses and line numbers never appear in titles, so a title survives rebuilds.
 
 import type { CrashReport } from "./types.js";
-import { firstCrash } from "./crash.js";
+import { crashes, firstCrash } from "./crash.js";
 
 export type { CrashIdentity, CrashReport } from "./types.js";
 export { sameCrash, crashSimilarity, CrashFamily, type CrashShape } from "./family.js";
@@ -26,5 +26,19 @@ export function parse(log: string): CrashReport | null {
   } catch {
     // A parser bug must not take a bisection down; the fuzz test calls firstCrash to catch them.
     return null;
+  }
+}
+
+/**
+ * Every crash report in a console log, in the order they start (at most MAX_REPORTS); the first
+ * is what parse() returns. A non-fatal report (lockdep, a WARNING, a UBSan warning) followed by
+ * the bug's own report gives both. Never throws; linear in the log's size.
+ */
+export function parseAll(log: string): CrashReport[] {
+  try {
+    return crashes(log);
+  } catch {
+    const first = parse(log);
+    return first ? [first] : [];
   }
 }

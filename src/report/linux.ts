@@ -96,6 +96,9 @@ function stripPrefix(line: string, context: string): { text: string; questionabl
 
 // ----- finding the report -----
 
+/** Frames kept for graded crash identity: the guilty one and the callers that say where it ran. */
+const MAX_FRAMES = 6;
+
 /** Bounds that keep parsing linear on pathological logs; real reports are far smaller. */
 const MAX_REPORT_LINES = 5000;
 const MAX_PREFIX_SCAN = 2000;
@@ -125,6 +128,8 @@ interface Extracted {
   titleLines: number;
   prefix: string[];
   endLine: number;
+  /** Where the log's next report can start: a second report's first line, else past what was read. */
+  nextLine: number;
 }
 
 function minLinesBeforePanic(oopsLine: string): number {
@@ -188,7 +193,7 @@ function extractReport(log: string, starts: readonly number[], start: number): E
     endLine = i;
     if (secondReport === -1 || realContext) titleLines = lines.length;
   }
-  return { lines, titleLines, prefix, endLine };
+  return { lines, titleLines, prefix, endLine, nextLine: secondReport === -1 ? limit : secondReport };
 }
 
 const suppressionAnchors = new RegExp([...new Set(suppressions.map((x) => x.anchor))].map(escapeRegExp).join("|"), "g");
@@ -384,21 +389,50 @@ interface KernelCandidate {
   report: CrashReport;
   /** How the title was made: by a format, from the bare header line, or by a Go-style rule. */
   strength: "format" | "header-only" | "go-style";
+  nextLine: number;
 }
 
-export function findKernelCrash(log: string, starts: readonly number[], lineOf: (offset: number) => number): CrashReport | null {
-  let evidence: boolean | null = null;
-  const hasEvidence = (): boolean => (evidence ??= consoleTimestamp.test(log.slice(0, 1 << 20)) || kernelTrace.test(log));
-  let from = 0;
-  for (let attempt = 0; attempt < MAX_PLAIN_LOG_ATTEMPTS; attempt++) {
-    const found = firstOops(log, starts, lineOf, from);
-    if (!found) return null;
-    const candidate = kernelReport(log, starts, lineOf, found);
-    // Suppression looks at the whole log: only worth it for the report that is returned.
-    if (believable(candidate, log, hasEvidence)) return { ...candidate.report, suppressed: isSuppressed(log, starts, lineOf) };
-    from = found.line + 1;
+/** A kernel report and where the log's next report can start. */
+export interface KernelFind {
+  report: CrashReport;
+  nextLine: number;
+}
+
+/**
+ * Finds kernel reports in one log, front to back. Whole-log facts (console evidence, suppression)
+ * are computed once, so reading every report of a log stays linear in its size.
+ */
+export class KernelScanner {
+  private evidence: boolean | null = null;
+  private suppressed: boolean | null = null;
+
+  constructor(
+    private readonly log: string,
+    private readonly starts: readonly number[],
+    private readonly lineOf: (offset: number) => number,
+  ) {}
+
+  private hasEvidence(): boolean {
+    return (this.evidence ??= consoleTimestamp.test(this.log.slice(0, 1 << 20)) || kernelTrace.test(this.log));
   }
-  return null;
+
+  /** The first believable kernel report starting at line `fromLine` or later, or null. */
+  next(fromLine: number): KernelFind | null {
+    const { log, starts, lineOf } = this;
+    let from = fromLine;
+    for (let attempt = 0; attempt < MAX_PLAIN_LOG_ATTEMPTS; attempt++) {
+      const found = firstOops(log, starts, lineOf, from);
+      if (!found) return null;
+      const candidate = kernelReport(log, starts, lineOf, found);
+      if (believable(candidate, log, () => this.hasEvidence())) {
+        // Suppression is a fact of the whole log: looked up once, for the reports returned.
+        this.suppressed ??= isSuppressed(log, starts, lineOf);
+        return { report: { ...candidate.report, suppressed: this.suppressed }, nextLine: candidate.nextLine };
+      }
+      from = found.line + 1;
+    }
+    return null;
+  }
 }
 
 function kernelReport(log: string, starts: readonly number[], lineOf: (offset: number) => number, found: Found): KernelCandidate {
@@ -432,34 +466,47 @@ function kernelReport(log: string, starts: readonly number[], lineOf: (offset: n
     startLine: line,
     endLine: extracted.endLine,
     suppressed: false,
-    crashState: crashStateOf(title, extracted.lines),
+    crashState: [],
+    frames: [],
   };
+  const chain = callChainOf(report.frame, extracted.lines, MAX_FRAMES);
+  report.crashState = chain.slice(0, 3);
+  // "corrupted" names no function: two corrupted reports share nothing.
+  report.frames = report.frame === "corrupted" ? [] : chain;
   const goStyle = oops.header === "panic:" || oops.header === "fatal error:";
-  return { report, strength: description.format === null ? "header-only" : goStyle ? "go-style" : "format" };
+  return { report, strength: description.format === null ? "header-only" : goStyle ? "go-style" : "format", nextLine: extracted.nextLine };
 }
 
 /**
- * The guilty frame and the two frames that called it (ClusterFuzz's crash state), from the first
- * stack that contains it; just the frame when no stack does.
+ * The guilty frame and up to `max - 1` frames that called it, from the first stack that contains
+ * it; just the frame when no stack does. ClusterFuzz's crash state is the first three.
  */
-function crashStateOf(title: string, lines: readonly string[]): string[] {
-  const frame = frameOfTitle(title);
+function callChainOf(frame: string, lines: readonly string[], max: number): string[] {
   if (frame === "") return [];
   const names: string[] = [];
   for (const line of lines) {
     const m = frameLine.exec(line);
     names.push(m?.[1] ? stripSyscallPrefix(demangle(m[1])) : "");
   }
-  const at = names.indexOf(frame);
-  if (at === -1) return [frame];
-  const state = [frame];
-  for (let i = at + 1; i < names.length && state.length < 3; i++) {
-    const name = names[i] ?? "";
-    if (name === "") break;
-    state.push(name);
+  let at = names.indexOf(frame);
+  if (at === -1) {
+    // The guilty frame came from the instruction pointer line; the call trace holds its callers.
+    at = lines.findIndex((line) => callTraceLine.test(line));
+    if (at === -1) return [frame];
   }
-  return state;
+  const chain = [frame];
+  for (let i = at + 1; i < names.length && chain.length < max; i++) {
+    const name = names[i] ?? "";
+    // "<IRQ>", "</TASK>": where the stack changes context, not where it ends.
+    if (name === "" && contextMarker.test(lines[i] ?? "")) continue;
+    if (name === "") break;
+    chain.push(name);
+  }
+  return chain;
 }
+
+const callTraceLine = /^Call (?:T|t)race:/;
+const contextMarker = /^ *<\/?[A-Z]+>$/;
 
 // A frame line, inlined ("f file.c:12 [inline]") or not ("f+0x1/0x2 file.c:12").
 const frameLine = /^ +(?:\[<?(?:0x)?[0-9a-f]+>?\] ){0,2}([a-zA-Z_][a-zA-Z0-9_]*)(?:\.[a-z0-9.]+)?(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: |$)/;

@@ -28,4 +28,6 @@ export interface CrashReport extends CrashIdentity {
   suppressed: boolean;
   /** Up to three frames (ClusterFuzz-style crash state) for de-duplication. */
   crashState: string[];
+  /** The top of the stack for graded identity: the guilty frame first, then its callers (up to 6); [] when unknown. */
+  frames: string[];
 }

@@ -15,6 +15,9 @@ export interface SanitizerFrame {
   module: string;
 }
 
+/** Frames kept for graded crash identity (as for kernel reports). */
+const MAX_FRAMES = 6;
+
 // Lines longer than this are never frames; the cap keeps the parsers linear on garbage.
 const MAX_FRAME_LINE = 4096;
 
@@ -105,15 +108,16 @@ interface UserspaceCrash {
   type: string;
   frame: string;
   guiltyFile: string;
-  crashState: string[];
+  /** The guilty frame first, then its callers (the runtime's frames left out). */
+  frames: string[];
   startLine: number;
   endLine: number;
   corrupted: boolean;
   corruptedReason: string;
 }
 
-function state(frames: readonly SanitizerFrame[]): string[] {
-  return frames.slice(0, 3).map((f) => f.func);
+function names(frames: readonly SanitizerFrame[]): string[] {
+  return frames.map((f) => f.func);
 }
 
 function fileOf(frame: SanitizerFrame | undefined): string {
@@ -163,7 +167,7 @@ function stackReport(log: string, starts: readonly number[], line: number, endLi
     type,
     frame: top?.func ?? "",
     guiltyFile: fileOf(top),
-    crashState: state(stack.culprits),
+    frames: names(stack.culprits),
     startLine: line,
     endLine,
     corrupted: noFrames,
@@ -261,7 +265,7 @@ function ubsanCrash(log: string, starts: readonly number[], line: number, where:
     type: "UBSAN",
     frame,
     guiltyFile: fileOf(top) || file,
-    crashState: state(stack.culprits),
+    frames: names(stack.culprits),
     startLine: line,
     endLine: lastFrameLine,
     corrupted: false,
@@ -276,7 +280,7 @@ function assertCrash(line: number, func: string, condition: string, file: string
     type: "ASSERT",
     frame: func,
     guiltyFile: file,
-    crashState: func ? [func] : [],
+    frames: func ? [func] : [],
     startLine: line,
     endLine: line,
     corrupted: false,
@@ -308,7 +312,7 @@ function signalCrash(line: number, name: string): UserspaceCrash {
     type: "SIGNAL",
     frame: "",
     guiltyFile: "",
-    crashState: [],
+    frames: [],
     startLine: line,
     endLine: line,
     corrupted: false,
@@ -346,7 +350,7 @@ function goPanicCrash(log: string, starts: readonly number[], line: number, mess
     type: "PANIC",
     frame,
     guiltyFile: file,
-    crashState: frames.slice(0, 3),
+    frames,
     startLine: line,
     endLine: end,
     corrupted: frames.length === 0,
@@ -394,7 +398,7 @@ function rustPanicCrash(log: string, starts: readonly number[], line: number, te
     type: "PANIC",
     frame,
     guiltyFile: location,
-    crashState: frames.slice(0, 3),
+    frames,
     startLine: line,
     endLine: end,
     corrupted: false,
@@ -438,15 +442,16 @@ export function userspaceCrashAt(log: string, starts: readonly number[], line: n
   return null;
 }
 
-/** The first userspace crash in the log, or null. */
+/** The first userspace crash starting in [from, end) (offsets into the log), or null. */
 export function findUserspaceCrash(
   log: string,
   starts: readonly number[],
   lineOf: (offset: number) => number,
-  end = log.length,
   options: UserspaceOptions = { programReports: true },
+  from = 0,
+  end = log.length,
 ): CrashReport | null {
-  candidate.lastIndex = 0;
+  candidate.lastIndex = from;
   let checked = -1;
   for (let m = candidate.exec(log); m && m.index < end; m = candidate.exec(log)) {
     const line = lineOf(m.index);
@@ -479,6 +484,7 @@ function toReport(log: string, starts: readonly number[], crash: UserspaceCrash)
     startLine: crash.startLine,
     endLine: crash.endLine,
     suppressed: false,
-    crashState: crash.crashState,
+    crashState: crash.frames.slice(0, 3),
+    frames: crash.frames.slice(0, MAX_FRAMES),
   };
 }

@@ -5,6 +5,7 @@ import { describeRun } from "../core/outcome.js";
 import type { CrashReport } from "../report/types.js";
 import type { ExecResult } from "./exec.js";
 import { classifyProcessRun, outputTail, type ExitStatusMeaning } from "./process.js";
+import { reportTitled } from "./testkit.js";
 
 const exited = (code: number | null, extra: Partial<Extract<ExecResult, { kind: "exited" }>> = {}): ExecResult => ({
   kind: "exited",
@@ -15,23 +16,8 @@ const exited = (code: number | null, extra: Partial<Extract<ExecResult, { kind: 
   durationMs: 1,
   ...extra,
 });
-const asan = (log: string): CrashReport | null =>
-  log.includes("AddressSanitizer")
-    ? {
-        title: "KASAN-like: heap-use-after-free in f",
-        alt: [],
-        type: "ASAN",
-        frame: "f",
-        guiltyFile: "",
-        corrupted: false,
-        corruptedReason: "",
-        report: log,
-        startLine: 0,
-        endLine: 0,
-        suppressed: false,
-        crashState: [],
-      }
-    : null;
+const asan = (log: string): CrashReport[] =>
+  log.includes("AddressSanitizer") ? [{ ...reportTitled("KASAN-like: heap-use-after-free in f"), type: "ASAN", frame: "f", report: log }] : [];
 
 describe("classifyProcessRun", () => {
   const cases: [string, ExecResult, string, ExitStatusMeaning | undefined, string][] = [

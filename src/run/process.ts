@@ -6,7 +6,7 @@ import type { CrashSummary, RunOutcome } from "../core/outcome.js";
 import type { CrashReport } from "../report/types.js";
 import { execLogged, type ExecResult } from "./exec.js";
 import { mapPool } from "./pool.js";
-import type { Runner, RunRequest, RunResult } from "./runner.js";
+import type { ParseLog, Runner, RunRequest, RunResult } from "./runner.js";
 
 /** What a non-zero exit with no crash report and no fatal signal means (job field reproducer.exitStatus). */
 export type ExitStatusMeaning = "crash" | "untestable" | "ignore";
@@ -18,8 +18,6 @@ export interface ProcessRunSpec {
   exitStatus?: ExitStatusMeaning;
 }
 
-export type ParseLog = (log: string) => CrashReport | null;
-
 /** git bisect run's convention: exit 125 means "this commit cannot be tested". */
 const EXIT_UNTESTABLE = 125;
 
@@ -29,9 +27,34 @@ export function summary(report: CrashReport): CrashSummary {
     alt: report.alt,
     type: report.type,
     frame: report.frame,
-    ...(report.crashState.length > 0 ? { frames: report.crashState } : {}),
+    ...(report.frames.length > 0 ? { frames: report.frames } : {}),
     ...(report.guiltyFile !== "" ? { file: report.guiltyFile } : {}),
   };
+}
+
+/** What a log's reports say: the crash it shows (its first report) and the later ones, as a run records them. */
+export interface LogCrashes {
+  report: CrashReport;
+  outcome: { crash: CrashSummary; more?: CrashSummary[] };
+}
+
+/**
+ * The crash of a log from all its reports. Suppressed reports (crashes the fuzzer caused itself)
+ * are no crash. Later reports are kept once per title: a multi-shot KASAN kernel repeating one
+ * report adds nothing to what the run showed.
+ */
+export function logCrashes(reports: readonly CrashReport[]): LogCrashes | null {
+  const real = reports.filter((r) => !r.suppressed);
+  const [first, ...later] = real;
+  if (!first) return null;
+  const seen = new Set([first.title]);
+  const more: CrashSummary[] = [];
+  for (const r of later) {
+    if (seen.has(r.title)) continue;
+    seen.add(r.title);
+    more.push(summary(r));
+  }
+  return { report: first, outcome: { crash: summary(first), ...(more.length > 0 ? { more } : {}) } };
 }
 
 function synthetic(title: string, type: string): CrashSummary {
@@ -61,8 +84,8 @@ export function classifyProcessRun(
 ): { outcome: RunOutcome; report?: CrashReport } {
   if (exit.kind === "spawn-error") return { outcome: { kind: "infra", reason: `cannot start reproducer: ${exit.message}` } };
   if (exit.aborted) return { outcome: { kind: "infra", reason: "interrupted" } };
-  const report = parse(log);
-  if (report && !report.suppressed) return { outcome: { kind: "crash", crash: summary(report) }, report };
+  const found = logCrashes(parse(log));
+  if (found) return { outcome: { kind: "crash", ...found.outcome }, report: found.report };
   if (exit.timedOut) {
     const title = log.trim().length === 0 ? "no output from test machine" : "reproducer hung";
     return { outcome: { kind: "crash", crash: synthetic(title, "HANG") } };

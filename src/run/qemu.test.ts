@@ -5,32 +5,16 @@ import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunOutcome } from "../core/outcome.js";
-import { parse } from "../report/index.js";
+import { parseAll } from "../report/index.js";
 import type { CrashReport } from "../report/types.js";
 import { loadReproducer, MARKERS, writeInitramfs, type InitramfsInput } from "./initramfs.js";
 import { bootVm, classifyVmRun, detectAccel, QemuRunner, qemuArgv, type QemuSpec, type VmEnd } from "./qemu.js";
 import type { RunResult } from "./runner.js";
+import { reportTitled } from "./testkit.js";
 
-/** Stands in for report/: a line "OOPS <title>" is a crash starting on that line. */
-function fakeParse(log: string): CrashReport | null {
-  const lines = log.split("\n");
-  const at = lines.findIndex((l) => l.startsWith("OOPS "));
-  if (at < 0) return null;
-  const title = (lines[at] as string).slice(5);
-  return {
-    title,
-    alt: [],
-    type: "",
-    frame: "",
-    guiltyFile: "",
-    corrupted: false,
-    corruptedReason: "",
-    report: title,
-    startLine: at,
-    endLine: at,
-    suppressed: title.startsWith("suppressed"),
-    crashState: [],
-  };
+/** Stands in for report/: each line "OOPS <title>" is a crash report starting on that line. */
+function fakeParse(log: string): CrashReport[] {
+  return log.split("\n").flatMap((line, at) => (line.startsWith("OOPS ") ? [reportTitled(line.slice(5), at, line.startsWith("OOPS suppressed"))] : []));
 }
 
 const exited: VmEnd = { kind: "exited", code: 0, signal: null, stderr: "" };
@@ -75,6 +59,11 @@ describe("classifyVmRun", () => {
   for (const [name, end, lines, want] of cases) {
     it(name, () => assert.equal(describeOutcome(classifyVmRun(end, lines.join("\n"), fakeParse).outcome), want));
   }
+  it("a report after the first one is recorded as more", () => {
+    const { outcome } = classifyVmRun(exited, [...booted, "OOPS possible deadlock in f", "OOPS KASAN: use-after-free Read in g"].join("\n"), fakeParse);
+    assert.equal(describeOutcome(outcome), "crash: possible deadlock in f");
+    assert.deepEqual(outcome.kind === "crash" ? outcome.more?.map((c) => c.title) : [], ["KASAN: use-after-free Read in g"]);
+  });
 });
 
 describe("qemuArgv", () => {
@@ -262,7 +251,7 @@ describe("QEMU runner booting Debian's kernel", () => {
               shutdownGraceMs: 10_000,
               infraRetries: 1,
             },
-            parse,
+            parseAll,
           );
           const [result] = await runner.run({
             commit: name,

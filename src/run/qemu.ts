@@ -11,9 +11,8 @@ import type { CrashReport } from "../report/types.js";
 import { kernelTypeOfTitle, LOST_CONNECTION_TITLE, NO_OUTPUT_TITLE } from "../report/titles.js";
 import { INIT_ARGS, MARKERS } from "./initramfs.js";
 import { mapPool } from "./pool.js";
-import type { Runner, RunRequest, RunResult } from "./runner.js";
-
-export type ParseLog = (log: string) => CrashReport | null;
+import { logCrashes } from "./process.js";
+import type { ParseLog, Runner, RunRequest, RunResult } from "./runner.js";
 
 export type Accel = "kvm" | "tcg";
 
@@ -98,10 +97,6 @@ export type VmEnd =
   | { kind: "no-output" }
   | { kind: "timeout" };
 
-function summary(report: CrashReport): CrashSummary {
-  return { title: report.title, alt: report.alt, type: report.type, frame: report.frame };
-}
-
 /** Titles culprit gives itself get report/'s type for them (NO_OUTPUT, LOST_CONNECTION), so remedies and families treat them alike. */
 function synthetic(title: string): CrashSummary {
   return { title, alt: [], type: kernelTypeOfTitle(title), frame: "" };
@@ -134,11 +129,12 @@ export function classifyVmRun(end: VmEnd, log: string, parse: ParseLog): { outco
   const lines = log.split("\n");
   const initLine = markerLine(lines, MARKERS.initStarted);
   const basicOkLine = markerLine(lines, MARKERS.basicOk);
-  const report = parse(log);
-  if (report && !report.suppressed) {
-    if (initLine === undefined || report.startLine < initLine) return { outcome: { kind: "boot-failed", crash: summary(report) }, report };
-    if (basicOkLine === undefined || report.startLine < basicOkLine) return { outcome: { kind: "basic-failed", crash: summary(report) }, report };
-    return { outcome: { kind: "crash", crash: summary(report) }, report };
+  const found = logCrashes(parse(log));
+  if (found) {
+    const { report, outcome } = found;
+    if (initLine === undefined || report.startLine < initLine) return { outcome: { kind: "boot-failed", ...outcome }, report };
+    if (basicOkLine === undefined || report.startLine < basicOkLine) return { outcome: { kind: "basic-failed", ...outcome }, report };
+    return { outcome: { kind: "crash", ...outcome }, report };
   }
   const silentTitle = log.trim() === "" || end.kind !== "exited" ? NO_OUTPUT_TITLE : LOST_CONNECTION_TITLE;
   if (initLine === undefined) {

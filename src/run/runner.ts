@@ -4,6 +4,9 @@
 import type { RunOutcome } from "../core/outcome.js";
 import type { CrashReport } from "../report/types.js";
 
+/** report/'s parseAll: every crash report of a console log, in order, the first being its title. */
+export type ParseLog = (log: string) => CrashReport[];
+
 export interface RunRequest {
   commit: string;
   /** The cache entry holding this commit's artifacts. */
