@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CrashFamily, sameCrash } from "./family.js";
+import { CrashFamily, crashSimilarity, sameCrash, type CrashShape } from "./family.js";
 import type { CrashIdentity } from "./types.js";
 
 const crash = (title: string, type: string, frame: string, alt: string[] = []): CrashIdentity => ({ title, alt, type, frame });
@@ -46,3 +46,34 @@ test("CrashFamily keeps its own copy of the target", () => {
   target.alt.push("y");
   assert.equal(family.includes(crash("y", "", "")), false);
 });
+
+// ----- graded identity: crashSimilarity -----
+
+const shape = (title: string, type: string, frames: string[], file: string): CrashShape => ({ title, alt: [], type, frame: frames[0] ?? "", frames, file });
+
+const releaseUaf = shape("KASAN: use-after-free Read in foo_release", "KASAN-USE-AFTER-FREE-READ", ["foo_release", "foo_file_close", "__fput", "task_work_run", "exit_to_user_mode_prepare", "do_syscall_64"], "drivers/foo/core.c");
+// The same bug after foo_release was renamed foo_put: the callers did not change.
+const putUaf = shape("KASAN: use-after-free Read in foo_put", "KASAN-USE-AFTER-FREE-READ", ["foo_put", "foo_file_close", "__fput", "task_work_run", "exit_to_user_mode_prepare", "do_syscall_64"], "drivers/foo/core.c");
+// foo_release inlined into its caller: the new top frame was the old second one.
+const inlinedUaf = shape("KASAN: use-after-free Read in foo_file_close", "KASAN-USE-AFTER-FREE-READ", ["foo_file_close", "__fput", "task_work_run", "exit_to_user_mode_prepare", "do_syscall_64"], "drivers/foo/core.c");
+const netWarning = shape("WARNING in tcp_recvmsg_locked", "WARNING", ["tcp_recvmsg_locked", "tcp_recvmsg", "inet_recvmsg", "sock_recvmsg", "__sys_recvfrom", "do_syscall_64"], "net/ipv4/tcp.c");
+const fsWarning = shape("WARNING in ext4_fill_super", "WARNING", ["ext4_fill_super", "mount_bdev", "legacy_get_tree", "vfs_get_tree", "path_mount", "do_syscall_64"], "fs/ext4/super.c");
+const gpfSameStack = shape("general protection fault in foo_release", "DoS", ["foo_release", "foo_file_close", "__fput", "task_work_run"], "drivers/foo/core.c");
+const otherFooUaf = shape("KASAN: use-after-free Read in foo_ioctl", "KASAN-USE-AFTER-FREE-READ", ["foo_ioctl", "__x64_sys_ioctl", "do_syscall_64"], "drivers/foo/core.c");
+
+const similarities: [string, CrashShape, CrashShape, (s: number) => boolean, string][] = [
+  ["identical", releaseUaf, { ...releaseUaf }, (s) => s === 1, "1"],
+  ["renamed guilty function, frames below unchanged", putUaf, releaseUaf, (s) => s >= 0.5 && s < 1, "related (≥ 0.5, < 1)"],
+  ["guilty function inlined into its caller", inlinedUaf, releaseUaf, (s) => s >= 0.5 && s < 1, "related (≥ 0.5, < 1)"],
+  ["an unrelated WARNING in another subsystem", fsWarning, netWarning, (s) => s === 0, "0"],
+  ["same stack, different type", gpfSameStack, releaseUaf, (s) => s === 0, "0"],
+  ["same type and file, different stack", otherFooUaf, releaseUaf, (s) => s > 0 && s < 0.5, "weak (< 0.5)"],
+  ["no type", shape("exit status 1", "", [], ""), shape("exit status 1 again", "", [], ""), (s) => s === 0, "0"],
+];
+for (const [name, a, b, ok, want] of similarities) {
+  test(`crashSimilarity: ${name} is ${want}`, () => {
+    const s = crashSimilarity(a, b);
+    assert.ok(ok(s), `got ${s}`);
+    assert.equal(crashSimilarity(b, a), s, "symmetric");
+  });
+}

@@ -42,19 +42,31 @@ export interface CrashShape extends CrashIdentity {
   file?: string;
 }
 
+// Where work enters the kernel or a program: shared by unrelated bugs, so sharing them says nothing.
+const entryFrame =
+  /^(?:do_syscall_|entry_SYSCALL|__?x64_sys_|__?ia32_sys_|__arm64_sys_|invoke_syscall|el0_|el0t_|ret_from_fork|kthread$|worker_thread$|process_one_work$|smpboot_thread_fn$|run_ksoftirqd$|__do_softirq$|do_softirq|irq_exit|sysvec_|asm_|call_timer_fn$|__run_timers|run_timer_softirq$|main$|__libc_start|_start$)/;
+
+/** Share of the two stacks' frames (entry points aside) that both have, 0…1. */
+function stackOverlap(a: readonly string[], b: readonly string[]): number {
+  const mine = [...new Set(a.filter((f) => f !== "" && !entryFrame.test(f)))];
+  const theirs = new Set(b.filter((f) => f !== "" && !entryFrame.test(f)));
+  if (mine.length === 0 || theirs.size === 0) return 0;
+  const shared = mine.filter((f) => theirs.has(f)).length;
+  return shared / Math.max(mine.length, theirs.size);
+}
+
 /**
  * How much `crash` looks like `target`, from 0 (unrelated) to 1 (the same bug by sameCrash).
- * Between: same type with shared stack frames (a renamed or inlined top frame leaves the frames
- * below it), or same type in the same guilty file. A different type is never related: a WARNING
- * and a use-after-free in one function are two bugs as often as one.
+ * A renamed, inlined or split guilty function changes the title but leaves the callers: same
+ * type with at least half the stack shared is related (0.5…0.9); less sharing, or only the same
+ * guilty file, is a weak likeness below 0.5. A different type is never related: a WARNING and a
+ * use-after-free in one function are two bugs as often as one. Symmetric.
  */
 export function crashSimilarity(crash: CrashShape, target: CrashShape): number {
   if (sameCrash(crash, target)) return 1;
   if (crash.type === "" || crash.type !== target.type) return 0;
-  const a = (crash.frames ?? []).filter((f) => f !== "");
-  const b = new Set((target.frames ?? []).filter((f) => f !== ""));
-  const shared = a.filter((f) => b.has(f)).length;
-  const framesScore = shared === 0 ? 0 : shared / Math.max(a.length, b.size);
-  const fileScore = crash.file && crash.file === target.file ? 0.5 : 0;
-  return Math.min(0.9, Math.max(framesScore, fileScore));
+  const overlap = stackOverlap(crash.frames ?? [], target.frames ?? []);
+  if (overlap >= 0.5) return 0.5 + 0.4 * overlap;
+  const sameFile = crash.file !== undefined && crash.file !== "" && crash.file === target.file;
+  return Math.max(0.5 * overlap, sameFile ? 0.3 : 0);
 }
