@@ -68,7 +68,8 @@ async function main(): Promise<void> {
           good,
           strategy: STRATEGY,
           build: { command: BUILD, artifacts: ["artifact"], clean: false },
-          reproducer: { command: ["sh", "-c", TEST_SCRIPT] },
+          // The test only exits non-zero (no crash report): that exit status is the crash.
+          reproducer: { command: ["sh", "-c", TEST_SCRIPT], exitStatus: "crash" },
           runs: 1,
           startRuns: 1,
           parallelism: { commits: 1, runs: 1 },

@@ -7,9 +7,14 @@ import type { BisectKind } from "./strategy.js";
 import { batchFailureRate, type BatchCounts, type Evidence, type EvidenceGroup } from "./bayes-evidence.js";
 
 /** Reproduction chances considered; denser at the low end, where mistakes are costly. */
-export const REPRO_GRID: readonly number[] = [0.04, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.97];
-/** Prior over the grid ∝ (1-p): errs toward a low chance, which makes noisy bisection careful. */
-export const REPRO_PRIOR: readonly number[] = normalise(REPRO_GRID.map((p) => 1 - p));
+export const REPRO_GRID: readonly number[] = [0.04, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.97, 0.999];
+/** Share of the prior on a deterministic crash (0.999): many reproducers always crash, and a single clean run then says "absent". */
+const DETERMINISTIC = 0.25;
+/** Prior over the grid ∝ (1-p) below it: errs toward a low chance, which makes noisy bisection careful. */
+export const REPRO_PRIOR: readonly number[] = [
+  ...normalise(REPRO_GRID.slice(0, -1).map((p) => 1 - p)).map((w) => w * (1 - DETERMINISTIC)),
+  DETERMINISTIC,
+];
 /** Chance that the target's title shows up where the bug is absent (mis-attribution, a flake). */
 export const SPURIOUS = 5e-4;
 /** Prior of "present everywhere" (cause: older than the range; fix: never fixed). */
@@ -36,6 +41,8 @@ export interface Posterior {
   mass: Float64Array;
   /** P(chance = REPRO_GRID[g] | evidence). */
   chance: Float64Array;
+  /** Learnt share of commits whose chance is their own (0 = one chance for the whole range). */
+  spread: number;
 }
 
 const ancestryCache = new WeakMap<Dag, Map<number, Uint8Array>>();
@@ -258,7 +265,7 @@ export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence,
     }
     mass[h] = m;
   }
-  return { kind, n, everywhere: n, nowhere: n + 1, joint, mass, chance };
+  return { kind, n, everywhere: n, nowhere: n + 1, joint, mass, chance, spread: eps };
 }
 
 /** The `q` quantile of the reproduction chance from one commit's own counts alone (the chance may change along the range). */

@@ -76,6 +76,8 @@ export function verifyCulprit(
   ownCounts: (commit: number) => EvidenceCounts | undefined = () => undefined,
   /** Runs of one batch (the VM slots). */
   batchSize = 1,
+  /** The posterior's chance spread: above 0 the chance differs along the range, and the crashing side's own runs bound it even for single-run batches. */
+  spread = 0,
 ): Verification {
   const parents = dag.parents[culprit] as readonly number[];
   const crashing = kind === "cause" ? [culprit] : [...parents];
@@ -86,7 +88,8 @@ export function verifyCulprit(
     const own = currentOf(evidence, c);
     return own ? ownReproChanceQuantile(own.target, own.clean, 0.1) : chance;
   }));
-  const need = Math.max(cleanRunsNeeded(chance), cleanRunsNeeded(local, LOCAL_MISS));
+  // With one run per batch the crashing side's own rate is a single run: it bounds nothing unless the chance is known to spread.
+  const need = spread > 0 || batchSize > 1 ? Math.max(cleanRunsNeeded(chance), cleanRunsNeeded(local, LOCAL_MISS)) : cleanRunsNeeded(chance);
   const batchesNeeded = cleanBatchesNeeded(evidence, batchSize);
   const missing: number[] = [];
   const ownOnly: number[] = [];

@@ -335,7 +335,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
         ? ({ kind: "verified" } as const)
         : top === post.everywhere
           ? verifyEverywhere(dag, problem.kind, evidence, untestable, ownCounts)
-          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts, runsPerCommit);
+          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts, runsPerCommit, post.spread);
     // A clean side that crashed is tested again (up to three batches): the target there means the culprit is older.
     const recheck = (c: number): boolean => (evidence.groups[evidence.groupOf.get(c) ?? -1]?.batches.length ?? 0) < 3;
     switch (verdict.kind) {
