@@ -81,20 +81,144 @@ export const jobSchema = z
 
 export type Job = z.infer<typeof jobSchema>;
 
-/** One clear sentence for the first problem zod found, naming the field. */
-export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return "invalid job";
-  const field = issue.path.join(".") || "(top level)";
-  if (issue.code === "unrecognized_keys") return `unknown field ${issue.keys.map((k) => [field === "(top level)" ? "" : field, k].filter(Boolean).join(".")).join(", ")} in job (remove it or check its spelling)`;
-  if (issue.code === "invalid_type" && issue.input === undefined) return `missing field ${field} in job`;
-  if (issue.code === "custom") return issue.message;
-  return `invalid ${field} in job: ${issue.message}`;
+/** Where a field came from, for wording: a flag's name (e.g. "--runs"), or undefined for the job file. */
+export type FieldOrigin = (path: string) => string | undefined;
+
+/** Integer fields, so a wrong value reads "a whole number" rather than zod's "number". */
+const WHOLE_NUMBERS = new Set(["runs", "startRuns", "parallelism.commits", "parallelism.runs", "seed"]);
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let at = raw;
+  for (const key of path) {
+    if (at === null || typeof at !== "object") return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
 }
 
-export function validateJob(raw: unknown): Job {
+function shown(value: unknown): string {
+  if (typeof value === "string") return `'${value}'`;
+  if (Array.isArray(value)) return "a list";
+  if (value !== null && typeof value === "object") return "a mapping";
+  return String(value);
+}
+
+/** The field names the schema knows at `path` (a section's fields, or the top level). */
+function knownFields(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = jobSchema;
+  for (const key of [...path, undefined]) {
+    while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) schema = schema.unwrap() as z.ZodType;
+    if (!(schema instanceof z.ZodObject)) return [];
+    if (key === undefined) return Object.keys(schema.shape);
+    const next = (schema.shape as Record<string, z.ZodType | undefined>)[String(key)];
+    if (!next) return [];
+    schema = next;
+  }
+  return [];
+}
+
+/** Edit distance, for "did you mean": a typo is one or two edits away. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min((row[j] as number) + 1, (next[j - 1] as number) + 1, (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length] as number;
+}
+
+export function closest(word: string, known: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const name of known) {
+    const d = editDistance(word.toLowerCase(), name.toLowerCase());
+    const allowed = name.length <= 3 ? 1 : Math.max(2, Math.floor(name.length / 3));
+    if (d <= allowed && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+function expectation(issue: z.core.$ZodIssue, field: string): string {
+  if (issue.code !== "invalid_type") return "valid";
+  if (WHOLE_NUMBERS.has(field) || issue.expected === "int") return "a whole number";
+  switch (issue.expected) {
+    case "array":
+      return "a list, like [a, b]";
+    case "object":
+    case "record":
+      return "a mapping of fields";
+    case "boolean":
+      return "true or false";
+    case "number":
+      return "a number";
+    case "string":
+      return "a string";
+    default:
+      return `of type ${issue.expected}`;
+  }
+}
+
+/** The branch of a union that says most: a format or range problem over a mere type mismatch. */
+function mostSpecific(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue | undefined {
+  return issues.find((i) => i.code !== "invalid_type") ?? issues[0];
+}
+
+/** One clear sentence for the first problem zod found, naming the field (or the flag it came from). */
+export function describeIssue(error: z.ZodError, raw: unknown = undefined, origin: FieldOrigin = () => undefined): string {
+  // A misspelt field is why its correct spelling is missing: say that first.
+  const issue = error.issues.find((i) => i.code === "unrecognized_keys") ?? error.issues[0];
+  if (!issue) return "invalid job";
+  const path = issue.path;
+  const field = path.map(String).join(".");
+  const named = origin(field) ?? (field || "the job");
+  const value = valueAt(raw, path);
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys
+        .map((key) => {
+          const full = [...path.map(String), key].join(".");
+          const guess = closest(key, knownFields(path));
+          return `unknown field ${full}${guess ? ` (did you mean ${guess}?)` : ""}`;
+        })
+        .join(", ");
+    case "custom":
+      return issue.message;
+    case "invalid_type":
+      if (value === undefined) return `missing field ${field} in job`;
+      return `${named} must be ${expectation(issue, field)}, got ${shown(value)}`;
+    case "too_big":
+      return `${named} must be at most ${String(issue.maximum)}, got ${shown(value)}`;
+    case "too_small":
+      return issue.origin === "array" || issue.origin === "string"
+        ? `${named} must not be empty`
+        : `${named} must be at least ${String(issue.minimum)}, got ${shown(value)}`;
+    case "invalid_value": {
+      const choices = issue.values.map(String);
+      const guess = typeof value === "string" ? closest(value, choices) : undefined;
+      return `${named} must be one of ${choices.join(", ")}, got ${shown(value)}${guess ? ` (did you mean ${guess}?)` : ""}`;
+    }
+    case "invalid_union": {
+      if (value === undefined) return `missing field ${field} in job`;
+      const branches = issue.errors.map((branch) => mostSpecific(branch)).filter((i): i is z.core.$ZodIssue => i !== undefined);
+      const telling = branches.find((i) => i.code !== "invalid_type");
+      if (telling) return `${named}: ${telling.message}, got ${shown(value)}`;
+      if (field.endsWith("command")) return `${named} must be a command: a list like [make, -j2] or a string, got ${shown(value)}`;
+      return `${named} has the wrong type, got ${shown(value)}`;
+    }
+    default:
+      return `${named}: ${issue.message}, got ${shown(value)}`;
+  }
+}
+
+export function validateJob(raw: unknown, origin: FieldOrigin = () => undefined): Job {
   const parsed = jobSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(describeIssue(parsed.error), "see README.md, \"Job file\"");
+  if (!parsed.success) {
+    const first = parsed.error.issues.find((i) => i.code === "unrecognized_keys") ?? parsed.error.issues[0];
+    const fromFlag = origin(first?.path.map(String).join(".") ?? "") !== undefined;
+    throw new UserError(describeIssue(parsed.error, raw, origin), fromFlag ? "see culprit bisect --help" : 'see README.md, "Job file"');
+  }
   return parsed.data;
 }
 

@@ -1,7 +1,7 @@
 // From a validated job to what the orchestrator needs: the spec, the builder, the runner,
 // the strategy. Checks here catch the user's mistakes before any build starts.
 
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { CommandBuilder } from "../build/command.js";
 import { createLinuxTarget, parseLinuxTarget } from "../build/linuxTarget.js";
@@ -15,7 +15,8 @@ import { Repo } from "../git/git.js";
 import { maintainersLookup } from "../recipients/maintainers.js";
 import { crashSimilarity, parse, parseAll, sameCrash } from "../report/index.js";
 import { ProcessRunner } from "../run/process.js";
-import { validateJob, type Job } from "./config.js";
+import { goDuration } from "../core/duration.js";
+import { validateJob, type FieldOrigin, type Job } from "./config.js";
 import type { BisectDeps, BisectSpec } from "./orchestrator.js";
 
 export const strategies: Record<Job["strategy"], Strategy> = {
@@ -77,7 +78,27 @@ export async function checkBuildCommand(repo: Repo, start: string, command: read
   throw new UserError(`build command not found: ${program}`, "give a program on PATH, an absolute path, or a path inside the repository");
 }
 
-export function ensureWritableDir(dir: string, what: string): void {
+/** A file culprit will write at the end (--json): its directory must exist and take files now. */
+export function checkOutputFile(file: string, what: string): void {
+  const path = resolve(file);
+  const dir = dirname(path);
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    // Not there yet: it is written at the end.
+  }
+  if (isDir) throw new UserError(`${what} ${file} is a directory`, "give a file name");
+  if (!existsSync(dir)) throw new UserError(`${what} ${file}: no such directory ${dir}`, "create it first, or write the result elsewhere");
+  try {
+    accessSync(dir, constants.W_OK);
+    if (existsSync(path)) accessSync(path, constants.W_OK);
+  } catch {
+    throw new UserError(`${what} ${file} is not writable`, "write the result elsewhere");
+  }
+}
+
+export function ensureWritableDir(dir: string, what: string, hint = "choose another directory with --work-dir"): void {
   try {
     // One level at a time: Node 20's recursive mkdir never returns under /proc.
     const missing: string[] = [];
@@ -89,7 +110,7 @@ export function ensureWritableDir(dir: string, what: string): void {
     for (const path of missing) mkdirSync(path);
     accessSync(dir, constants.W_OK);
   } catch {
-    throw new UserError(`${what} is not writable: ${dir}`, "choose another directory with --work-dir");
+    throw new UserError(`${what} is not writable: ${dir}`, hint);
   }
 }
 
@@ -97,11 +118,30 @@ export interface PreparedJob {
   job: Job;
   spec: BisectSpec;
   deps: BisectDeps;
+  /** What a resume changed (e.g. "resumed with --run-timeout 2m (was 20s)"), to record as events. */
+  changes?: string[];
 }
 
-/** Prepares a new bisection: validates, checks programs, saves the job for resume. */
-export async function prepareJob(raw: Record<string, unknown>, baseDir: string, defaultWorkDir: string): Promise<PreparedJob> {
-  const job = validateJob(raw);
+/** A field a resume may change, with the flag that changed it. */
+export interface ResumeChange {
+  path: string;
+  flag: string;
+  value: unknown;
+}
+
+/** The job as saved in the work dir: durations written with their unit, so reading it back gives the same values. */
+function savable(job: Job): Job | Record<string, unknown> {
+  const ms = (n: number): string => `${n}ms`;
+  return {
+    ...job,
+    ...(job.build ? { build: { ...job.build, timeout: ms(job.build.timeout) } } : {}),
+    ...(job.reproducer ? { reproducer: { ...job.reproducer, timeout: ms(job.reproducer.timeout) } } : {}),
+  };
+}
+
+/** Prepares a new bisection: validates, checks programs and output paths, saves the job for resume. */
+export async function prepareJob(raw: Record<string, unknown>, baseDir: string, defaultWorkDir: string, origin?: FieldOrigin): Promise<PreparedJob> {
+  const job = validateJob(raw, origin);
   const workDir = resolve(job.workDir ?? defaultWorkDir);
   // Everything that can be wrong with the input is found before anything is written.
   const repo = await Repo.open(resolve(baseDir, job.repo));
@@ -135,8 +175,9 @@ export async function prepareJob(raw: Record<string, unknown>, baseDir: string, 
   }
   // A target checks the files it names here, still before the work dir is written to.
   const prepared = await assemble(saved);
+  if (saved.cacheDir) ensureWritableDir(saved.cacheDir, "cache dir", "choose another directory with --cache-dir");
   ensureWritableDir(workDir, "work dir");
-  writeFileSync(join(workDir, JOB_FILE), JSON.stringify(saved, null, 2));
+  writeFileSync(join(workDir, JOB_FILE), JSON.stringify(savable(saved), null, 2));
   return prepared;
 }
 
@@ -148,8 +189,25 @@ function generic(job: Job): GenericJob {
   return job as GenericJob;
 }
 
-/** Loads the job saved in a work dir, to continue its bisection. */
-export async function resumeJob(workDir: string): Promise<PreparedJob> {
+function fieldAt(job: unknown, path: string): unknown {
+  let at = job;
+  for (const key of path.split(".")) at = at !== null && typeof at === "object" ? (at as Record<string, unknown>)[key] : undefined;
+  return at;
+}
+
+function withField(job: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
+  const [key, ...rest] = path.split(".") as [string, ...string[]];
+  if (rest.length === 0) return { ...job, [key]: value };
+  const section = job[key];
+  return { ...job, [key]: withField(section !== null && typeof section === "object" ? (section as Record<string, unknown>) : {}, rest.join("."), value) };
+}
+
+function shownValue(path: string, value: unknown): string {
+  return typeof value === "number" && path.endsWith("timeout") ? goDuration(value) : String(value);
+}
+
+/** Loads the job saved in a work dir, to continue its bisection, with the changes a resume may make. */
+export async function resumeJob(workDir: string, changes: readonly ResumeChange[] = []): Promise<PreparedJob> {
   const file = join(resolve(workDir), JOB_FILE);
   let text: string;
   try {
@@ -157,7 +215,17 @@ export async function resumeJob(workDir: string): Promise<PreparedJob> {
   } catch {
     throw new UserError(`nothing to resume in ${workDir}`, `it has no ${JOB_FILE}; give the work dir of an earlier culprit bisect`);
   }
-  return assemble(validateJob(JSON.parse(text)));
+  const before = validateJob(JSON.parse(text));
+  let raw = savable(before) as Record<string, unknown>;
+  for (const change of changes) raw = withField(raw, change.path, change.value);
+  const byPath = new Map(changes.map((c) => [c.path, c.flag]));
+  const job = validateJob(raw, (path) => byPath.get(path));
+  const said = changes
+    .filter((c) => fieldAt(before, c.path) !== fieldAt(job, c.path))
+    .map((c) => `resumed with ${c.flag} ${shownValue(c.path, fieldAt(job, c.path))} (was ${shownValue(c.path, fieldAt(before, c.path))})`);
+  // The next resume continues with what this one changed.
+  if (said.length > 0) writeFileSync(file, JSON.stringify(savable(job), null, 2));
+  return { ...(await assemble(job)), ...(said.length > 0 ? { changes: said } : {}) };
 }
 
 async function assemble(job: Job): Promise<PreparedJob> {

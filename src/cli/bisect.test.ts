@@ -19,8 +19,9 @@ interface Finished {
   stderr: string;
 }
 
-function culprit(args: string[], cwd: string): { done: Promise<Finished>; pid: number } {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+/** Runs the real binary; the default work dir goes under `cwd`'s .cache (XDG_CACHE_HOME), never the user's. */
+function culprit(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { done: Promise<Finished>; pid: number } {
+  const child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, XDG_CACHE_HOME: join(cwd, ".cache"), ...env } });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -83,12 +84,24 @@ describe("culprit bisect: bad input gets one clear line and a non-zero exit", ()
     ["reproducer not found", (x) => ["--repo", x.history.dir, "--repro", "./no-such-repro"], /^culprit: reproducer not found: \.\/no-such-repro/],
     ["work dir not writable", (x) => ["--repo", x.history.dir, "--work-dir", "/dev/null/culprit-work"], /^culprit: work dir is not writable: /],
     ["work dir where nothing can be made", (x) => ["--repo", x.history.dir, "--work-dir", "/proc/culprit-work/x"], /^culprit: work dir is not writable: /],
-    ["a runs count that is not a number", (x) => ["--repo", x.history.dir, "--runs", "many"], /^culprit: --runs needs a whole number/],
+    ["a runs count that is not a number", (x) => ["--repo", x.history.dir, "--runs", "many"], /^culprit: --runs must be a whole number ≥ 1, got 'many'/],
+    ["a flag out of range is worded as a flag", (x) => ["--repo", x.history.dir, "--runs", "100000000"], /^culprit: --runs must be at most 1000, got 100000000 \(see culprit bisect --help\)$/],
+    ["a flag's duration keeps the duration hint", (x) => ["--repo", x.history.dir, "--run-timeout", "10min"], /^culprit: --run-timeout: write a duration like 30s, 10m or 2h, got '10min'/],
+    ["--json into a missing directory, before any build", (x) => ["--repo", x.history.dir, "--json", join(x.dir, "no-such-dir", "r.json")], /^culprit: --json .*r\.json: no such directory /],
+    ["--json naming a directory", (x) => ["--repo", x.history.dir, "--json", x.dir], /^culprit: --json .* is a directory/],
+    ["cache dir not writable", (x) => ["--repo", x.history.dir, "--work-dir", join(x.dir, "w-cache"), "--cache-dir", "/dev/null/cache"], /^culprit: cache dir is not writable: .*--cache-dir/],
+    [
+      "git's own reason (dubious ownership and the safe.directory fix)",
+      (x) => ["--repo", x.history.dir, "--work-dir", join(x.dir, "w-git")],
+      /^culprit: git cannot open .*: detected dubious ownership in repository at .* \(git config --global --add safe\.directory /,
+    ],
   ];
   for (const [name, args, want] of cases) {
     it(name, async () => {
       const before = await readdir(s.dir);
-      const { done } = culprit(["bisect", ...common, ...args(s)], s.dir);
+      // git's test hook makes every repository look owned by someone else.
+      const env = name.startsWith("git's own reason") ? { GIT_TEST_ASSUME_DIFFERENT_OWNER: "1" } : {};
+      const { done } = culprit(["bisect", ...common, ...args(s)], s.dir, env);
       const r = await done;
       assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
       const lines = r.stderr.trim().split("\n");
@@ -109,14 +122,27 @@ describe("culprit bisect: bad input gets one clear line and a non-zero exit", ()
     await rm(job);
   });
 
-  it("an unknown field in the job file", async () => {
-    const job = join(s.dir, "unknown.yaml");
-    await writeFile(job, `repo: ${s.history.dir}\nbuild: {command: make, artifacts: [demo]}\nreproducer: {command: demo}\nrunz: 3\n`);
-    const r = await culprit(["bisect", job], s.dir).done;
-    assert.equal(r.code, 2);
-    assert.match(r.stderr.trim(), /^culprit: unknown field runz in job \(remove it or check its spelling\)/);
-    await rm(job);
-  });
+  const jobCases: [string, string, RegExp][] = [
+    ["an unknown field, with the field it probably means", "runz: 3\n", /^culprit: unknown field runz \(did you mean runs\?\) \(see README\.md, "Job file"\)$/],
+    ["an unknown field in a section", "", /^culprit: unknown field reproducer\.comand \(did you mean command\?\)/],
+    ["a wrong type is not a missing field", "runs: ten\n", /^culprit: runs must be a whole number, got 'ten'/],
+    ["a list given as a string", "", /^culprit: build\.artifacts must be a list, like \[a, b\], got 'demo'/],
+    ["a duration keeps its hint", "", /^culprit: reproducer\.timeout: write a duration like 30s, 10m or 2h, got '10 minutes'/],
+    ["a choice misspelt", "kind: cuase\n", /^culprit: kind must be one of cause, fix, got 'cuase' \(did you mean cause\?\)/],
+  ];
+  for (const [name, extra, want] of jobCases) {
+    it(`job file: ${name}`, async () => {
+      const job = join(s.dir, "job.yaml");
+      const reproducer = name.includes("section") ? "{comand: demo}" : name.includes("duration") ? "{command: demo, timeout: 10 minutes}" : "{command: demo}";
+      const artifacts = name.includes("list given") ? "demo" : "[demo]";
+      await writeFile(job, `repo: ${s.history.dir}\nbuild: {command: make, artifacts: ${artifacts}}\nreproducer: ${reproducer}\n${extra}`);
+      const r = await culprit(["bisect", job], s.dir).done;
+      await rm(job);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr.trim(), want);
+    });
+  }
 
   it("a crash that does not reproduce on the start commit", async () => {
     const work = join(s.dir, "work-norepro");
@@ -126,6 +152,23 @@ describe("culprit bisect: bad input gets one clear line and a non-zero exit", ()
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     assert.equal(await worktreeCount(s.history.dir), 1);
     await rm(work, { recursive: true });
+  });
+});
+
+describe("culprit bisect: the default work dir", () => {
+  it("is outside the repository, under XDG_CACHE_HOME/culprit, and printed at start", async () => {
+    const s = await scratchHistory(simpleHistory(12, { culprit: 8, releases: { 2: "v1.0" } }));
+    try {
+      const args = ["bisect", "--repo", ".", "--build", "make -s demo", "--artifact", "demo", "--repro", "demo", "--runs", "2", "--start-runs", "2"];
+      const r = await culprit(args, s.history.dir, { XDG_CACHE_HOME: join(s.dir, "xdg") }).done;
+      assert.equal(r.code, 0, r.stderr);
+      const work = /^culprit: work dir (.*)$/m.exec(r.stderr)?.[1] ?? "";
+      assert.ok(work.startsWith(join(s.dir, "xdg", "culprit", "repo-")), `work dir: ${work}`);
+      assert.ok(existsSync(join(work, "events.jsonl")));
+      assert.equal((await git(s.history.dir, ["status", "--porcelain", "--ignored"])).stdout, "", "nothing in the user's checkout");
+    } finally {
+      await s.cleanup();
+    }
   });
 });
 
@@ -211,8 +254,12 @@ describe("culprit bisect: interrupts and resume", () => {
     process.kill(run.pid, "SIGKILL");
     await run.done;
     const builtBefore = events(work).filter((x) => x.type === "build-finished").length;
+    const refused = await culprit(["bisect", "--resume", work, "--runs", "3", "--strategy", "syzbot"], s.dir).done;
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr.trim(), /^culprit: --strategy and --runs cannot change a recorded bisection \(resume .* without them/);
+    assert.equal(refused.stderr.trim().split("\n").length, 1);
     const json = join(s.dir, "result.json");
-    const resumed = await culprit(["bisect", "--resume", work, "--json", json], s.dir).done;
+    const resumed = await culprit(["bisect", "--resume", work, "--json", json, "--run-timeout", "30s", "--jobs", "2"], s.dir).done;
     assert.equal(resumed.code, 0, resumed.stderr);
     const written = JSON.parse(readFileSync(json, "utf8")) as Record<string, unknown>;
     for (const field of ["kind", "outcome", "culprit", "candidates", "noop", "merge", "release", "confidence", "revisionsTested", "builds", "runs", "time", "recipients", "report"]) {
@@ -220,6 +267,10 @@ describe("culprit bisect: interrupts and resume", () => {
     }
     assert.equal(written["outcome"], "culprit");
     const all = events(work);
+    const notes = all.flatMap((e) => (e.type === "note" && e.note.kind === "info" ? [e.note.text] : []));
+    assert.ok(notes.includes("resumed with --run-timeout 30s (was 5m0s)"), `notes: ${notes.join(" | ")}`);
+    assert.ok(notes.includes("resumed with --jobs 2 (was 4)"), `notes: ${notes.join(" | ")}`);
+    assert.match(resumed.stdout, /^resumed with --run-timeout 30s \(was 5m0s\)$/m);
     const built = all.filter((x): x is Extract<BisectEvent, { type: "build-finished" }> => x.type === "build-finished" && !x.cached);
     const commits = built.map((b) => b.commit);
     assert.equal(new Set(commits).size, commits.length, "no commit was built twice");

@@ -1,11 +1,12 @@
 // `culprit bisect [JOB.yaml] [flags]` and `culprit bisect --resume DIR`.
 
 import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { homedir } from "node:os";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { UserError } from "../core/errors.js";
-import { readJobFile } from "../bisect/config.js";
-import { prepareJob, resumeJob, type PreparedJob } from "../bisect/job.js";
+import { readJobFile, type FieldOrigin } from "../bisect/config.js";
+import { checkOutputFile, prepareJob, resumeJob, type PreparedJob, type ResumeChange } from "../bisect/job.js";
 import { LogView } from "../bisect/logview.js";
 import { Interrupted, runBisection } from "../bisect/orchestrator.js";
 import { Progress } from "../bisect/progress.js";
@@ -40,67 +41,111 @@ interface BisectFlags {
   quiet?: boolean;
 }
 
-function positiveInt(flag: string, value: string): number {
+function wholeNumber(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} needs a whole number ≥ 1, not "${value}"`);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a whole number ≥ 1, got '${value}'`, "see culprit bisect --help");
   return n;
 }
 
-/** Flags override the job file, field by field. */
-export function applyFlags(fields: Record<string, unknown>, flags: BisectFlags): Record<string, unknown> {
-  const job = { ...fields };
-  const section = (name: string): Record<string, unknown> => {
-    const current = job[name];
-    const copy = current && typeof current === "object" && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
-    job[name] = copy;
-    return copy;
-  };
-  if (flags.repo) job["repo"] = resolve(flags.repo);
-  if (flags.kind) job["kind"] = flags.kind;
-  if (flags.start) job["start"] = flags.start;
-  if (flags.good) job["good"] = flags.good;
-  if (flags.oldest) job["oldest"] = flags.oldest;
-  if (flags.end) job["end"] = flags.end;
-  if (flags.crash) job["crash"] = flags.crash;
-  if (flags.maintainers) job["maintainers"] = flags.maintainers;
-  if (flags.strategy) job["strategy"] = flags.strategy;
-  if (flags.workDir) job["workDir"] = resolve(flags.workDir);
-  if (flags.cacheDir) job["cacheDir"] = resolve(flags.cacheDir);
-  if (flags.runs) job["runs"] = positiveInt("--runs", flags.runs);
-  if (flags.startRuns) job["startRuns"] = positiveInt("--start-runs", flags.startRuns);
-  if (flags.jobs || flags.commits) {
-    const parallelism = section("parallelism");
-    if (flags.jobs) parallelism["runs"] = positiveInt("--jobs", flags.jobs);
-    if (flags.commits) parallelism["commits"] = positiveInt("--commits", flags.commits);
-  }
-  if (flags.build || flags.artifact || flags.compiler || flags.buildTimeout) {
-    const build = section("build");
-    if (flags.build) build["command"] = flags.build;
-    if (flags.artifact) build["artifacts"] = flags.artifact;
-    if (flags.compiler) build["compiler"] = flags.compiler;
-    if (flags.buildTimeout) build["timeout"] = flags.buildTimeout;
-  }
-  if (flags.repro || flags.runTimeout || flags.exitStatus) {
-    const reproducer = section("reproducer");
-    if (flags.repro) reproducer["command"] = flags.repro;
-    if (flags.runTimeout) reproducer["timeout"] = flags.runTimeout;
-    if (flags.exitStatus) reproducer["exitStatus"] = flags.exitStatus;
-  }
-  return job;
+/** Each flag and the job field it sets. `resumable` flags may be given with --resume: they change
+ *  how long or how parallel the remaining work is, never what was observed or how it is read. */
+interface FlagField {
+  flag: keyof BisectFlags;
+  name: string;
+  path: string;
+  value?: (text: string) => unknown;
+  resumable?: boolean;
 }
 
-function defaultWorkDir(): string {
+const FLAG_FIELDS: FlagField[] = [
+  { flag: "repo", name: "--repo", path: "repo", value: (v) => resolve(v) },
+  { flag: "kind", name: "--kind", path: "kind" },
+  { flag: "start", name: "--start", path: "start" },
+  { flag: "good", name: "--good", path: "good" },
+  { flag: "oldest", name: "--oldest", path: "oldest" },
+  { flag: "end", name: "--end", path: "end" },
+  { flag: "crash", name: "--crash", path: "crash" },
+  { flag: "maintainers", name: "--maintainers", path: "maintainers" },
+  { flag: "strategy", name: "--strategy", path: "strategy" },
+  { flag: "workDir", name: "--work-dir", path: "workDir", value: (v) => resolve(v) },
+  { flag: "cacheDir", name: "--cache-dir", path: "cacheDir", value: (v) => resolve(v) },
+  { flag: "runs", name: "--runs", path: "runs", value: (v) => wholeNumber("--runs", v) },
+  { flag: "startRuns", name: "--start-runs", path: "startRuns", value: (v) => wholeNumber("--start-runs", v) },
+  { flag: "jobs", name: "--jobs", path: "parallelism.runs", value: (v) => wholeNumber("--jobs", v), resumable: true },
+  { flag: "commits", name: "--commits", path: "parallelism.commits", value: (v) => wholeNumber("--commits", v), resumable: true },
+  { flag: "build", name: "--build", path: "build.command" },
+  { flag: "artifact", name: "--artifact", path: "build.artifacts" },
+  { flag: "compiler", name: "--compiler", path: "build.compiler" },
+  { flag: "buildTimeout", name: "--build-timeout", path: "build.timeout", resumable: true },
+  { flag: "repro", name: "--repro", path: "reproducer.command" },
+  { flag: "runTimeout", name: "--run-timeout", path: "reproducer.timeout", resumable: true },
+  { flag: "exitStatus", name: "--exit-status", path: "reproducer.exitStatus" },
+];
+
+function given(flags: BisectFlags): FlagField[] {
+  return FLAG_FIELDS.filter((f) => flags[f.flag] !== undefined);
+}
+
+/** Sets a dotted field, copying the sections on the way so the caller's object is untouched. */
+function setField(job: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split(".");
+  let at = job;
+  for (const key of keys.slice(0, -1)) {
+    const current = at[key];
+    const copy = current && typeof current === "object" && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
+    at[key] = copy;
+    at = copy;
+  }
+  at[keys.at(-1) as string] = value;
+}
+
+/** Flags override the job file, field by field; `origin` says which flag set a field, for error messages. */
+export function applyFlags(fields: Record<string, unknown>, flags: BisectFlags): { fields: Record<string, unknown>; origin: FieldOrigin } {
+  const job = { ...fields };
+  const set = given(flags);
+  for (const f of set) {
+    const text = flags[f.flag] as string | string[];
+    setField(job, f.path, f.value && typeof text === "string" ? f.value(text) : text);
+  }
+  const byPath = new Map(set.map((f) => [f.path, f.name]));
+  return { fields: job, origin: (path) => byPath.get(path) };
+}
+
+/** On --resume, only flags that cannot change what was recorded; the others are refused, all named in one line. */
+export function resumeChanges(flags: BisectFlags, dir: string): ResumeChange[] {
+  const set = given(flags);
+  const refused = set.filter((f) => !f.resumable).map((f) => f.name);
+  if (refused.length > 0) {
+    const names = refused.length === 1 ? refused[0] : `${refused.slice(0, -1).join(", ")} and ${refused.at(-1)}`;
+    throw new UserError(
+      `${names} cannot change a recorded bisection`,
+      `resume ${dir} without ${refused.length === 1 ? "it" : "them"} (only --run-timeout, --build-timeout, --jobs and --commits may change), or start a new bisection`,
+    );
+  }
+  return set.map((f) => {
+    const text = flags[f.flag] as string;
+    return { path: f.path, flag: f.name, value: f.value ? f.value(text) : text };
+  });
+}
+
+/** Outside the repository, so a bisection never leaves files in the user's checkout. */
+export function defaultWorkDir(repo: string, env: NodeJS.ProcessEnv = process.env): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
-  return resolve(".culprit", `bisect-${stamp}`);
+  const cacheHome = env["XDG_CACHE_HOME"] && isAbsolute(env["XDG_CACHE_HOME"]) ? env["XDG_CACHE_HOME"] : join(homedir(), ".cache");
+  return join(cacheHome, "culprit", `${basename(resolve(repo)) || "repo"}-${stamp}`);
 }
 
 export async function bisectCommand(jobFile: string | undefined, flags: BisectFlags): Promise<void> {
   let prepared: PreparedJob;
+  // Every output path is checked before the first build: a mistake must not cost a bisection.
+  if (flags.json) checkOutputFile(flags.json, "--json");
   if (flags.resume) {
-    prepared = await resumeJob(flags.resume);
+    prepared = await resumeJob(flags.resume, resumeChanges(flags, flags.resume));
   } else {
-    const { fields, baseDir } = jobFile ? readJobFile(jobFile) : { fields: {}, baseDir: process.cwd() };
-    prepared = await prepareJob(applyFlags(fields, flags), baseDir, defaultWorkDir());
+    const { fields: fromFile, baseDir } = jobFile ? readJobFile(jobFile) : { fields: {}, baseDir: process.cwd() };
+    const { fields, origin } = applyFlags(fromFile, flags);
+    const repo = typeof fields["repo"] === "string" ? fields["repo"] : baseDir;
+    prepared = await prepareJob(fields, baseDir, defaultWorkDir(repo), origin);
   }
   const result = await execute(prepared, { quiet: flags.quiet ?? false, ...(flags.json ? { json: flags.json } : {}) });
   process.exitCode = result.outcome === "culprit" ? 0 : 1;
@@ -128,6 +173,8 @@ export async function execute(prepared: PreparedJob, output: { quiet: boolean; j
         progress?.clear();
         if (!output.quiet && lines.length > 0) process.stdout.write(lines.map((l) => `${l}\n`).join(""));
         progress?.update(event, log.events);
+        // What a resume changed is a fact of the bisection: recorded right after it restarts.
+        if (event.type === "started") for (const text of prepared.changes ?? []) log.record({ type: "note", at: Date.now(), note: { kind: "info", text } });
       },
     });
     progress?.stop();
@@ -164,11 +211,11 @@ export function registerBisect(program: Command): void {
     .option("--compiler <cc>", "compiler whose identity keys the build cache (default gcc)")
     .option("--repro <command>", "reproducer command, run in the artifacts directory")
     .option("--runs <n>", "runs per commit (default 10)")
-    .option("--start-runs <n>", "runs on the start commit (default 20)")
+    .option("--start-runs <n>", "runs on the start commit (default 20): syzbot runs this many; culprit runs batches of --runs until the crash to bisect is clear, picks it by this many, and gives up after 3× with no crash")
     .option("--jobs <n>", "runs at once (default 4)")
     .option("--commits <n>", "commits tested at once (default 1)")
     .addOption(new Option("--strategy <name>", "search strategy").choices(["culprit", "syzbot"]))
-    .option("--work-dir <dir>", "where logs, events and checkouts go (default .culprit/bisect-TIME)")
+    .option("--work-dir <dir>", "where logs, events and checkouts go (default $XDG_CACHE_HOME/culprit/REPO-TIME, else ~/.cache/culprit/REPO-TIME)")
     .option("--cache-dir <dir>", "build cache (default WORK_DIR/cache)")
     .option("--build-timeout <duration>", "per build, e.g. 30m")
     .option("--run-timeout <duration>", "per reproducer run, e.g. 60s")
@@ -180,7 +227,7 @@ export function registerBisect(program: Command): void {
       ]),
     )
     .option("--json <file>", "write the result as JSON (schema: docs/result.md)")
-    .option("--resume <dir>", "continue the bisection in this work dir")
+    .option("--resume <dir>", "continue the bisection in this work dir (with only --run-timeout, --build-timeout, --jobs, --commits changed)")
     .option("-q, --quiet", "print nothing but errors")
     .action(async (job: string | undefined, flags: BisectFlags) => {
       if (flags.resume && job) throw new UserError("give either a job file or --resume DIR, not both");

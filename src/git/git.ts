@@ -43,6 +43,18 @@ export function git(cwd: string, args: readonly string[], options: GitRunOptions
   });
 }
 
+/** Why git would not open a repository, in git's own words (e.g. dubious ownership and its safe.directory fix). */
+export function openFailure(dir: string, stderr: string): UserError {
+  const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+  const reason = (lines[0] ?? "").replace(/^fatal: /, "");
+  if (reason === "" || /^not a git repository/.test(reason)) {
+    return new UserError(`not a git repository: ${dir}`, "point `repo:` at a directory inside a git checkout");
+  }
+  // git's advice follows its reason: for dubious ownership, the `git config … safe.directory` line to run.
+  const advice = lines.slice(1).find((l) => l.startsWith("git ")) ?? lines.slice(1).join(" ");
+  return new UserError(`git cannot open ${dir}: ${reason}`, advice || undefined);
+}
+
 export interface CommitInfo {
   hash: string;
   title: string;
@@ -73,9 +85,11 @@ export class Repo {
 
   static async open(dir: string): Promise<Repo> {
     const out = await git(dir, ["rev-parse", "--show-toplevel"]).catch((err: unknown) => {
-      if (err instanceof GitError || (err instanceof Error && "code" in err)) return undefined;
+      if (err instanceof GitError) return err;
+      if (err instanceof Error && "code" in err) return undefined;
       throw err;
     });
+    if (out instanceof GitError) throw openFailure(dir, out.stderr);
     if (!out) throw new UserError(`not a git repository: ${dir}`, "point `repo:` at a directory inside a git checkout");
     return new Repo(out.stdout.trim());
   }
