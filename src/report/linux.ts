@@ -31,9 +31,15 @@ export function matchWindow(line: string, at: number): string {
   return line.slice(from, from + 2 * MATCH_WINDOW);
 }
 
+/**
+ * A bisection log's (syzbot's or culprit's) lines that quote a crash title: "run #0: crashed:
+ * BUG: ...", "all runs: basic kernel testing failed: WARNING in ...". A quoted title is not a report.
+ */
+const bisectionLogLine = /^(?:run #\d+|all runs): (?:crashed|boot failed|basic (?:kernel )?testing failed|OK|infra problem|reproducer could not run)\b/;
+
 export function oopsOfLine(line: string): Oops | null {
   const header = anyHeaderOnLine.exec(line);
-  if (!header) return null;
+  if (!header || bisectionLogLine.test(line)) return null;
   const text = matchWindow(line, header.index);
   for (const oops of linuxOopses) {
     if (text.includes(oops.header) && !matchesAny(text, oops.ignore)) return oops;

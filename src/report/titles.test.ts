@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { kernelTypeOfTitle, normaliseTitle } from "./titles.js";
+import { kernelTypeOfTitle, MAX_TITLE_LENGTH, normaliseTitle, titleWithPlace } from "./titles.js";
 import { demangle } from "./demangle.js";
 import { contextOf } from "./linux.js";
 import { parse } from "./index.js";
@@ -67,15 +67,18 @@ for (const [line, want] of contexts) {
   test(`contextOf(${JSON.stringify(line)})`, () => assert.equal(contextOf(line), want));
 }
 
-test("the reference bisection's crash parses as syzbot named it", (t) => {
+/** The reference syzbot bisection log in ../shared (culprit's log format follows it). */
+function referenceLog(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  let path = "";
-  for (let i = 0; i < 8 && path === ""; i++, dir = resolve(dir, "..")) {
+  for (let i = 0; i < 8; i++, dir = resolve(dir, "..")) {
     const candidate = resolve(dir, "..", "shared", "reference", "syzbot-cause-bisection.log");
-    if (existsSync(candidate)) path = candidate;
+    if (existsSync(candidate)) return readFileSync(candidate, "utf8");
   }
-  if (path === "") return t.skip("reference log not found");
-  const text = readFileSync(path, "utf8");
+  throw new Error("shared/reference/syzbot-cause-bisection.log not found beside the checkout");
+}
+
+test("the reference bisection's crash parses as syzbot named it", () => {
+  const text = referenceLog();
   // The console report follows the "crash: <title>" line at the end of the bisection log.
   const console = text.slice(text.indexOf("\n", text.lastIndexOf("\ncrash: ") + 1) + 1);
   const report = parse(console);
@@ -86,4 +89,45 @@ test("the reference bisection's crash parses as syzbot named it", (t) => {
   assert.equal(report.guiltyFile, "block/genhd.c");
   assert.equal(report.corrupted, false);
   assert.deepEqual(report.crashState, ["del_gendisk", "nbd_dev_remove", "nbd_put"]);
+});
+
+test("a whole bisection log: the report is found at its start line, not in the quoted run titles", () => {
+  const text = referenceLog();
+  const report = parse(text);
+  assert.equal(report?.title, "possible deadlock in del_gendisk");
+  const lines = text.split("\n");
+  assert.equal(lines[report?.startLine ?? -1], "WARNING: possible circular locking dependency detected");
+});
+
+test("quoted titles of a bisection log are not reports", () => {
+  const log = [
+    "run #0: basic kernel testing failed: BUG: sleeping function called from invalid context in stack_depot_save",
+    "run #1: crashed: general protection fault in blk_mq_run_hw_queues",
+    "all runs: crashed: WARNING in ext4_fill_super",
+    "Call Trace:",
+  ].join("\n");
+  assert.equal(parse(log), null);
+});
+
+const placed: [string, string, string, string][] = [
+  ["short titles are kept", "UBSan: shift exponent NUM is too large", "lcode.c", "UBSan: shift exponent NUM is too large in lcode.c"],
+  [
+    "a long kind is cut at a word, the place kept whole",
+    "UBSan: member access within misaligned address ADDR for type 'struct lua_State', which requires NUM byte alignment",
+    "lstate.c",
+    "UBSan: member access within misaligned address ADDR for type 'struct lua_State', which requires NUM byte in lstate.c",
+  ],
+];
+for (const [name, kind, place, want] of placed) {
+  test(`titleWithPlace: ${name}`, () => {
+    const title = titleWithPlace(kind, place);
+    assert.equal(title, want);
+    assert.ok(title.length <= MAX_TITLE_LENGTH);
+  });
+}
+
+test("a long UBSan title keeps its source file whole", () => {
+  const log = "lstate.c:289:3: runtime error: member access within misaligned address 0x602000000011 for type 'struct lua_State', which requires 8 byte alignment\n";
+  const title = parse(log)?.title ?? "";
+  assert.ok(title.endsWith(" in lstate.c") && title.length <= MAX_TITLE_LENGTH, title);
 });

@@ -61,6 +61,23 @@ export function sanitiseTitle(title: string): string {
   return out.trim();
 }
 
+/**
+ * "kind in place" in at most MAX_TITLE_LENGTH bytes, both parts already normalised. A long kind
+ * (UBSan's messages are) is cut at a word boundary and the place it names is kept whole: cutting
+ * the whole title at the limit made "... alignment in lstate.c" read "... alignment in lstat".
+ */
+export function titleWithPlace(kind: string, place: string): string {
+  const full = `${kind} in ${place}`;
+  if (full.length <= MAX_TITLE_LENGTH) return full;
+  const room = MAX_TITLE_LENGTH - ` in ${place}`.length;
+  // A place that leaves no room for what happened is itself garbage: cut the whole title.
+  if (room < MAX_TITLE_LENGTH / 3) return sanitiseTitle(full);
+  const head = kind.slice(0, room + 1);
+  const space = head.lastIndexOf(" ");
+  const cut = (space > 0 ? head.slice(0, space) : head.slice(0, room)).replace(/[\s,;:]+$/, "");
+  return `${cut} in ${place}`;
+}
+
 /** The guilty frame named by a title: whatever follows its last " in ". */
 export function frameOfTitle(title: string): string {
   const m = /.* in ((?:<[a-zA-Z0-9_: ]+>)?[a-zA-Z0-9_:]+)/.exec(title);

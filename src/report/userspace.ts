@@ -4,7 +4,7 @@
 
 import type { CrashReport } from "./types.js";
 import { lineText } from "./text.js";
-import { normaliseTitle, sanitiseTitle } from "./titles.js";
+import { normaliseTitle, sanitiseTitle, titleWithPlace } from "./titles.js";
 
 /** One frame of a sanitizer stack ("#3 0x4011f6 in main /src/x.c:3:7"). */
 export interface SanitizerFrame {
@@ -125,8 +125,9 @@ function fileOf(frame: SanitizerFrame | undefined): string {
   return frame.location.replace(/(?::\d+)+$/, "");
 }
 
+/** "kind in frame", normalised, the frame kept whole however long the kind; just the kind without a frame. */
 function withFrame(kind: string, frame: string): string {
-  return frame === "" ? kind : `${kind} in ${frame}`;
+  return frame === "" ? normaliseTitle(kind) : titleWithPlace(normaliseTitle(kind), normaliseTitle(frame));
 }
 
 /** The line ending a sanitizer report: "==PID==ABORTING", else its SUMMARY line. */
@@ -163,7 +164,7 @@ function stackReport(log: string, starts: readonly number[], line: number, endLi
   const top = stack.culprits[0];
   const noFrames = stack.frames.length === 0;
   return {
-    title: normaliseTitle(withFrame(kind, top?.func ?? "")),
+    title: withFrame(kind, top?.func ?? ""),
     type,
     frame: top?.func ?? "",
     guiltyFile: fileOf(top),
@@ -261,7 +262,7 @@ function ubsanCrash(log: string, starts: readonly number[], line: number, where:
   const base = file.slice(file.lastIndexOf("/") + 1);
   const frame = top?.func ?? "";
   return {
-    title: normaliseTitle(`UBSan: ${ubsanKind(message)} in ${frame !== "" ? frame : base}`),
+    title: withFrame(`UBSan: ${ubsanKind(message)}`, frame !== "" ? frame : base),
     type: "UBSAN",
     frame,
     guiltyFile: fileOf(top) || file,
@@ -274,9 +275,10 @@ function ubsanCrash(log: string, starts: readonly number[], line: number, where:
 }
 
 function assertCrash(line: number, func: string, condition: string, file: string): UserspaceCrash {
+  const what = sanitiseTitle(`assertion failed: ${condition.trim()}`);
   return {
     // The condition is source text, stable across runs: kept as written, numbers included.
-    title: sanitiseTitle(`assertion failed: ${condition.trim()}${func ? ` in ${func}` : ""}`),
+    title: func ? titleWithPlace(what, sanitiseTitle(func)) : what,
     type: "ASSERT",
     frame: func,
     guiltyFile: file,
@@ -346,7 +348,7 @@ function goPanicCrash(log: string, starts: readonly number[], line: number, mess
   }
   const frame = frames[0] ?? "";
   return {
-    title: normaliseTitle(withFrame(`panic: ${message.replace(/\[[^\]]*\]/g, "").replace(/ with length \d+/, "")}`, frame)),
+    title: withFrame(`panic: ${message.replace(/\[[^\]]*\]/g, "").replace(/ with length \d+/, "")}`, frame),
     type: "PANIC",
     frame,
     guiltyFile: file,
@@ -394,7 +396,7 @@ function rustPanicCrash(log: string, starts: readonly number[], line: number, te
   const base = location.slice(location.lastIndexOf("/") + 1);
   const frame = frames[0] ?? "";
   return {
-    title: normaliseTitle(`panicked: ${message} in ${frame !== "" ? frame : base}`),
+    title: withFrame(`panicked: ${message}`, frame !== "" ? frame : base),
     type: "PANIC",
     frame,
     guiltyFile: location,
