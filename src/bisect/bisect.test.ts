@@ -152,8 +152,12 @@ describe(`cause bisection on generated repositories (${strategy} strategy)`, () 
   if (!syzbot) it("bisects the crash the job names, even when another one is commoner at the start", async () => {
     const spec = simpleHistory(50, { culprit: 30, targetPercent: 40, other: { from: 10, to: 50, percent: 60 }, releases: { 2: "v1.0" } });
     await withHistory(spec, async (s) => {
-      const { result } = await bisectInProcess(s, { crash: "fatal signal SIGSEGV" });
+      const { result, log } = await bisectInProcess(s, { crash: "fatal signal SIGSEGV" });
       assert.equal(result.culprit?.hash, s.history.culprit);
+      if (!syzbot) {
+        const note = log.find((l) => l.startsWith("the start commit's logs hold 2 distinct crashes: "));
+        assert.match(note ?? "", /bisecting "fatal signal SIGSEGV"; also seen: "assertion failed: /, "the log says which crash is bisected");
+      }
     });
   });
 
@@ -263,7 +267,7 @@ describe(`fix bisection on a generated repository (${strategy} strategy)`, () =>
 });
 }
 
-describe("a history of one commit (culprit strategy)", () => {
+describe("what the culprit strategy answers at the ends of history", () => {
   it("names the first commit when it crashes: nothing older could have brought the bug", async () => {
     const s = await scratchHistory(simpleHistory(1, { culprit: "always" }));
     try {
@@ -277,4 +281,30 @@ describe("a history of one commit (culprit strategy)", () => {
       await s.cleanup();
     }
   });
+
+  it("answers a stretch where another crash always comes first as a range, not a list of hashes", async () => {
+    // Lua's string.rep shape: every commit older than the culprit fails another way first.
+    const spec = simpleHistory(50, { culprit: 36, other: { from: 0, to: 36, percent: 100 }, commentOnlyEvery: 0 });
+    const s = await scratchHistory(spec);
+    try {
+      const { result, log } = await bisectWith(s, { strategy: "culprit" });
+      assert.equal(result.outcome, "inconclusive");
+      assert.ok(result.candidates.length > 20, `${result.candidates.length} candidates`);
+      const ranges = result.candidateRanges ?? [];
+      assert.equal(ranges.length, 1, JSON.stringify(ranges));
+      const range = ranges[0];
+      const main = s.history.main;
+      const newest = main.indexOf(range?.newest.hash ?? "");
+      // The newest end is the culprit, or an untested commit just above it.
+      assert.ok(newest >= 36 && newest <= 40, `newest end at main[${newest}], the culprit is main[36]`);
+      assert.ok(main.indexOf(range?.oldest.hash ?? "") <= 1, "the range reaches the oldest testable commits");
+      assert.ok((range?.status.masked ?? 0) > 0 && range?.maskedBy, "it says which crash came first");
+      const line = log.find((l) => l.startsWith("first bad commit in ") && l.includes(`..${range?.newest.hash} (`));
+      assert.ok(line?.includes(`crash first with "${range?.maskedBy}" before the target can show`), line);
+      assert.ok(log.filter((l) => /^[0-9a-f]{40}( |$)/.test(l)).length <= 1, "no list of hashes, only the first-bad line");
+    } finally {
+      await s.cleanup();
+    }
+  });
+
 });

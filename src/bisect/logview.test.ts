@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { BisectEvent } from "./events.js";
 import type { RunOutcome } from "../core/outcome.js";
-import { abridged, LogView } from "./logview.js";
+import { abridged, LogView, resultLines } from "./logview.js";
+import type { BisectResult } from "./result.js";
 
 describe("log view", () => {
   const crash = { kind: "crash" as const, crash: { title: "possible deadlock in del_gendisk", alt: [], type: "LOCKDEP", frame: "del_gendisk" } };
@@ -64,5 +65,44 @@ describe("log view", () => {
     assert.equal(short.length, 21);
     assert.equal(short[10], "… 312 more (all of them in result.json) …");
     assert.equal(short.at(-1), "c331");
+  });
+
+  it("prints a long inconclusive answer as its ranges, not as hundreds of hashes", () => {
+    const hash = (i: number): string => i.toString(16).padStart(40, "0");
+    const none = { target: 0, clean: 0, masked: 0, broken: 0, unusable: 0, untested: 0 };
+    const result: BisectResult = {
+      kind: "cause",
+      outcome: "inconclusive",
+      strategy: "culprit",
+      start: hash(999),
+      candidates: Array.from({ length: 300 }, (_, i) => ({ hash: hash(300 - i), title: `commit ${300 - i}` })),
+      candidateRanges: [
+        {
+          newest: { hash: hash(300), title: "lstrlib: faster string.rep" },
+          oldest: { hash: hash(1), title: "first" },
+          commits: 300,
+          status: { ...none, target: 1, masked: 8, untested: 291 },
+          maskedBy: "reproducer hung",
+        },
+      ],
+      noop: false,
+      merge: false,
+      release: false,
+      confidence: 0.97,
+      revisionsTested: 9,
+      builds: 9,
+      cachedBuilds: 0,
+      runs: 90,
+      time: { totalMs: 1000, buildMs: 500, testMs: 500 },
+      recipients: { to: [], cc: [] },
+      workDir: "/w",
+    };
+    const lines = resultLines(result);
+    const range = `first bad commit in ${hash(1)}..${hash(300)} (300 commits, both ends included): 1 shows the target, 8 crash first with "reproducer hung" before the target can show, 291 were not tested`;
+    assert.ok(lines.includes(range), lines.join("\n"));
+    assert.ok(lines.includes("bisection is inconclusive, the first bad commit is in this range:"));
+    assert.equal(lines.filter((l) => /^[0-9a-f]{40}( |$)/.test(l)).length, 0, "no bare list of hashes");
+    const few = resultLines({ ...result, candidates: result.candidates.slice(0, 3) });
+    assert.equal(few.filter((l) => /^[0-9a-f]{40} commit \d+$/.test(l)).length, 3, "a short list is still printed whole");
   });
 });

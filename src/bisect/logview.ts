@@ -133,6 +133,23 @@ export function searchedLine(result: BisectResult): string[] {
   }
 }
 
+/** Longer candidate lists are printed as ranges only. */
+const LIST_AT_MOST = 20;
+
+/** One range of an inconclusive answer, and what its commits showed. */
+export function rangeLine(range: NonNullable<BisectResult["candidateRanges"]>[number], what: "bad" | "fixing"): string {
+  const s = range.status;
+  const parts: string[] = [];
+  if (s.target > 0) parts.push(`${s.target} show${s.target === 1 ? "s" : ""} the target`);
+  if (s.masked > 0) parts.push(`${s.masked} crash${s.masked === 1 ? "es" : ""} first with "${range.maskedBy ?? "another crash"}" before the target can show`);
+  if (s.broken > 0) parts.push(`${s.broken} do${s.broken === 1 ? "es" : ""} not build`);
+  if (s.unusable > 0) parts.push(`${s.unusable} could not be used (boot, infrastructure or reproducer trouble)`);
+  if (s.clean > 0) parts.push(`${s.clean} ran clean`);
+  if (s.untested > 0) parts.push(`${s.untested} ${s.untested === 1 ? "was" : "were"} not tested`);
+  const span = range.commits === 1 ? `${range.newest.hash} ${range.newest.title}` : `${range.oldest.hash}..${range.newest.hash} (${range.commits} commits, both ends included)`;
+  return `first ${what} commit in ${span}: ${parts.join(", ")}`;
+}
+
 function timeLine(result: BisectResult): string {
   const { totalMs, buildMs, testMs } = result.time;
   return `revisions tested: ${result.revisionsTested}, total time: ${goDuration(totalMs)} (build: ${goDuration(buildMs)}, test: ${goDuration(testMs)})`;
@@ -181,19 +198,38 @@ export function resultLines(result: BisectResult): string[] {
       );
       return lines;
     }
-    case "inconclusive":
+    case "inconclusive": {
+      const what = result.kind === "fix" ? "fixing" : "bad";
+      const ranges = (result.candidateRanges ?? []).map((r) => rangeLine(r, what));
+      // Hundreds of hashes tell a reader nothing; the stretches they form and why do.
+      if (result.candidates.length > LIST_AT_MOST && ranges.length > 0) {
+        return [
+          "There are only 'skip'ped commits left to test.",
+          `The first ${what} commit is one of ${result.candidates.length} commits (all of them in result.json):`,
+          ...ranges,
+          "We cannot bisect more!",
+          ...searchedLine(result),
+          timeLine(result),
+          `bisection is inconclusive, the first ${what} commit is in ${ranges.length === 1 ? "this range" : `one of these ${ranges.length} ranges`}:`,
+          ...ranges,
+          confidence,
+          ...crashLines(result),
+        ];
+      }
       return [
         "There are only 'skip'ped commits left to test.",
-        `The first ${result.kind === "fix" ? "fixing" : "bad"} commit could be any of:`,
+        `The first ${what} commit could be any of:`,
         ...abridged(result.candidates.map((c) => c.hash)),
         "We cannot bisect more!",
         ...searchedLine(result),
         timeLine(result),
-        `bisection is inconclusive, the first ${result.kind === "fix" ? "fixing" : "bad"} commit could be any of:`,
+        `bisection is inconclusive, the first ${what} commit could be any of:`,
         ...abridged(result.candidates.map((c) => `${c.hash} ${c.title}`)),
+        ...(ranges.length > 1 ? ranges : []),
         confidence,
         ...crashLines(result),
       ];
+    }
     case "no-culprit":
     case "error":
       return [...searchedLine(result), timeLine(result), `no culprit: ${result.detail ?? result.reason ?? "unknown"}`, ...crashLines(result)];

@@ -6,6 +6,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildCache } from "../build/cache.js";
 import type { Builder } from "../build/builder.js";
+import { candidateRanges } from "../core/candidateRanges.js";
 import { Dag, type CommitNode } from "../core/dag.js";
 import { UserError } from "../core/errors.js";
 import { observationKey, type CrashSimilarity, type CrashSummary, type Observation } from "../core/outcome.js";
@@ -21,6 +22,9 @@ import type { Runner } from "../run/runner.js";
 import { EventLog, nextRunIndex, observationsOf, recordedProblem, type BisectEvent, type GraphBoundary } from "./events.js";
 import { lockWorkDir } from "./lock.js";
 import type { BisectResult, CommitSummary } from "./result.js";
+
+/** Ranges of an answer whose start commit showed no crash at all: every crash then counts as masking. */
+const NO_TARGET: CrashSummary = { title: "", alt: [], type: "", frame: "" };
 
 export class Interrupted extends Error {
   constructor() {
@@ -404,7 +408,11 @@ class Session {
       case "inconclusive": {
         const candidates = [];
         for (const hash of result.candidates) candidates.push({ hash, title: await this.repo.titleOf(hash) });
-        return { ...base, candidates, ...(await this.reportFor(problem.start, target)) };
+        const titleOf = new Map(candidates.map((c) => [c.hash, c.title]));
+        const named = (hash: string): { hash: string; title: string } => ({ hash, title: titleOf.get(hash) ?? "" });
+        const ranges = candidateRanges(problem.graph, result.candidates, observations, problem.target ?? target ?? NO_TARGET, this.deps.sameCrash);
+        const candidateRangesOut = ranges.map((r) => ({ ...r, newest: named(r.newest), oldest: named(r.oldest) }));
+        return { ...base, candidates, candidateRanges: candidateRangesOut, ...(await this.reportFor(problem.start, target)) };
       }
       case "culprit": {
         const info = await this.repo.commitInfo(result.culprit);

@@ -1,5 +1,6 @@
 // The result of a bisection as `--json` writes it (schema documented in docs/result.md).
 
+import type { CommitStatus } from "../core/candidateRanges.js";
 import type { BisectKind, SearchedRange } from "../core/strategy.js";
 
 export interface CommitSummary {
@@ -23,6 +24,14 @@ export interface BisectResult {
   culprit?: CommitSummary & { signature?: string; parentSignature?: string; releaseTags: string[] };
   /** Inconclusive: the commits one of which is the culprit, newest first. */
   candidates: { hash: string; title: string }[];
+  /** Inconclusive: the candidates as stretches of history, newest first, with what their commits showed. */
+  candidateRanges?: {
+    newest: { hash: string; title: string };
+    oldest: { hash: string; title: string };
+    commits: number;
+    status: Record<CommitStatus, number>;
+    maskedBy?: string;
+  }[];
   /** The culprit's build has the same signature as its parent's: it cannot change behaviour. */
   noop: boolean;
   merge: boolean;

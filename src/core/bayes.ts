@@ -21,6 +21,7 @@ import { baseRoot, cachedAncestry, computePosterior, credibleSet, reproChanceGiv
 import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
 import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
 import { aboveRelease, findGoodEnd, searchedRange } from "./goodEnd.js";
+import { startCrashesNote } from "./startCrashes.js";
 
 /** Below this many expected bits per batch nothing is worth testing any more. */
 const MIN_BITS = 0.004;
@@ -97,7 +98,7 @@ function describeHypothesis(dag: Dag, post: Posterior, h: number): string {
 
 function inconclusive(problem: BisectProblem, post: Posterior, why: string, notes: Note[]): Step {
   const dag = problem.graph;
-  const set = credibleSet(post.mass, CONFIDENCE_TARGET);
+  const set = withTies(post.mass, credibleSet(post.mass, CONFIDENCE_TARGET));
   const commits = set.filter((h) => h < post.n);
   const covered = set.reduce((s, h) => s + (post.mass[h] as number), 0);
   notes.push({ kind: "info", text: why });
@@ -107,6 +108,17 @@ function inconclusive(problem: BisectProblem, post: Posterior, why: string, note
   }
   const confidence = commits.reduce((s, h) => s + (post.mass[h] as number), 0);
   return done({ outcome: "inconclusive", candidates: commits.map((c) => dag.hash(c)), confidence }, notes);
+}
+
+/** The credible set and every hypothesis as probable as its least one: a flat stretch (all masked,
+ *  all broken) is answered whole, not cut wherever the mass happens to reach the target. */
+function withTies(mass: Float64Array, set: readonly number[]): number[] {
+  let least = Infinity;
+  for (const h of set) least = Math.min(least, mass[h] as number);
+  const chosen = new Set(set);
+  const ties: number[] = [];
+  for (let h = 0; h < mass.length; h++) if (!chosen.has(h) && (mass[h] as number) >= least * (1 - 1e-9)) ties.push(h);
+  return [...set, ...ties];
 }
 
 function noCulprit(problem: BisectProblem, post: Posterior, h: number, confidence: number): StrategyResult {
@@ -253,6 +265,8 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     return done({ outcome: "no-culprit", reason: "not-reproduced", detail: `no crash in ${startRunList.length} runs of the start commit`, confidence: 1 }, notes);
   }
   if (observations.length === 1) notes.push({ kind: "target", crash: target });
+  const several = startCrashesNote(startRunList, target, problem.sameCrash);
+  if (several) notes.push(several);
 
   const grading = { ...(problem.similarity ? { similarity: problem.similarity } : {}), batchSize: runsPerCommit, trustSignatures };
   let evidence = gatherEvidence(dag, observations, target, problem.sameCrash, remediesSoFar, grading);

@@ -1,0 +1,97 @@
+// An inconclusive answer as stretches of history rather than a list of hashes: the candidates
+// that hang together in the graph form one range, and each range says what its tested commits
+// showed (another crash first, no build, nothing usable), which is why it could not be split.
+// Pure: the graph, the candidates and the observations in, the ranges out.
+
+import type { Dag } from "./dag.js";
+import { classifyRun, type SameCrash } from "./evidence.js";
+import type { CrashSummary, Observation } from "./outcome.js";
+
+/** What the runs of one commit showed, for the range it belongs to. */
+export type CommitStatus = "target" | "clean" | "masked" | "broken" | "unusable" | "untested";
+
+export interface CandidateRange {
+  /** The range's newest and oldest commit (both candidates); the first bad commit is one of the range. */
+  newest: string;
+  oldest: string;
+  /** Candidates in the range. */
+  commits: number;
+  /** Candidates of the range by what their runs showed. */
+  status: Record<CommitStatus, number>;
+  /** The commonest crash that came before the target could show, in its masked commits. */
+  maskedBy?: string;
+}
+
+/** One commit's status from all its observations: a build failure or a majority of masked or unusable runs wins over a few informative runs. */
+export function commitStatus(observations: readonly Observation[], target: CrashSummary, sameCrash: SameCrash): { status: CommitStatus; maskedBy: Map<string, number> } {
+  const counts = { target: 0, clean: 0, masked: 0, unusable: 0 };
+  const maskedBy = new Map<string, number>();
+  let built = false;
+  let failed = false;
+  for (const o of observations) {
+    if (o.build?.kind === "failed") failed = true;
+    if (o.build?.kind === "ok") built = true;
+    for (const run of o.runs) {
+      const evidence = classifyRun(run, target, sameCrash);
+      counts[evidence]++;
+      if (evidence === "masked" && run.kind === "crash") maskedBy.set(run.crash.title, (maskedBy.get(run.crash.title) ?? 0) + 1);
+    }
+  }
+  const total = counts.target + counts.clean + counts.masked + counts.unusable;
+  if (failed && !built) return { status: "broken", maskedBy };
+  if (total === 0) return { status: "untested", maskedBy };
+  if (counts.target > 0) return { status: "target", maskedBy };
+  const informative = counts.clean;
+  if (counts.masked >= informative && counts.masked >= counts.unusable) return { status: "masked", maskedBy };
+  if (counts.unusable > informative) return { status: "unusable", maskedBy };
+  return { status: "clean", maskedBy };
+}
+
+/**
+ * Candidates joined by parent–child edges form one range; ranges newest first. Commits outside
+ * the graph are ignored (a strategy names candidates of its own range).
+ */
+export function candidateRanges(
+  dag: Dag,
+  candidates: readonly string[],
+  observations: readonly Observation[],
+  target: CrashSummary,
+  sameCrash: SameCrash,
+): CandidateRange[] {
+  const members = [...new Set(candidates.filter((c) => dag.has(c)).map((c) => dag.index(c)))].sort((a, b) => a - b);
+  const inSet = new Set(members);
+  // Union-find over the candidates, joined along the graph's edges.
+  const leader = new Map(members.map((m) => [m, m]));
+  const find = (x: number): number => {
+    let root = x;
+    while (leader.get(root) !== root) root = leader.get(root) as number;
+    leader.set(x, root);
+    return root;
+  };
+  for (const m of members) {
+    for (const p of dag.parents[m] as readonly number[]) if (inSet.has(p)) leader.set(find(m), find(p));
+  }
+  const byCommit = new Map<string, Observation[]>();
+  for (const o of observations) byCommit.set(o.commit, [...(byCommit.get(o.commit) ?? []), o]);
+  const groups = new Map<number, number[]>();
+  for (const m of members) groups.set(find(m), [...(groups.get(find(m)) ?? []), m]);
+  const ranges: CandidateRange[] = [];
+  for (const group of groups.values()) {
+    const status: Record<CommitStatus, number> = { target: 0, clean: 0, masked: 0, broken: 0, unusable: 0, untested: 0 };
+    const masking = new Map<string, number>();
+    for (const m of group) {
+      const seen = commitStatus(byCommit.get(dag.hash(m)) ?? [], target, sameCrash);
+      status[seen.status]++;
+      if (seen.status === "masked") for (const [title, n] of seen.maskedBy) masking.set(title, (masking.get(title) ?? 0) + n);
+    }
+    const maskedBy = [...masking.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+    ranges.push({
+      newest: dag.hash(group[group.length - 1] as number),
+      oldest: dag.hash(group[0] as number),
+      commits: group.length,
+      status,
+      ...(maskedBy !== undefined ? { maskedBy } : {}),
+    });
+  }
+  return ranges.sort((a, b) => dag.index(b.newest) - dag.index(a.newest));
+}
