@@ -262,7 +262,7 @@ describe("culprit bisect: interrupts and resume", () => {
     const resumed = await culprit(["bisect", "--resume", work, "--json", json, "--run-timeout", "30s", "--jobs", "2"], s.dir).done;
     assert.equal(resumed.code, 0, resumed.stderr);
     const written = JSON.parse(readFileSync(json, "utf8")) as Record<string, unknown>;
-    for (const field of ["kind", "outcome", "culprit", "candidates", "noop", "merge", "release", "confidence", "revisionsTested", "builds", "runs", "time", "recipients", "report"]) {
+    for (const field of ["kind", "outcome", "culprit", "candidates", "noop", "merge", "release", "confidence", "revisionsTested", "builds", "cachedBuilds", "runs", "time", "recipients", "report"]) {
       assert.ok(field in written, `--json result has ${field}`);
     }
     assert.equal(written["outcome"], "culprit");
