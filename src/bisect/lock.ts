@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../core/errors.js";
+import { isProcessAlive, processStartTime } from "../run/exec.js";
 
 export const LOCK_FILE = "lock";
 
@@ -21,26 +22,9 @@ const holderSchema = z.object({
 
 export type LockHolder = z.infer<typeof holderSchema>;
 
-/** Field 22 of /proc/PID/stat; undefined where there is no /proc. */
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces and parentheses: count from its closing one.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
 function isAlive(holder: LockHolder): boolean {
   if (holder.host !== hostname()) return true; // cannot tell from here: assume it runs
-  try {
-    process.kill(holder.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  const started = processStartTime(holder.pid);
-  return holder.started === undefined || started === undefined || started === holder.started;
+  return isProcessAlive(holder.pid, holder.started);
 }
 
 function readHolder(path: string): LockHolder | undefined {

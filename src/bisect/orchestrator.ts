@@ -2,7 +2,7 @@
 // to test, builds (through the cache) and runs, and records every fact as an event. It never
 // decides good or bad itself.
 
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildCache } from "../build/cache.js";
 import type { Builder } from "../build/builder.js";
@@ -16,8 +16,10 @@ import { mostFrequentCrash } from "../core/verdict.js";
 import { reproducerFailsOnStart } from "../core/reproducer.js";
 import { Repo } from "../git/git.js";
 import { Worktrees } from "../git/worktree.js";
+import type { MaintainersLookup } from "../recipients/maintainers.js";
 import { commitRecipients } from "../recipients/trailers.js";
 import type { CrashReport } from "../report/types.js";
+import { journalGroupsIn } from "../run/exec.js";
 import type { Runner } from "../run/runner.js";
 import { EventLog, nextRunIndex, observationsOf, recordedProblem, type BisectEvent, type GraphBoundary } from "./events.js";
 import { lockWorkDir } from "./lock.js";
@@ -25,6 +27,15 @@ import type { BisectResult, CommitSummary } from "./result.js";
 
 /** Ranges of an answer whose start commit showed no crash at all: every crash then counts as masking. */
 const NO_TARGET: CrashSummary = { title: "", alt: [], type: "", frame: "" };
+
+/** Under the work dir: the process groups culprit has running (ended by the next start if it dies). */
+const GROUPS_DIR = "groups";
+
+/** Under the work dir: each run's own copy of the artifacts. */
+const SCRATCH_DIR = "scratch";
+
+/** Extra attempts for a build that was killed or timed out before it counts as failed. */
+const TRANSIENT_BUILD_RETRIES = 2;
 
 export class Interrupted extends Error {
   constructor() {
@@ -45,7 +56,7 @@ export interface BisectDeps {
   /** "build" for generic projects, "kernel" for Linux: the log says "<label> signature: …". */
   signatureLabel: string;
   /** Maintainers and lists for the files a culprit touches (e.g. from a MAINTAINERS file). */
-  maintainers?: (repo: Repo, commit: string, files: string[], guiltyFile: string) => Promise<{ to: string[]; cc: string[] }>;
+  maintainers?: MaintainersLookup;
   /** Remedies the builder can apply, for strategies that lift masking crashes. */
   remedies?: RemedyRule[];
   /** Which release tags to try, newest first (kernel: syzbot's thinning); default all. */
@@ -182,9 +193,12 @@ export async function runBisection(spec: BisectSpec, deps: BisectDeps, options: 
   const repo = await Repo.open(spec.repoDir);
   await mkdir(spec.workDir, { recursive: true });
   const lock = lockWorkDir(spec.workDir);
+  // Under the lock: what a killed predecessor left running here is ended before anything starts.
+  const stopJournaling = journalGroupsIn(join(spec.workDir, GROUPS_DIR));
   try {
     return await runLocked(repo, spec, deps, options);
   } finally {
+    stopJournaling();
     lock.release();
   }
 }
@@ -212,6 +226,9 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
     });
   }
   const cache = new BuildCache(spec.cacheDir);
+  await cache.sweep();
+  // Run copies left by a process that was killed; we hold the lock, so none is in use.
+  await rm(join(spec.workDir, SCRATCH_DIR), { recursive: true, force: true });
   const worktrees = new Worktrees(repo, join(spec.workDir, "worktrees"), spec.cleanCheckouts);
   const session = new Session(repo, spec, deps, options.signal, log, cache, worktrees);
   try {
@@ -227,6 +244,7 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
     throw err;
   } finally {
     await worktrees.removeAll();
+    await rm(join(spec.workDir, SCRATCH_DIR), { recursive: true, force: true });
   }
 }
 
@@ -255,7 +273,11 @@ class Session {
       await this.recordNotes(step);
       if (step.kind === "done") return step.result;
       if (step.tests.length === 0) throw new Error(`strategy ${this.deps.strategy.name} asked for no tests and gave no result`);
-      await Promise.all(step.tests.map((request) => this.test(request)));
+      // Every sibling is awaited before an error propagates: cleanup must not delete the
+      // worktree of a build that is still running.
+      const settled = await Promise.allSettled(step.tests.map((request) => this.test(request)));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failed) throw failed.reason;
     }
   }
 
@@ -313,6 +335,7 @@ class Session {
     await this.deps.runner.run({
       commit,
       artifactsDir: this.cache.entryDir(cacheKey),
+      scratchDir: join(this.spec.workDir, SCRATCH_DIR),
       indices,
       parallel: this.spec.parallelRuns,
       timeoutMs: this.spec.runTimeoutMs,
@@ -351,17 +374,24 @@ class Session {
     if (slot === undefined) throw new Error("more builds in flight than checkout slots");
     try {
       const worktree = await this.worktrees.checkout(slot, commit);
-      const staged = await this.cache.stage(cacheKey);
-      const result = await this.deps.builder.build({ commit, worktree, remedies, artifactsDir: staged, logFile, signal: this.signal });
-      if (this.signal.aborted) {
-        await this.cache.discard(staged);
-        throw new Interrupted();
+      for (let attempt = 0; ; attempt++) {
+        const staged = await this.cache.stage(cacheKey);
+        const result = await this.deps.builder.build({ commit, worktree, remedies, artifactsDir: staged, logFile, signal: this.signal });
+        if (this.signal.aborted) {
+          await this.cache.discard(staged);
+          throw new Interrupted();
+        }
+        // Killed or timed out: the machine's doing, maybe; try again, and never cache it.
+        if (result.kind === "failed" && result.transient !== undefined && attempt < TRANSIENT_BUILD_RETRIES) {
+          await this.cache.discard(staged);
+          continue;
+        }
+        const build = result.kind === "ok" ? { kind: "ok" as const, signature: result.signature } : { kind: "failed" as const, excerpt: result.excerpt };
+        if (result.kind === "failed" && result.transient !== undefined) await this.cache.discard(staged);
+        else await this.cache.commit(cacheKey, staged, { ...build, commit, durationMs: result.durationMs });
+        this.recordBuild(commit, remedies, build, false, result.durationMs, logFile);
+        return build;
       }
-      const build = result.kind === "ok" ? { kind: "ok" as const, signature: result.signature } : { kind: "failed" as const, excerpt: result.excerpt };
-      if (result.kind === "failed" && /timed out/.test(result.excerpt)) await this.cache.discard(staged);
-      else await this.cache.commit(cacheKey, staged, { ...build, commit, durationMs: result.durationMs });
-      this.recordBuild(commit, remedies, build, false, result.durationMs, logFile);
-      return build;
     } finally {
       this.freeSlots.push(slot);
     }
@@ -429,7 +459,7 @@ class Session {
         const shown = await this.reportFor(reportCommit, mostFrequentCrash(culpritRuns) ?? target);
         const fromCommit = commitRecipients(info.authorEmail, info.trailers);
         const fromFiles = this.deps.maintainers
-          ? await this.deps.maintainers(this.repo, result.culprit, info.changedFiles, shown.guiltyFile)
+          ? await this.deps.maintainers(this.repo, result.culprit, info.changedFiles, shown.guiltyFile, () => this.worktrees.checkout(0, result.culprit))
           : { to: [], cc: [] };
         const to = unique([...fromCommit, ...fromFiles.to].map((a) => a.toLowerCase()));
         const culprit: BisectResult["culprit"] = {

@@ -16,7 +16,14 @@ export interface BuildRequest {
 
 export type BuildResult =
   | { kind: "ok"; signature: string; durationMs: number }
-  | { kind: "failed"; excerpt: string; durationMs: number };
+  | {
+      kind: "failed";
+      excerpt: string;
+      durationMs: number;
+      /** Why the failure may not recur (timed out, killed by a signal or the OOM killer): such a
+       *  build is retried and never cached as a failure. Absent: the tree itself does not build. */
+      transient?: string;
+    };
 
 export interface Builder {
   /** Identity of the toolchain for this commit: first line of `<compiler> --version`. */

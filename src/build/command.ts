@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { execLogged } from "../run/exec.js";
+import { execLogged, type ExecResult } from "../run/exec.js";
 import { artifactsSignature } from "./signature.js";
 import type { Builder, BuildRequest, BuildResult } from "./builder.js";
 
@@ -47,10 +47,12 @@ export class CommandBuilder implements Builder {
     if (result.kind === "spawn-error") {
       return { kind: "failed", excerpt: `cannot start build command: ${result.message}`, durationMs: elapsed() };
     }
-    if (result.timedOut) {
-      return { kind: "failed", excerpt: `build timed out after ${Math.round(this.spec.timeoutMs / 1000)}s`, durationMs: elapsed() };
+    const log = await readFile(request.logFile, "utf8").catch(() => "");
+    const transient = transientFailure(result, log);
+    if (transient !== undefined) {
+      const excerpt = result.timedOut ? `build timed out after ${Math.round(this.spec.timeoutMs / 1000)}s` : `build ${transient}`;
+      return { kind: "failed", excerpt, durationMs: elapsed(), transient };
     }
-    const log = await readFile(request.logFile, "utf8");
     if (result.code !== 0) return { kind: "failed", excerpt: errorExcerpt(log), durationMs: elapsed() };
     for (const rel of this.spec.artifacts) {
       const from = join(request.worktree, rel);
@@ -62,6 +64,21 @@ export class CommandBuilder implements Builder {
     const signature = await artifactsSignature(request.artifactsDir, this.spec.artifacts);
     return { kind: "ok", signature, durationMs: elapsed() };
   }
+}
+
+/**
+ * Why a failed build may not fail again on the same tree, or undefined when it would. Pure.
+ * A signal kills the build itself; the OOM killer usually kills one compiler, which make and
+ * gcc then report as an ordinary failure ("Killed signal terminated program cc1", status 137).
+ */
+export function transientFailure(exit: ExecResult, log: string): string | undefined {
+  if (exit.kind !== "exited" || exit.aborted) return undefined;
+  if (exit.timedOut) return "timed out";
+  if (exit.signal !== null) return `killed by ${exit.signal}`;
+  if (exit.code === 0) return undefined;
+  if (exit.code !== null && exit.code > 128) return `killed by signal ${exit.code - 128}`;
+  const killed = /(?:Killed signal terminated program \S+|internal compiler error: Killed|\bError 13[7-9]\b|^Killed$)/m.exec(log);
+  return killed ? `killed (${killed[0].trim()}; out of memory?)` : undefined;
 }
 
 /** The lines a developer would look at first: compiler errors, else the end of the log. */

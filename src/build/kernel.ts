@@ -12,7 +12,7 @@ import type { RemedyRule } from "../core/strategy.js";
 import { sortReleasesNewestFirst, parseRelease, compareReleases } from "../core/releases.js";
 import { execLogged } from "../run/exec.js";
 import type { Builder, BuildRequest, BuildResult } from "./builder.js";
-import { compilerIdentity, errorExcerpt } from "./command.js";
+import { compilerIdentity, errorExcerpt, transientFailure } from "./command.js";
 import { elfSignature } from "./signature.js";
 
 /** One Kconfig symbol set to a value; "n" writes "# CONFIG_X is not set". */
@@ -246,7 +246,11 @@ export class KernelBuilder implements Builder {
     // One log per build: the config step's output first, as it ran.
     await writeFile(request.logFile, configText + buildText);
     if (built.kind === "spawn-error") return failed(`cannot run make: ${built.message}`);
-    if (built.timedOut) return failed(`kernel build timed out after ${Math.round(this.spec.timeoutMs / 1000)}s`);
+    const transient = transientFailure(built, buildText);
+    if (transient !== undefined) {
+      const excerpt = built.timedOut ? `kernel build timed out after ${Math.round(this.spec.timeoutMs / 1000)}s` : `kernel build ${transient}`;
+      return { kind: "failed", excerpt, durationMs: elapsed(), transient };
+    }
     if (built.code !== 0) return failed(errorExcerpt(buildText));
 
     const vmlinux = join(tree, "vmlinux");

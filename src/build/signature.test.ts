@@ -1,9 +1,9 @@
 // Signatures of real gcc output: what must and must not change them.
 
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { contentSignature, elfSections, elfSignature } from "./signature.js";
@@ -23,6 +23,7 @@ describe("build signatures of ELF files", () => {
   before(() => {
     plain = binary("plain", SOURCE, []);
   });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("ignores debug info", async () => {
     assert.equal(await elfSignature(binary("debug", SOURCE, ["-g"])), await elfSignature(plain));

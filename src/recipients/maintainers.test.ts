@@ -1,5 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Repo } from "../git/git.js";
 import {
   maintainersLookup,
   parseGetMaintainerOutput,
@@ -254,16 +259,48 @@ describe("parseGetMaintainerOutput", () => {
 describe("maintainersLookup", () => {
   const files: Record<string, string> = { MAINTAINERS, "drivers/input/touch.c": "ABS_MT_SLOT" };
   const tree = { dir: "/nonexistent", fileAt: async (_commit: string, path: string) => files[path] };
+  const noCheckout = async (): Promise<string> => assert.fail("file mode reads git objects, never a checkout");
   it("reads MAINTAINERS and contents at the commit, adding the guilty file", async () => {
-    const got = await maintainersLookup("file")(tree, "c0ffee", ["block/genhd.c"], "drivers/input/touch.c");
+    const got = await maintainersLookup("file")(tree, "c0ffee", ["block/genhd.c"], "drivers/input/touch.c", noCheckout);
     assert.deepEqual(got.to, ["axboe@kernel.dk", "linux-block@vger.kernel.org"]);
     assert.deepEqual(got.cc, ["linux-kernel@vger.kernel.org", "mt@example.org"]);
   });
   it("a tree without MAINTAINERS has nobody to tell", async () => {
     const empty = { dir: "/nonexistent", fileAt: async () => undefined };
-    assert.deepEqual(await maintainersLookup("file")(empty, "c0ffee", ["a.c"], ""), { to: [], cc: [] });
+    assert.deepEqual(await maintainersLookup("file")(empty, "c0ffee", ["a.c"], "", noCheckout), { to: [], cc: [] });
   });
   it("script mode needs the script", async () => {
-    await assert.rejects(maintainersLookup("script")(tree, "c0ffee", ["a.c"], ""), /no scripts\/get_maintainer\.pl/);
+    await assert.rejects(maintainersLookup("script")(tree, "c0ffee", ["a.c"], "", noCheckout), /no scripts\/get_maintainer\.pl/);
+  });
+});
+
+describe("maintainersLookup (script)", () => {
+  it("runs get_maintainer.pl of the culprit's own tree, with file names after --", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "culprit-getmaint-"));
+    try {
+      const repoDir = join(dir, "repo");
+      mkdirSync(join(repoDir, "scripts"), { recursive: true });
+      const script = (who: string): string =>
+        `my $seen = 0; print "${who} <${who}\\@example.org> (maintainer:CORE)\\n";\n` +
+        `for my $a (@ARGV) { if ($seen) { my $n = $a; $n =~ s/[^a-z]//g; print "f-$n\\@example.org (reviewer:$a)\\n" } $seen = 1 if $a eq "--"; }\n`;
+      const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.org", ...args], { cwd: repoDir });
+      git("init", "-q");
+      writeFileSync(join(repoDir, "scripts", "get_maintainer.pl"), script("old"));
+      git("add", "-A");
+      git("commit", "-qm", "old");
+      const culpritCommit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repoDir, encoding: "utf8" }).trim();
+      writeFileSync(join(repoDir, "scripts", "get_maintainer.pl"), script("new"));
+      git("commit", "-qam", "new");
+      const repo = await Repo.open(repoDir);
+      const checkout = join(dir, "culprit-tree");
+      const got = await maintainersLookup("script")(repo, culpritCommit, ["--git", "mm/slub.c"], "", async () => {
+        await repo.run(["worktree", "add", "--detach", checkout, culpritCommit]);
+        return checkout;
+      });
+      assert.deepEqual(got.to, ["old@example.org"]);
+      assert.deepEqual(got.cc, ["f-git@example.org", "f-mmslubc@example.org"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,10 +2,8 @@
 // matching rules (F:/X: patterns, N: path regexes, K: content regexes) so a tree's own file gives
 // the same people the kernel's script would, without needing perl or the script in the tree.
 
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { UserError } from "../core/errors.js";
+import { spawnGroup } from "../run/exec.js";
 
 export interface Person {
   /** "Jens Axboe <axboe@kernel.dk>" as written. */
@@ -313,11 +311,6 @@ export function parseGetMaintainerOutput(text: string): Recipients {
 
 export type MaintainersSource = "file" | "script";
 
-/** True when the tree carries the kernel's script, so `--maintainers=script` can be offered. */
-export function hasGetMaintainerScript(tree: string): boolean {
-  return existsSync(join(tree, "scripts", "get_maintainer.pl"));
-}
-
 /** Runs the tree's scripts/get_maintainer.pl on `files` (no git history lookups: we have the culprit). */
 export function recipientsFromScript(
   tree: string,
@@ -330,20 +323,15 @@ export function recipientsFromScript(
     "--no-git-fallback",
     "--rolestats",
     "-f",
+    // A file named like an option ("--git") is still a file.
+    "--",
     ...files.filter((f) => f !== ""),
   ];
   return new Promise((resolve, reject) => {
     // Its own process group, killed whole on timeout or abort (house rule for every child).
-    const child = spawn("perl", argv, { cwd: tree, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const { child, stop } = spawnGroup(["perl", ...argv], { cwd: tree, output: "pipe" });
     let stdout = "";
     let stderr = "";
-    const stop = (): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    };
     const timer = setTimeout(stop, 120_000);
     signal?.addEventListener("abort", stop, { once: true });
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -372,20 +360,22 @@ export type MaintainersLookup = (
   commit: string,
   files: string[],
   guiltyFile: string,
+  /** A checkout of `commit` (made on demand): get_maintainer.pl runs from the culprit's own tree. */
+  checkout: () => Promise<string>,
 ) => Promise<{ to: string[]; cc: string[] }>;
 
 /**
  * The orchestrator's recipients hook. "file": the MAINTAINERS file as of `commit` (none → nobody);
- * "script": the tree's own scripts/get_maintainer.pl, run in the repository's working tree.
+ * "script": scripts/get_maintainer.pl of a checkout of `commit`, run there (MAINTAINERS as of the culprit).
  */
 export function maintainersLookup(source: MaintainersSource = "file"): MaintainersLookup {
-  return async (repo, commit, files, guiltyFile) => {
+  return async (repo, commit, files, guiltyFile, checkout) => {
     const all = [...new Set([...files, guiltyFile].filter((f) => f !== ""))];
     if (source === "script") {
-      if (!hasGetMaintainerScript(repo.dir)) {
-        throw new UserError(`no scripts/get_maintainer.pl in ${repo.dir}`, "use --maintainers=file, or a kernel tree");
+      if ((await repo.fileAt(commit, "scripts/get_maintainer.pl")) === undefined) {
+        throw new UserError(`no scripts/get_maintainer.pl in ${repo.dir} at ${commit}`, "use --maintainers=file, or a kernel tree");
       }
-      const { to, cc } = await recipientsFromScript(repo.dir, all);
+      const { to, cc } = await recipientsFromScript(await checkout(), all);
       return { to, cc };
     }
     const text = await repo.fileAt(commit, "MAINTAINERS");

@@ -1,9 +1,16 @@
-// Child processes that can always be stopped: each runs in its own process group
-// (`detached`), and a timeout, an abort or the child's own exit kills the whole group,
-// so grandchildren (a shell's background jobs, make's compilers) never outlive it.
+// Child processes that can always be stopped. This is the one place culprit spawns a tool that
+// may start others (builds, reproducers, QEMU, get_maintainer.pl): each runs in its own process
+// group (`detached`), and a timeout, an abort or the child's own exit kills the whole group, so
+// grandchildren (a shell's background jobs, make's compilers) never outlive it.
+//
+// Groups are also written to the journals of the work dirs in use, so when culprit itself is
+// killed (kill -9, the OOM killer) the next start in that work dir ends what it left running.
 
-import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { spawn, type ChildProcess, type ChildProcessByStdio } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { z } from "zod";
 
 export interface ExecOptions {
   cwd: string;
@@ -25,11 +32,26 @@ export type ExecResult =
     }
   | { kind: "spawn-error"; code: string; message: string };
 
-/** Process groups still running, so an interrupt can take all of them down. */
-const liveGroups = new Set<number>();
+/** Field 22 of /proc/PID/stat (start time in clock ticks); undefined where there is no such process or no /proc. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: count from its closing one.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
 
-export function killAllGroups(): void {
-  for (const pgid of liveGroups) killGroup(pgid);
+/** True while `pid` runs (and, given its start time, is still that process and not a reused pid). */
+export function isProcessAlive(pid: number, started?: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  const now = processStartTime(pid);
+  return started === undefined || now === undefined || now === started;
 }
 
 function killGroup(pgid: number): void {
@@ -40,25 +62,118 @@ function killGroup(pgid: number): void {
   }
 }
 
-export function execLogged(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+const journalEntry = z.object({ pgid: z.number().int().positive(), owner: z.number().int(), ownerStarted: z.string().optional(), leaderStarted: z.string().optional() });
+type JournalEntry = z.infer<typeof journalEntry>;
+
+/** Process groups this process started and that still run, so an interrupt can take all of them down. */
+const liveGroups = new Map<number, JournalEntry>();
+/** Journal directories of the work dirs this process runs bisections in. */
+const journals = new Set<string>();
+
+export function killAllGroups(): void {
+  for (const pgid of liveGroups.keys()) killGroup(pgid);
+}
+
+function journalFile(dir: string, pgid: number): string {
+  return join(dir, `${pgid}.json`);
+}
+
+/**
+ * Ends what a dead culprit left running in `dir`'s journal, then journals this process's groups
+ * there until the returned function is called. Groups of a live owner are left alone.
+ */
+export function journalGroupsIn(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    let entry: JournalEntry | undefined;
+    try {
+      const parsed = journalEntry.safeParse(JSON.parse(readFileSync(file, "utf8")));
+      entry = parsed.success ? parsed.data : undefined;
+    } catch {
+      entry = undefined;
+    }
+    if (entry && isProcessAlive(entry.owner, entry.ownerStarted)) continue;
+    // While any member of a group lives its id cannot be reused, so a leader with another start
+    // time means the group is gone and the pid belongs to a stranger.
+    if (entry) {
+      const leader = processStartTime(entry.pgid);
+      if (leader === undefined || entry.leaderStarted === undefined || leader === entry.leaderStarted) killGroup(entry.pgid);
+    }
+    rmSync(file, { force: true });
+  }
+  journals.add(dir);
+  for (const entry of liveGroups.values()) writeFileSync(journalFile(dir, entry.pgid), JSON.stringify(entry));
+  return () => {
+    journals.delete(dir);
+  };
+}
+
+function track(pgid: number): void {
+  const ownerStarted = processStartTime(process.pid);
+  const leaderStarted = processStartTime(pgid);
+  const entry: JournalEntry = { pgid, owner: process.pid, ...(ownerStarted ? { ownerStarted } : {}), ...(leaderStarted ? { leaderStarted } : {}) };
+  liveGroups.set(pgid, entry);
+  for (const dir of journals) {
+    try {
+      writeFileSync(journalFile(dir, pgid), JSON.stringify(entry));
+    } catch {
+      // A journal that cannot be written only loses the after-crash cleanup.
+    }
+  }
+}
+
+function untrack(pgid: number): void {
+  liveGroups.delete(pgid);
+  for (const dir of journals) rmSync(journalFile(dir, pgid), { force: true });
+}
+
+export interface GroupChild<C extends ChildProcess = ChildProcess> {
+  child: C;
+  /** Kills the whole group (idempotent). */
+  stop(): void;
+}
+
+export interface GroupOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Spawns `argv` as the leader of a new process group; the group dies with its leader. Output
+ * goes to pipes the caller reads, or (given a file descriptor) stdout and stderr both to it.
+ */
+export function spawnGroup(argv: readonly string[], options: GroupOptions & { output: "pipe" }): GroupChild<ChildProcessByStdio<null, Readable, Readable>>;
+export function spawnGroup(argv: readonly string[], options: GroupOptions & { output: number }): GroupChild;
+export function spawnGroup(argv: readonly string[], options: GroupOptions & { output: "pipe" | number }): GroupChild {
   const [file, ...args] = argv;
-  if (file === undefined) return Promise.resolve({ kind: "spawn-error", code: "EINVAL", message: "empty command" });
+  if (file === undefined) throw new Error("spawnGroup: empty command");
+  const common = { ...(options.cwd ? { cwd: options.cwd } : {}), env: options.env ?? process.env, detached: true };
+  const output = options.output;
+  const child =
+    output === "pipe"
+      ? spawn(file, args, { ...common, stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(file, args, { ...common, stdio: ["ignore", output, output] });
+  const pgid = child.pid;
+  if (pgid !== undefined) track(pgid);
+  const stop = (): void => {
+    if (pgid !== undefined) killGroup(pgid);
+  };
+  child.once("exit", () => {
+    stop();
+    if (pgid !== undefined) untrack(pgid);
+  });
+  return { child, stop };
+}
+
+export function execLogged(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+  if (argv.length === 0) return Promise.resolve({ kind: "spawn-error", code: "EINVAL", message: "empty command" });
   const fd = openSync(options.logFile, "w");
   const started = performance.now();
   return new Promise((resolve) => {
     let timedOut = false;
     let aborted = false;
-    const child = spawn(file, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ["ignore", fd, fd],
-      detached: true,
-    });
-    const pgid = child.pid;
-    if (pgid !== undefined) liveGroups.add(pgid);
-    const stop = (): void => {
-      if (pgid !== undefined) killGroup(pgid);
-    };
+    const { child, stop } = spawnGroup(argv, { cwd: options.cwd, ...(options.env ? { env: options.env } : {}), output: fd });
     const timer = setTimeout(() => {
       timedOut = true;
       stop();
@@ -75,10 +190,7 @@ export function execLogged(argv: readonly string[], options: ExecOptions): Promi
       finished = true;
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
-      if (pgid !== undefined) {
-        stop();
-        liveGroups.delete(pgid);
-      }
+      stop();
       closeSync(fd);
       resolve(result);
     };

@@ -1,6 +1,7 @@
 // The process runner: the reproducer is a local command run against the build's artifacts.
 
-import { readFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { cp, mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { CrashSummary, RunOutcome } from "../core/outcome.js";
 import type { CrashReport } from "../report/types.js";
@@ -114,8 +115,15 @@ export class ProcessRunner implements Runner {
   run(request: RunRequest): Promise<RunResult[]> {
     return mapPool(request.indices, request.parallel, async (index) => {
       const logFile = join(request.logDir, `run-${index}.log`);
+      // The reproducer runs in the artifacts directory and may write there: each run gets its
+      // own copy, so neither the cache entry nor a sibling run sees what it did.
+      const cwd = request.scratchDir ? join(request.scratchDir, `run-${index}-${randomUUID()}`) : request.artifactsDir;
+      if (request.scratchDir) {
+        await mkdir(request.scratchDir, { recursive: true });
+        await cp(request.artifactsDir, cwd, { recursive: true });
+      }
       const exit = await execLogged(this.spec.command, {
-        cwd: request.artifactsDir,
+        cwd,
         timeoutMs: request.timeoutMs,
         signal: request.signal,
         logFile,
@@ -124,9 +132,10 @@ export class ProcessRunner implements Runner {
           ...this.spec.env,
           CULPRIT_RUN: String(index),
           CULPRIT_COMMIT: request.commit,
-          CULPRIT_ARTIFACTS: request.artifactsDir,
+          CULPRIT_ARTIFACTS: cwd,
         },
       });
+      if (request.scratchDir) await rm(cwd, { recursive: true, force: true });
       const log = await readFile(logFile, "utf8").catch(() => "");
       const { outcome, report } = classifyProcessRun(exit, log, this.parse, this.spec.exitStatus);
       const result: RunResult = {

@@ -94,6 +94,15 @@ describe("qemuArgv", () => {
     assert.match(argv[argv.indexOf("-append") + 1] as string, /root=\/dev\/vda rw/);
     assert.ok(!argv.includes("-initrd"));
   });
+  it("a comma in the image path stays part of the path (QEMU doubles commas), never a new option", () => {
+    const path = "/imgs/a,format=qcow2,file.locking=off.img";
+    const argv = qemuArgv({ ...spec, rootfs: { kind: "image", path, format: "raw", root: "/dev/vda" } }, "/k");
+    const drive = argv[argv.indexOf("-drive") + 1] as string;
+    assert.equal(drive, "file=/imgs/a,,format=qcow2,,file.locking=off.img,format=raw,if=virtio,snapshot=on");
+    // Split as QEMU does (a single comma separates, a double one is literal): one file, one format.
+    const options = drive.split(/(?<!,),(?!,)/).map((o) => o.replaceAll(",,", ","));
+    assert.deepEqual(options, [`file=${path}`, "format=raw", "if=virtio", "snapshot=on"]);
+  });
 });
 
 // The watchdog against a stand-in QEMU (a script that ignores its arguments): timeouts fire,

@@ -2,13 +2,13 @@
 // reads the serial console as it streams, and classifies each run by the init's markers and
 // report/'s parse of the log. QEMU failing is an infra problem, retried, never a verdict.
 
-import { spawn } from "node:child_process";
 import { constants, createWriteStream, openSync, closeSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CrashSummary, RunOutcome } from "../core/outcome.js";
 import type { CrashReport } from "../report/types.js";
 import { kernelTypeOfTitle, LOST_CONNECTION_TITLE, NO_OUTPUT_TITLE } from "../report/titles.js";
+import { spawnGroup } from "./exec.js";
 import { INIT_ARGS, MARKERS } from "./initramfs.js";
 import { mapPool } from "./pool.js";
 import { logCrashes } from "./process.js";
@@ -55,6 +55,12 @@ export const BASE_CMDLINE = [
   "panic=-1",
 ];
 
+/** A value inside a QEMU option list (`-drive file=…,format=…`): QEMU reads ",," as a literal
+ *  comma, so a comma in a path cannot start another option. */
+export function qemuOptionValue(value: string): string {
+  return value.replaceAll(",", ",,");
+}
+
 export function qemuArgv(spec: QemuSpec, kernel: string): string[] {
   const accel = spec.accel === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg", "-cpu", "max"];
   const common = [
@@ -81,7 +87,7 @@ export function qemuArgv(spec: QemuSpec, kernel: string): string[] {
         ...common,
         // snapshot=on: runs on the same image never see each other's writes.
         "-drive",
-        `file=${spec.rootfs.path},format=${spec.rootfs.format},if=virtio,snapshot=on`,
+        `file=${qemuOptionValue(spec.rootfs.path)},format=${spec.rootfs.format},if=virtio,snapshot=on`,
         "-append",
         [...BASE_CMDLINE, `root=${spec.rootfs.root}`, "rw", ...spec.cmdline].join(" "),
       ];
@@ -185,7 +191,7 @@ export function bootVm(spec: QemuSpec, kernel: string, logFile: string, timeoutM
     const out = createWriteStream(logFile);
     // A log that cannot be written is reported by the read that follows; never crash the process.
     out.on("error", () => {});
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const { child, stop } = spawnGroup(argv, { output: "pipe" });
     const watch = new ConsoleWatch();
     let stderr = "";
     let ending: VmEnd | undefined;
@@ -195,13 +201,7 @@ export function bootVm(spec: QemuSpec, kernel: string, logFile: string, timeoutM
 
     const kill = (why: VmEnd): void => {
       ending ??= why;
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // ESRCH: already gone.
-        }
-      }
+      stop();
     };
     const armSilence = (): void => {
       if (silence) clearTimeout(silence);
@@ -260,20 +260,14 @@ export async function detectAccel(qemu: string, probeMs = 3000): Promise<Accel> 
   const argv = ["-accel", "kvm", "-cpu", "host", "-m", "64", "-nodefaults", "-display", "none", "-no-reboot",
     "-chardev", "stdio,id=bios", "-device", "isa-debugcon,iobase=0x402,chardev=bios"];
   return new Promise((resolve) => {
-    const child = spawn(qemu, argv, { stdio: ["ignore", "pipe", "ignore"], detached: true });
+    const { child, stop } = spawnGroup([qemu, ...argv], { output: "pipe" });
     let seen = "";
     let done = false;
     const finish = (accel: Accel): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+      stop();
       resolve(accel);
     };
     const timer = setTimeout(() => finish("tcg"), probeMs);
@@ -282,6 +276,8 @@ export async function detectAccel(qemu: string, probeMs = 3000): Promise<Accel> 
       seen = (seen + chunk).slice(-256);
       if (seen.includes("No bootable device")) finish("kvm");
     });
+    // Read and dropped, so a chatty QEMU never blocks on a full pipe.
+    child.stderr.resume();
     child.once("error", () => finish("tcg"));
     child.once("close", () => finish("tcg"));
   });

@@ -9,8 +9,10 @@ export type ParseLog = (log: string) => CrashReport[];
 
 export interface RunRequest {
   commit: string;
-  /** The cache entry holding this commit's artifacts. */
+  /** The cache entry holding this commit's artifacts: read it, never write to it (other runs share it). */
   artifactsDir: string;
+  /** Where a run that needs a writable copy of the artifacts (its working directory) makes it. */
+  scratchDir?: string;
   /** Indices of the runs to do (resume and top-ups continue numbering). */
   indices: number[];
   parallel: number;
