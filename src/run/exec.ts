@@ -166,14 +166,37 @@ export function spawnGroup(argv: readonly string[], options: GroupOptions & { ou
   return { child, stop };
 }
 
-export function execLogged(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+/** Attempts at starting a program that is "busy" (ETXTBSY) before that counts as a spawn error. */
+const BUSY_RETRIES = 5;
+
+export async function execLogged(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await execOnce(argv, options);
+    // Linux refuses to exec a file some process holds open for writing, and a fork made by a
+    // sibling run while another run's copy of the program was being written holds it for a
+    // moment: a wait of milliseconds is all it takes.
+    if (result.kind !== "spawn-error" || result.code !== "ETXTBSY" || attempt >= BUSY_RETRIES) return result;
+    await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+  }
+}
+
+function execOnce(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
   if (argv.length === 0) return Promise.resolve({ kind: "spawn-error", code: "EINVAL", message: "empty command" });
   const fd = openSync(options.logFile, "w");
   const started = performance.now();
+  let spawned: GroupChild;
+  try {
+    spawned = spawnGroup(argv, { cwd: options.cwd, ...(options.env ? { env: options.env } : {}), output: fd });
+  } catch (err) {
+    // Some failures (ETXTBSY, EACCES on some systems) are thrown at once instead of emitted.
+    closeSync(fd);
+    const e = err as NodeJS.ErrnoException;
+    return Promise.resolve({ kind: "spawn-error", code: e.code ?? "ERROR", message: e.message });
+  }
+  const { child, stop } = spawned;
   return new Promise((resolve) => {
     let timedOut = false;
     let aborted = false;
-    const { child, stop } = spawnGroup(argv, { cwd: options.cwd, ...(options.env ? { env: options.env } : {}), output: fd });
     const timer = setTimeout(() => {
       timedOut = true;
       stop();
