@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Builder, BuildRequest, BuildResult } from "../src/build/builder.js";
 import { applyConfigEdits, type ConfigEdit } from "../src/build/kernel.js";
-import { createLinuxTarget, parseLinuxTarget } from "../src/build/linuxTarget.js";
+import { createLinuxTarget, parseLinuxTarget } from "../src/targets/linux/target.js";
 import { LogView } from "../src/bisect/logview.js";
 import { runBisection, type BisectSpec } from "../src/bisect/orchestrator.js";
 import { strategies } from "../src/bisect/job.js";

@@ -4,7 +4,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { CommandBuilder } from "../build/command.js";
-import { createLinuxTarget, parseLinuxTarget } from "../build/linuxTarget.js";
+import { createLinuxTarget, parseLinuxTarget } from "../targets/linux/target.js";
 import { pickReleases } from "../core/releasePick.js";
 import { UserError } from "../core/errors.js";
 import type { Strategy } from "../core/strategy.js";

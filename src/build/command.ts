@@ -1,11 +1,11 @@
 // The generic builder: the user's build command, run in the checkout, then the declared
 // artifacts copied out and signed.
 
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { execLogged, type ExecResult } from "../run/exec.js";
+import { compilerIdentity } from "../run/toolchain.js";
 import { artifactsSignature } from "./signature.js";
 import type { Builder, BuildRequest, BuildResult } from "./builder.js";
 
@@ -88,12 +88,3 @@ export function errorExcerpt(log: string, max = 10): string {
   return (errors.length > 0 ? errors.slice(0, max) : lines.slice(-max)).join("\n");
 }
 
-/** First line of `<compiler> --version`, e.g. "gcc (Debian 12.2.0-14) 12.2.0". */
-export function compilerIdentity(compiler: string): Promise<string> {
-  return new Promise((resolve) => {
-    execFile(compiler, ["--version"], { encoding: "utf8", timeout: 30_000 }, (err, stdout) => {
-      const first = stdout.split("\n")[0]?.trim();
-      resolve(!err && first ? first : compiler);
-    });
-  });
-}

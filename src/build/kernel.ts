@@ -12,7 +12,8 @@ import type { RemedyRule } from "../core/strategy.js";
 import { sortReleasesNewestFirst, parseRelease, compareReleases } from "../core/releases.js";
 import { execLogged } from "../run/exec.js";
 import type { Builder, BuildRequest, BuildResult } from "./builder.js";
-import { compilerIdentity, errorExcerpt, transientFailure } from "./command.js";
+import { compilerIdentity } from "../run/toolchain.js";
+import { errorExcerpt, transientFailure } from "./command.js";
 import { elfSignature } from "./signature.js";
 
 /** One Kconfig symbol set to a value; "n" writes "# CONFIG_X is not set". */

@@ -5,7 +5,7 @@
 
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { compilerIdentity } from "../build/command.js";
+import { compilerIdentity } from "./toolchain.js";
 import { UserError } from "../core/errors.js";
 import { execLogged } from "./exec.js";
 

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import { UserError } from "../core/errors.js";
-import { parseAll } from "../report/index.js";
-import { createLinuxTarget, defaultVmCount, parseLinuxTarget } from "./linuxTarget.js";
+import { UserError } from "../../core/errors.js";
+import { parseAll } from "../../report/index.js";
+import { createLinuxTarget, defaultVmCount, parseLinuxTarget } from "./target.js";
 
 const minimal = { kind: "linux", config: "kernel.config", reproducer: { path: "repro.sh" } };
 
@@ -43,7 +43,7 @@ describe("parseLinuxTarget", () => {
 
 describe("docs/kernel.md", () => {
   it("its full example is a valid target section", () => {
-    const doc = join(dirname(fileURLToPath(import.meta.url)), "../../../docs/kernel.md");
+    const doc = join(dirname(fileURLToPath(import.meta.url)), "../../../../docs/kernel.md");
     const example = /```yaml\n([\s\S]*?)```/.exec(readFileSync(doc, "utf8"))?.[1];
     assert.ok(example, "docs/kernel.md has a yaml example");
     const job = parseYaml(example) as { target: unknown };

@@ -6,16 +6,16 @@ import { mkdir } from "node:fs/promises";
 import { freemem, cpus } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
-import { durationField } from "../core/durationField.js";
-import { UserError } from "../core/errors.js";
-import { DEFAULT_RELEASE_PICK, type ReleasePickPolicy } from "../core/releasePick.js";
-import type { RemedyRule } from "../core/strategy.js";
-import { maintainersLookup, type MaintainersLookup } from "../recipients/maintainers.js";
-import { loadReproducer, writeInitramfs } from "../run/initramfs.js";
-import { detectAccel, QemuRunner, type Accel, type QemuSpec, type VmRootfs } from "../run/qemu.js";
-import type { ParseLog, Runner } from "../run/runner.js";
-import type { Builder } from "./builder.js";
-import { DEFAULT_RELEASE_TWEAKS, KERNEL_REMEDIES, KernelBuilder, defaultJobs } from "./kernel.js";
+import { durationField } from "../../core/durationField.js";
+import { UserError } from "../../core/errors.js";
+import { DEFAULT_RELEASE_PICK, type ReleasePickPolicy } from "../../core/releasePick.js";
+import type { RemedyRule } from "../../core/strategy.js";
+import { maintainersLookup, type MaintainersLookup } from "../../recipients/maintainers.js";
+import { loadReproducer, writeInitramfs } from "../../run/initramfs.js";
+import { detectAccel, QemuRunner, type Accel, type QemuSpec, type VmRootfs } from "../../run/qemu.js";
+import type { ParseLog, Runner } from "../../run/runner.js";
+import type { Builder } from "../../build/builder.js";
+import { DEFAULT_RELEASE_TWEAKS, KERNEL_REMEDIES, KernelBuilder, defaultJobs } from "../../build/kernel.js";
 
 const duration = durationField;
 
