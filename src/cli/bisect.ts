@@ -164,11 +164,17 @@ export async function execute(prepared: PreparedJob, output: { quiet: boolean; j
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
-  if (!output.quiet) process.stderr.write(`culprit: work dir ${spec.workDir}\n`);
+  // Said once the work dir is ours (the first event comes after its lock): a resume turned away
+  // because another process holds it prints that one line only.
+  let announced = output.quiet;
   try {
     const result = await runBisection(spec, deps, {
       signal: controller.signal,
       onEvent: (event, log) => {
+        if (!announced) {
+          announced = true;
+          process.stderr.write(`culprit: work dir ${spec.workDir}\n`);
+        }
         const lines = view.lines(event);
         progress?.clear();
         if (!output.quiet && lines.length > 0) process.stdout.write(lines.map((l) => `${l}\n`).join(""));
