@@ -14,7 +14,7 @@ describe("runs and the cached artifacts", () => {
       writeFileSync(join(artifacts, "data"), "pristine\n");
       // Crashes (exit 3) if it finds what another run wrote; then scribbles over the artifact.
       const script = 'test -e mark && exit 3; grep -q pristine data || exit 4; touch mark; echo scribbled > data';
-      const runner = new ProcessRunner({ command: ["sh", "-c", script] }, () => null);
+      const runner = new ProcessRunner({ command: ["sh", "-c", script] }, () => []);
       const results = await runner.run({
         commit: "c",
         artifactsDir: artifacts,
