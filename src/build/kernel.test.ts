@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -12,6 +12,7 @@ import {
   releaseTweakEdits,
   remedyEdits,
   type KernelBuildSpec,
+  writeConfigIfChanged,
 } from "./kernel.js";
 
 describe("applyConfigEdits", () => {
@@ -150,6 +151,30 @@ describe("KernelBuilder with a stand-in tree", () => {
       assert.match(badConfig.result.kind === "failed" ? badConfig.result.excerpt : "", /^broken config/);
     } finally {
       await rm(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("writeConfigIfChanged", () => {
+  it("leaves .config and its mtime alone when the input is unchanged, rewrites it when it changed", async () => {
+    const tree = await mkdtemp(join(tmpdir(), "culprit-config-"));
+    try {
+      const config = join(tree, ".config");
+      assert.equal(await writeConfigIfChanged(tree, "CONFIG_A=y\n"), true);
+      // olddefconfig normalises the file; an old mtime shows whether it is touched again.
+      await writeFile(config, "CONFIG_A=y\n# normalised\n");
+      const old = new Date("2020-01-01T00:00:00Z");
+      await utimes(config, old, old);
+      assert.equal(await writeConfigIfChanged(tree, "CONFIG_A=y\n"), false);
+      assert.equal((await stat(config)).mtimeMs, old.getTime());
+      assert.equal(await readFile(config, "utf8"), "CONFIG_A=y\n# normalised\n");
+      assert.equal(await writeConfigIfChanged(tree, "CONFIG_A=n\n"), true);
+      assert.equal(await readFile(config, "utf8"), "CONFIG_A=n\n");
+      await rm(config);
+      assert.equal(await writeConfigIfChanged(tree, "CONFIG_A=n\n"), true, "a missing .config is always written");
+      assert.equal(await readFile(config, "utf8"), "CONFIG_A=n\n");
+    } finally {
+      await rm(tree, { recursive: true, force: true });
     }
   });
 });

@@ -104,6 +104,28 @@ function symbolName(symbol: string): string {
   return symbol.startsWith("CONFIG_") ? symbol : `CONFIG_${symbol}`;
 }
 
+/** Where the tree keeps the config text culprit last handed to olddefconfig. */
+export const CONFIG_INPUT = ".config.culprit-input";
+
+/**
+ * Writes .config only when the text culprit would give olddefconfig differs from last time.
+ * olddefconfig normalises .config, so comparing against .config itself would always differ;
+ * the last input is kept beside it instead. An untouched .config keeps its mtime, so Kbuild
+ * sees no config change and recompiles only what the commit changed. Returns whether it wrote.
+ */
+export async function writeConfigIfChanged(tree: string, text: string): Promise<boolean> {
+  const configPath = join(tree, ".config");
+  const inputPath = join(tree, CONFIG_INPUT);
+  const [last, present] = await Promise.all([
+    readFile(inputPath, "utf8").catch(() => undefined),
+    stat(configPath).then(() => true, () => false),
+  ]);
+  if (present && last === text) return false;
+  await writeFile(configPath, text);
+  await writeFile(inputPath, text);
+  return true;
+}
+
 /** Applies edits to a .config text: each symbol's old line goes, its new line is appended. */
 export function applyConfigEdits(config: string, edits: readonly ConfigEdit[]): string {
   if (edits.length === 0) return config;
@@ -212,7 +234,7 @@ export class KernelBuilder implements Builder {
       ...this.spec.extraConfig,
       ...remedyEdits(request.remedies),
     ];
-    await writeFile(join(tree, ".config"), applyConfigEdits(this.spec.config, edits));
+    await writeConfigIfChanged(tree, applyConfigEdits(this.spec.config, edits));
 
     // LOCALVERSION set (even empty) stops setlocalversion from appending "+" to untagged commits.
     const make = ["make", `CC=${compiler}`, `HOSTCC=${compiler}`, "LOCALVERSION=", ...this.spec.makeArgs];
