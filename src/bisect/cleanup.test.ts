@@ -9,8 +9,8 @@ import { join } from "node:path";
 import type { Builder, BuildRequest } from "../build/builder.js";
 import type { Strategy } from "../core/strategy.js";
 import { journalGroupsIn, processStartTime } from "../run/exec.js";
-import { runBisection, type BisectSpec } from "./orchestrator.js";
-import { scratchHistory, simpleHistory } from "./testkit.js";
+import { runBisection } from "./orchestrator.js";
+import { scratchHistory, scratchSpec, simpleHistory } from "./testkit.js";
 
 describe("cleanup", () => {
   it("a build that throws in a parallel step does not delete its sibling's worktree", async () => {
@@ -39,21 +39,7 @@ describe("cleanup", () => {
         name: "two-at-once",
         next: () => ({ kind: "test", tests: [a, b].map((commit) => ({ commit, runs: 0, remedies: [] })), notes: [] }),
       };
-      const spec: BisectSpec = {
-        repoDir: s.history.dir,
-        kind: "cause",
-        start: s.history.head,
-        good: s.history.main[0] as string,
-        runs: 1,
-        startRuns: 1,
-        parallelCommits: 2,
-        parallelRuns: 1,
-        runTimeoutMs: 10_000,
-        cleanCheckouts: false,
-        workDir: join(s.dir, "work"),
-        cacheDir: join(s.dir, "work", "cache"),
-        seed: 1,
-      };
+      const spec = scratchSpec(s, 2);
       const runner = { run: async () => [] };
       await assert.rejects(
         runBisection(spec, { builder, runner, strategy, parse: () => null, sameCrash: () => true, signatureLabel: "build" }, { signal: new AbortController().signal }),

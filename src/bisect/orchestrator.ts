@@ -12,6 +12,7 @@ import { UserError } from "../core/errors.js";
 import { observationKey, type CrashSimilarity, type CrashSummary, type Observation } from "../core/outcome.js";
 import { parseRelease, sortReleasesNewestFirst } from "../core/releases.js";
 import type { BisectKind, BisectProblem, Release, RemedyRule, SearchedRange, Step, Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
+import { requestsToStart } from "../core/schedule.js";
 import { mostFrequentCrash } from "../core/verdict.js";
 import { reproducerFailsOnStart } from "../core/reproducer.js";
 import { Repo } from "../git/git.js";
@@ -265,19 +266,47 @@ class Session {
     this.freeSlots = Array.from({ length: Math.max(1, spec.parallelCommits) }, (_, i) => i);
   }
 
+  /**
+   * Asks the strategy whenever a worker is free, showing it the tests in flight; a worker that
+   * finishes early gets the next test at once instead of waiting for the step's slowest.
+   */
   async loop(problem: BisectProblem): Promise<StrategyResult> {
-    for (;;) {
-      this.checkAborted();
-      this.checkReproducerRuns(problem.start);
-      const step: Step = this.deps.strategy.next(problem, observationsOf(this.log.events));
-      await this.recordNotes(step);
-      if (step.kind === "done") return step.result;
-      if (step.tests.length === 0) throw new Error(`strategy ${this.deps.strategy.name} asked for no tests and gave no result`);
-      // Every sibling is awaited before an error propagates: cleanup must not delete the
-      // worktree of a build that is still running.
-      const settled = await Promise.allSettled(step.tests.map((request) => this.test(request)));
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-      if (failed) throw failed.reason;
+    const workers = Math.max(1, this.spec.parallelCommits);
+    const inFlight = new Map<TestRequest, Promise<void>>();
+    let failure: { reason: unknown } | undefined;
+    const settleAll = async (): Promise<void> => {
+      await Promise.allSettled(inFlight.values());
+    };
+    try {
+      for (;;) {
+        this.checkAborted();
+        // An error ends the search, but only after every sibling is done: cleanup must not
+        // delete the worktree of a build that is still running.
+        if (failure) throw failure.reason;
+        this.checkReproducerRuns(problem.start);
+        const pending = [...inFlight.keys()];
+        const step: Step = this.deps.strategy.next(problem, observationsOf(this.log.events), pending);
+        await this.recordNotes(step);
+        if (step.kind === "done") return step.result;
+        const start = requestsToStart(step.tests, pending, workers - inFlight.size);
+        if (start.length === 0 && inFlight.size === 0) throw new Error(`strategy ${this.deps.strategy.name} asked for no tests and gave no result`);
+        for (const request of start) {
+          const running: Promise<void> = this.test(request).then(
+            () => void inFlight.delete(request),
+            (reason: unknown) => {
+              inFlight.delete(request);
+              failure ??= { reason };
+            },
+          );
+          inFlight.set(request, running);
+        }
+        // Ask again as soon as one test is done (or at once if a worker is still free and the
+        // strategy had more to give than was started).
+        if (inFlight.size >= workers || start.length === 0) await Promise.race(inFlight.values());
+        if (failure) await settleAll();
+      }
+    } finally {
+      await settleAll();
     }
   }
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { generateHistory, type GeneratedHistory, type HistorySpec } from "../demo/history.js";
 import { prepareJob } from "./job.js";
 import { LogView } from "./logview.js";
-import { runBisection } from "./orchestrator.js";
+import { runBisection, type BisectSpec } from "./orchestrator.js";
 import type { BisectResult } from "./result.js";
 
 /** A history of `n` main-line commits with a fast, deterministic reproducer (no sanitizer). */
@@ -58,4 +58,23 @@ export async function bisectInProcess(scratch: Scratch, extra: Record<string, un
     onEvent: (event) => log.push(...view.lines(event)),
   });
   return { result, log };
+}
+
+/** A spec over a scratch history for tests that bring their own builder, runner and strategy. */
+export function scratchSpec(scratch: Scratch, parallelCommits: number): BisectSpec {
+  return {
+    repoDir: scratch.history.dir,
+    kind: "cause",
+    start: scratch.history.head,
+    good: scratch.history.main[0] as string,
+    runs: 1,
+    startRuns: 1,
+    parallelCommits,
+    parallelRuns: 1,
+    runTimeoutMs: 10_000,
+    cleanCheckouts: false,
+    workDir: join(scratch.dir, "work"),
+    cacheDir: join(scratch.dir, "work", "cache"),
+    seed: 1,
+  };
 }

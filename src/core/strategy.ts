@@ -111,5 +111,6 @@ export type Step =
 
 export interface Strategy {
   readonly name: string;
-  next(problem: BisectProblem, observations: readonly Observation[]): Step;
+  /** `inFlight`: tests requested earlier and not finished yet (their results are not in `observations`). */
+  next(problem: BisectProblem, observations: readonly Observation[], inFlight?: readonly TestRequest[]): Step;
 }
