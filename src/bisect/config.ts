@@ -49,6 +49,8 @@ export const jobSchema = z
         env: z.record(z.string(), z.string()).optional(),
         /** A non-zero exit with no crash report: the reproducer could not run (default), a crash, or OK. */
         exitStatus: z.enum(["untestable", "crash", "ignore"]).default("untestable"),
+        /** Bytes of each run's output kept (its head and tail) and parsed. */
+        outputLimit: z.number().int().min(4096).default(4 * 1024 * 1024),
       })
       .strict()
       .optional(),

@@ -281,7 +281,7 @@ async function assemble(job: Job): Promise<PreparedJob> {
       timeoutMs: build.timeout,
       ...(build.env ? { env: build.env } : {}),
     }),
-    runner: new ProcessRunner({ command: reproducer.command, exitStatus: reproducer.exitStatus, ...(reproducer.env ? { env: reproducer.env } : {}) }, parseAll),
+    runner: new ProcessRunner({ command: reproducer.command, exitStatus: reproducer.exitStatus, outputLimit: reproducer.outputLimit, ...(reproducer.env ? { env: reproducer.env } : {}) }, parseAll),
     signatureLabel: "build",
     maintainers: maintainersLookup(job.maintainers ?? "file"),
   };

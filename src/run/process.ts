@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { CrashSummary, RunOutcome } from "../core/outcome.js";
 import type { CrashReport } from "../report/types.js";
 import { execLogged, type ExecResult } from "./exec.js";
+import { DEFAULT_OUTPUT_LIMIT, keepHeadAndTail } from "./boundedLog.js";
 import { mapPool } from "./pool.js";
 import type { ParseLog, Runner, RunRequest, RunResult } from "./runner.js";
 
@@ -17,6 +18,8 @@ export interface ProcessRunSpec {
   env?: Record<string, string>;
   /** Default "untestable": programs fail that way when they cannot run (a syntax error, a missing file). */
   exitStatus?: ExitStatusMeaning;
+  /** Bytes of each run's output kept (head and tail), and parsed; default 4 MB. */
+  outputLimit?: number;
 }
 
 /** git bisect run's convention: exit 125 means "this commit cannot be tested". */
@@ -136,6 +139,7 @@ export class ProcessRunner implements Runner {
         },
       });
       if (request.scratchDir) await rm(cwd, { recursive: true, force: true });
+      await keepHeadAndTail(logFile, this.spec.outputLimit ?? DEFAULT_OUTPUT_LIMIT);
       const log = await readFile(logFile, "utf8").catch(() => "");
       const { outcome, report } = classifyProcessRun(exit, log, this.parse, this.spec.exitStatus);
       const result: RunResult = {
