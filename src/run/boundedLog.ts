@@ -1,25 +1,52 @@
-// A run's console is kept bounded: its head (where a crash report usually starts) and its tail
-// (where the last one ends), with a line saying how much was cut between them.
+// A run's console is kept bounded while it is written: its head (where a crash report usually
+// starts) goes straight to the file, and only its last bytes are held in memory, so a reproducer
+// printing gigabytes costs neither disk nor memory; a line says how much was cut between them.
 
-import { open, stat } from "node:fs/promises";
+import { writeSync } from "node:fs";
 
 /** Default bytes kept of one run's output. */
 export const DEFAULT_OUTPUT_LIMIT = 4 * 1024 * 1024;
 
-/** Cuts `file` to its first and last limit/2 bytes, in place; reads only the tail it keeps. */
-export async function keepHeadAndTail(file: string, limit: number): Promise<void> {
-  const size = await stat(file).then((s) => s.size, () => 0);
-  if (size <= limit) return;
-  const half = Math.floor(limit / 2);
-  const handle = await open(file, "r+");
-  try {
-    const tail = Buffer.alloc(half);
-    await handle.read(tail, 0, half, size - half);
-    const marker = Buffer.from(`\n… culprit kept the first and last ${half} bytes: ${size - 2 * half} bytes cut here …\n`);
-    await handle.write(marker, 0, marker.length, half);
-    await handle.write(tail, 0, half, half + marker.length);
-    await handle.truncate(half + marker.length + half);
-  } finally {
-    await handle.close();
+/** Writes at most `limit` bytes (plus one marker line) of a stream of chunks to `fd`. */
+export class BoundedLog {
+  private readonly half: number;
+  private written = 0;
+  private seen = 0;
+  /** The newest bytes past the head, oldest first; their total stays within `half` after trim. */
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
+
+  constructor(
+    private readonly fd: number,
+    limit: number,
+  ) {
+    this.half = Math.floor(limit / 2);
+  }
+
+  write(chunk: Buffer): void {
+    this.seen += chunk.length;
+    if (this.written < this.half) {
+      const head = chunk.subarray(0, this.half - this.written);
+      writeSync(this.fd, head);
+      this.written += head.length;
+      chunk = chunk.subarray(head.length);
+      if (chunk.length === 0) return;
+    }
+    this.tail.push(chunk);
+    this.tailBytes += chunk.length;
+    while (this.tail.length > 1 && this.tailBytes - (this.tail[0]?.length ?? 0) >= this.half) {
+      this.tailBytes -= this.tail.shift()?.length ?? 0;
+    }
+  }
+
+  /** Writes the kept tail, after a marker line when bytes were dropped. */
+  finish(): void {
+    let tail = Buffer.concat(this.tail);
+    if (tail.length > this.half) tail = tail.subarray(tail.length - this.half);
+    const cut = this.seen - this.written - tail.length;
+    if (cut > 0) writeSync(this.fd, Buffer.from(`\n… culprit kept the first and last ${this.half} bytes: ${cut} bytes cut here …\n`));
+    if (tail.length > 0) writeSync(this.fd, tail);
+    this.tail = [];
+    this.tailBytes = 0;
   }
 }

@@ -11,6 +11,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writ
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { z } from "zod";
+import { BoundedLog } from "./boundedLog.js";
 
 export interface ExecOptions {
   cwd: string;
@@ -19,6 +20,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** stdout and stderr both go to this file, interleaved in the order they were written. */
   logFile: string;
+  /** Bytes of output kept (head and tail, see BoundedLog); absent = everything. */
+  outputLimit?: number;
 }
 
 export type ExecResult =
@@ -166,6 +169,9 @@ export function spawnGroup(argv: readonly string[], options: GroupOptions & { ou
   return { child, stop };
 }
 
+/** How long output still in the pipes is read after the group was killed. */
+const PIPE_DRAIN_MS = 2000;
+
 /** Attempts at starting a program that is "busy" (ETXTBSY) before that counts as a spawn error. */
 const BUSY_RETRIES = 5;
 
@@ -185,8 +191,22 @@ function execOnce(argv: readonly string[], options: ExecOptions): Promise<ExecRe
   const fd = openSync(options.logFile, "w");
   const started = performance.now();
   let spawned: GroupChild;
+  // A bounded log reads the output through pipes (arrival order across stdout and stderr);
+  // otherwise the child writes the file itself.
+  const bounded = options.outputLimit !== undefined ? new BoundedLog(fd, options.outputLimit) : undefined;
+  const drained: Promise<void>[] = [];
   try {
-    spawned = spawnGroup(argv, { cwd: options.cwd, ...(options.env ? { env: options.env } : {}), output: fd });
+    const group = { cwd: options.cwd, ...(options.env ? { env: options.env } : {}) };
+    if (bounded) {
+      const piped = spawnGroup(argv, { ...group, output: "pipe" });
+      for (const stream of [piped.child.stdout, piped.child.stderr]) {
+        stream.on("data", (chunk: Buffer) => bounded.write(chunk));
+        drained.push(new Promise((done) => stream.once("close", () => done())));
+      }
+      spawned = piped;
+    } else {
+      spawned = spawnGroup(argv, { ...group, output: fd });
+    }
   } catch (err) {
     // Some failures (ETXTBSY, EACCES on some systems) are thrown at once instead of emitted.
     closeSync(fd);
@@ -214,8 +234,20 @@ function execOnce(argv: readonly string[], options: ExecOptions): Promise<ExecRe
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
       stop();
-      closeSync(fd);
-      resolve(result);
+      // The group is dead, so its pipes close; a process that left the group may hold them, so
+      // the wait for the last output is bounded.
+      const lastOutput = new Promise<void>((done) => {
+        const giveUp = setTimeout(done, PIPE_DRAIN_MS);
+        void Promise.all(drained).then(() => {
+          clearTimeout(giveUp);
+          done();
+        });
+      });
+      void lastOutput.then(() => {
+        bounded?.finish();
+        closeSync(fd);
+        resolve(result);
+      });
     };
     child.once("error", (err: NodeJS.ErrnoException) => {
       finish({ kind: "spawn-error", code: err.code ?? "ERROR", message: err.message });

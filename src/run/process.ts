@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { CrashSummary, RunOutcome } from "../core/outcome.js";
 import type { CrashReport } from "../report/types.js";
 import { execLogged, type ExecResult } from "./exec.js";
-import { DEFAULT_OUTPUT_LIMIT, keepHeadAndTail } from "./boundedLog.js";
+import { DEFAULT_OUTPUT_LIMIT } from "./boundedLog.js";
 import { mapPool } from "./pool.js";
 import type { ParseLog, Runner, RunRequest, RunResult } from "./runner.js";
 
@@ -130,6 +130,7 @@ export class ProcessRunner implements Runner {
         timeoutMs: request.timeoutMs,
         signal: request.signal,
         logFile,
+        outputLimit: this.spec.outputLimit ?? DEFAULT_OUTPUT_LIMIT,
         env: {
           ...process.env,
           ...this.spec.env,
@@ -139,7 +140,6 @@ export class ProcessRunner implements Runner {
         },
       });
       if (request.scratchDir) await rm(cwd, { recursive: true, force: true });
-      await keepHeadAndTail(logFile, this.spec.outputLimit ?? DEFAULT_OUTPUT_LIMIT);
       const log = await readFile(logFile, "utf8").catch(() => "");
       const { outcome, report } = classifyProcessRun(exit, log, this.parse, this.spec.exitStatus);
       const result: RunResult = {
