@@ -10,27 +10,21 @@ import { presenceAt, testInformation } from "./bayes-choose.js";
 import { cleanRunsNeeded, verifyCulprit } from "./bayes-stop.js";
 import { bayesStrategy, remedyToApply } from "./bayes.js";
 import { cachedAncestry } from "./bayes-posterior.js";
+import { chain, sameTitle, times } from "./testworld.js";
 
 const target: CrashSummary = { title: "general protection fault in blk_mq_run_hw_queues", alt: [], type: "DoS", frame: "" };
 const deadlock: CrashSummary = { title: "possible deadlock in del_gendisk", alt: [], type: "LOCKDEP", frame: "" };
-const same = (a: CrashSummary, b: CrashSummary): boolean => a.title === b.title;
+const same = sameTitle;
 
 const T: RunOutcome = { kind: "crash", crash: target };
 const OK: RunOutcome = { kind: "ok" };
 const MASK: RunOutcome = { kind: "crash", crash: deadlock };
 
-/** A linear history c0 ← c1 ← ... ← c(n-1). */
-function chain(n: number): Dag {
-  return new Dag(Array.from({ length: n }, (_, i) => ({ hash: `c${i}`, parents: i === 0 ? [] : [`c${i - 1}`] })));
-}
 
 function obs(commit: string, runs: RunOutcome[], signature = `sig-${commit}`): Observation {
   return { commit, remedies: [], build: { kind: "ok", signature }, runs };
 }
 
-function times(run: RunOutcome, n: number): RunOutcome[] {
-  return Array.from({ length: n }, () => run);
-}
 
 function problem(dag: Dag, overrides: Partial<BisectProblem> = {}): BisectProblem {
   return {

@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import { candidateRanges, type CandidateRange } from "./candidateRanges.js";
 import { Dag } from "./dag.js";
 import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
+import { sameTitle } from "./testworld.js";
 
 const target: CrashSummary = { title: "exit status 3", alt: [], type: "EXIT", frame: "" };
 const hang: CrashSummary = { title: "reproducer hung", alt: [], type: "HANG", frame: "" };
-const same = (a: CrashSummary, b: CrashSummary): boolean => a.title === b.title;
+const same = sameTitle;
 const T: RunOutcome = { kind: "crash", crash: target };
 const H: RunOutcome = { kind: "crash", crash: hang };
 const OK: RunOutcome = { kind: "ok" };

@@ -5,21 +5,16 @@ import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
 import type { BisectProblem, Release } from "./strategy.js";
 import { findGoodEnd, rangeAbove, searchedRange } from "./goodEnd.js";
 import { bayesStrategy } from "./bayes.js";
+import { chain, sameTitle, times } from "./testworld.js";
 
 const target: CrashSummary = { title: "KASAN: use-after-free Read in foo", alt: [], type: "KASAN", frame: "foo" };
 const other: CrashSummary = { title: "WARNING in bar", alt: [], type: "WARNING", frame: "bar" };
-const same = (a: CrashSummary, b: CrashSummary): boolean => a.title === b.title;
+const same = sameTitle;
 const T: RunOutcome = { kind: "crash", crash: target };
 const OK: RunOutcome = { kind: "ok" };
 const MASK: RunOutcome = { kind: "crash", crash: other };
 
-function chain(n: number): Dag {
-  return new Dag(Array.from({ length: n }, (_, i) => ({ hash: `c${i}`, parents: i === 0 ? [] : [`c${i - 1}`] })));
-}
 
-function times(run: RunOutcome, n: number): RunOutcome[] {
-  return Array.from({ length: n }, () => run);
-}
 
 function obs(commit: string, runs: RunOutcome[], build: Observation["build"] = { kind: "ok", signature: `sig-${commit}` }): Observation {
   return { commit, remedies: [], build, runs };

@@ -2,12 +2,13 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { CrashSummary, RunOutcome } from "./outcome.js";
 import { distinctCrashes, startCrashesNote } from "./startCrashes.js";
+import { sameTitle } from "./testworld.js";
 
 const crash = (title: string): CrashSummary => ({ title, alt: [], type: title.split(":")[0] as string, frame: "" });
 const uaf = crash("KASAN: use-after-free Read in foo");
 const lockdep = crash("LOCKDEP: possible deadlock in bar");
 const ubsan = crash("UBSAN: misaligned-access in lstate.c");
-const same = (a: CrashSummary, b: CrashSummary): boolean => a.title === b.title;
+const same = sameTitle;
 const OK: RunOutcome = { kind: "ok" };
 const run = (first: CrashSummary, ...more: CrashSummary[]): RunOutcome => ({ kind: "crash", crash: first, ...(more.length ? { more } : {}) });
 

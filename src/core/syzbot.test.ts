@@ -4,6 +4,7 @@ import { Dag } from "./dag.js";
 import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
 import type { BisectProblem, Step } from "./strategy.js";
 import { representativeCrashes, syzbotDecision, syzbotStrategy, syzbotStrategyOf, type RunCounts } from "./syzbot.js";
+import { chain } from "./testworld.js";
 
 const crash = (title: string, type: string): CrashSummary => ({ title, alt: [], type, frame: "" });
 const target = crash("KASAN: use-after-free Read in foo", "KASAN-UAF");
@@ -50,9 +51,6 @@ describe("syzbot's representative crash types", () => {
   for (const [name, reports, types] of cases) it(name, () => assert.deepEqual(representativeCrashes(reports).types, types));
 });
 
-function chain(n: number): Dag {
-  return new Dag(Array.from({ length: n }, (_, i) => ({ hash: `c${i}`, parents: i === 0 ? [] : [`c${i - 1}`] })));
-}
 
 function problem(dag: Dag, overrides: Partial<BisectProblem> = {}): BisectProblem {
   return {
