@@ -6,12 +6,13 @@ import { gitBisectStrategy, syzbot2021Strategy, syzbot2024Strategy } from "./bas
 import { DEFAULT_RELEASE_PICK, pickReleases } from "../core/releasePick.js";
 import { parseScenarios, scenarioSchema } from "./scenario.js";
 import { isCorrect, summarise } from "./score.js";
-import { makespan, simulate } from "./simulate.js";
+import { simulate } from "./simulate.js";
 import { SEED_LIKE_MASKING, builtinSuite } from "./suite.js";
 import { runSuite } from "./suite-run.js";
 import { buildWorld, problemFor, simulateBuild, simulateRun } from "./world.js";
 import { crashSimilarity, sameCrash } from "../report/index.js";
 import type { RunOutcome } from "../core/outcome.js";
+import type { Strategy } from "../core/strategy.js";
 
 describe("scenario files", () => {
   it("the issue's example parses", () => {
@@ -158,14 +159,46 @@ describe("syzbot's release subset (core/releasePick.ts, as syzkaller's pickRelea
   });
 });
 
-describe("virtual clock", () => {
-  const cases: [number[], number, number][] = [
-    [[15.5], 1, 15.5],
-    [[15.5, 15.5, 8.5], 1, 39.5],
-    [[15.5, 15.5, 8.5], 4, 15.5],
-    [[10, 6, 5, 4], 2, 14],
-  ];
-  for (const [durations, workers, want] of cases) it(`${durations.join("+")} on ${workers}`, () => assert.equal(makespan(durations, workers), want));
+describe("virtual clock: a pipeline, as the orchestrator runs it", () => {
+  const world = buildWorld(scenarioSchema.parse({ ...SEED_LIKE_MASKING, otherCrashes: [], buildBroken: [], infraErrorRate: 0 }));
+  const [a, b, c] = ["c001000", "c002000", "c003000"];
+  const asked: { seen: string[]; inFlight: string[] }[] = [];
+  // Two long and short requests at once, then a third as soon as the short one is answered.
+  const scripted: Strategy = {
+    name: "scripted",
+    next(_problem, observations, inFlight = []) {
+      const runsAt = (commit: string): number => observations.find((o) => o.commit === commit)?.runs.length ?? 0;
+      asked.push({ seen: observations.map((o) => `${o.commit}:${o.runs.length}`), inFlight: inFlight.map((r) => r.commit) });
+      if (runsAt(a) === 20 && runsAt(b) === 10 && runsAt(c) === 10) return { kind: "done", result: { outcome: "culprit", culprit: a, confidence: 1 }, notes: [] };
+      const wanted: [string, number][] = runsAt(b) === 10 ? [[a, 20], [c, 10]] : [[a, 20], [b, 10]];
+      return { kind: "test", tests: wanted.filter(([commit]) => runsAt(commit) === 0).map(([commit, runs]) => ({ commit, runs, remedies: [] })), notes: [] };
+    },
+  };
+  const sequential: Strategy = {
+    name: "sequential",
+    next(_problem, observations) {
+      const next = [a, b, c].find((commit) => !observations.some((o) => o.commit === commit));
+      if (!next) return { kind: "done", result: { outcome: "culprit", culprit: a, confidence: 1 }, notes: [] };
+      return { kind: "test", tests: [{ commit: next, runs: next === a ? 20 : 10, remedies: [] }], notes: [] };
+    },
+  };
+
+  it("a worker that finishes early gets the next request at once; the strategy sees finished batches of a request still in flight", () => {
+    asked.length = 0;
+    const sim = simulate(world, scripted, 2);
+    // a: build 7 + two batches of 8.5 = 24; b: 15.5, then c on b's worker: 15.5 + 15.5 = 31 (lockstep steps: 24 + 15.5).
+    assert.equal(sim.wallMinutes, 31);
+    assert.deepEqual([sim.builds, sim.runs], [3, 40]);
+    const whenBDone = asked.find((q) => q.seen.includes(`${b}:10`));
+    assert.deepEqual(whenBDone, { seen: [`${a}:10`, `${b}:10`], inFlight: [a] });
+  });
+  it("one request at a time costs its builds and batches one after the other, at any P", () => {
+    for (const p of [1, 4]) assert.equal(simulate(world, sequential, p).wallMinutes, 3 * 7 + 4 * 8.5);
+  });
+  it("is deterministic for a seed", () => {
+    const once = simulate(world, bayesStrategy, 4);
+    assert.deepEqual(simulate(world, bayesStrategy, 4), once);
+  });
 });
 
 describe("the issue's example scenario", () => {

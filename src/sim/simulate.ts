@@ -1,9 +1,13 @@
-// Drives one strategy through one simulated world: asks it what to test, builds and runs in the
-// world, charges a virtual clock from the cost model, until the strategy gives a result.
+// Drives one strategy through one simulated world as the orchestrator drives a real bisection: a
+// pipeline, not lockstep steps. The strategy is asked again whenever a worker frees up, is shown
+// the tests in flight, and a request already in flight is not started twice (core/schedule.ts).
+// Facts land on a virtual clock from the cost model: a build when it ends, each batch of runs when
+// it ends, so the strategy sees a long request's finished batches as a real one would.
 
-import type { Observation } from "../core/outcome.js";
+import type { Observation, RunOutcome } from "../core/outcome.js";
 import { observationKey } from "../core/outcome.js";
-import type { Strategy, StrategyResult } from "../core/strategy.js";
+import { requestsToStart } from "../core/schedule.js";
+import type { Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
 import { problemFor, simulateBuild, simulateRun, type World } from "./world.js";
 
 export interface SimRun {
@@ -11,68 +15,103 @@ export interface SimRun {
   builds: number;
   runs: number;
   wallMinutes: number;
+  /** How many times the strategy was asked. */
   steps: number;
 }
 
-/** Steps after which a strategy that never finishes is stopped and scored inconclusive. */
+/** Questions per worker after which a strategy that never finishes is stopped and scored inconclusive. */
 export const STEP_LIMIT = 600;
 
-/** Longest-processing-time-first onto `workers` machines: the wall time of one step. */
-export function makespan(durations: readonly number[], workers: number): number {
-  const loads = new Array<number>(Math.max(1, workers)).fill(0);
-  for (const d of [...durations].sort((a, b) => b - a)) {
-    let least = 0;
-    for (let w = 1; w < loads.length; w++) if ((loads[w] as number) < (loads[least] as number)) least = w;
-    loads[least] = (loads[least] as number) + d;
+/** A fact that lands at a virtual time: a build's outcome, or one batch of runs. */
+interface Fact {
+  at: number;
+  key: string;
+  build?: Observation;
+  runs?: RunOutcome[];
+}
+
+interface Running {
+  request: TestRequest;
+  /** When its last fact lands and its worker is free. */
+  until: number;
+  facts: Fact[];
+}
+
+/**
+ * The facts of one request started at `now`, and when its worker is free again. A (commit,
+ * remedies) pair is built once per bisection; runs go in batches of `vmsPerWorker`, one after the
+ * other, each batch named by its first run.
+ */
+function plan(world: World, request: TestRequest, known: Observation | undefined, now: number, counts: { builds: number; runs: number }): Running {
+  const { cost } = world.scenario;
+  const index = world.byHash.get(request.commit);
+  if (index === undefined) throw new Error(`asked for unknown commit ${request.commit}`);
+  const remedies = [...request.remedies].sort();
+  const key = observationKey(request.commit, remedies);
+  const facts: Fact[] = [];
+  let at = now;
+  let build = known?.build;
+  if (!known) {
+    build = simulateBuild(world, index, remedies);
+    at += cost.buildMinutes;
+    counts.builds++;
+    facts.push({ at, key, build: { commit: request.commit, remedies, build, runs: [] } });
   }
-  return Math.max(...loads);
+  if (build?.kind === "ok" && request.runs > 0) {
+    const first = known?.runs.length ?? 0;
+    counts.runs += request.runs;
+    for (let b = 0; b < request.runs; b += cost.vmsPerWorker) {
+      const size = Math.min(cost.vmsPerWorker, request.runs - b);
+      const runs = Array.from({ length: size }, (_, r) => simulateRun(world, index, remedies, first + b + r, first + b));
+      at += cost.testMinutes;
+      facts.push({ at, key, runs });
+    }
+  }
+  return { request, until: at, facts };
 }
 
 export function simulate(world: World, strategy: Strategy, workers: number): SimRun {
   const problem = problemFor(world, workers);
-  const { cost } = world.scenario;
+  const slots = Math.max(1, workers);
   const observations = new Map<string, Observation>();
-  let builds = 0;
-  let runs = 0;
-  let wall = 0;
-  for (let step = 0; step < STEP_LIMIT; step++) {
-    const next = strategy.next(problem, [...observations.values()]);
-    if (next.kind === "done") return { result: next.result, builds, runs, wallMinutes: wall, steps: step };
-    if (next.tests.length === 0) throw new Error(`strategy ${strategy.name} asked for no tests`);
-    const durations: number[] = [];
-    for (const request of next.tests) {
-      const index = world.byHash.get(request.commit);
-      if (index === undefined) throw new Error(`strategy ${strategy.name} asked for unknown commit ${request.commit}`);
-      const remedies = [...request.remedies].sort();
-      const key = observationKey(request.commit, remedies);
-      let obs = observations.get(key);
-      let minutes = 0;
-      if (!obs) {
-        // The build cache: a (commit, remedies) pair is built once per bisection.
-        obs = { commit: request.commit, remedies, build: simulateBuild(world, index, remedies), runs: [] };
-        observations.set(key, obs);
-        builds++;
-        minutes += cost.buildMinutes;
-      }
-      if (obs.build?.kind === "ok" && request.runs > 0) {
-        const have = obs.runs.length;
-        // One request is run as ceil(runs / vmsPerWorker) batches; a batch is named by its first run.
-        const batchOf = (r: number): number => have + r - (r % cost.vmsPerWorker);
-        const fresh = Array.from({ length: request.runs }, (_, r) => simulateRun(world, index, remedies, have + r, batchOf(r)));
-        obs = { ...obs, runs: [...obs.runs, ...fresh] };
-        observations.set(key, obs);
-        runs += request.runs;
-        minutes += Math.ceil(request.runs / cost.vmsPerWorker) * cost.testMinutes;
-      }
-      durations.push(minutes);
+  const counts = { builds: 0, runs: 0 };
+  let running: Running[] = [];
+  let now = 0;
+  const land = (fact: Fact): void => {
+    const obs = fact.build ?? observations.get(fact.key);
+    if (!obs) throw new Error(`runs of ${fact.key} before its build`);
+    observations.set(fact.key, fact.runs ? { ...obs, runs: [...obs.runs, ...fact.runs] } : obs);
+  };
+  const limit = STEP_LIMIT * slots;
+  for (let step = 0; step < limit; step++) {
+    const inFlight = running.map((r) => r.request);
+    const next = strategy.next(problem, [...observations.values()], inFlight);
+    if (next.kind === "done") {
+      // As the orchestrator does, the answer waits for the tests still in flight.
+      const wall = Math.max(now, ...running.map((r) => r.until));
+      return { result: next.result, builds: counts.builds, runs: counts.runs, wallMinutes: wall, steps: step };
     }
-    wall += makespan(durations, workers);
+    const start = requestsToStart(next.tests, inFlight, slots - running.length);
+    if (start.length === 0 && running.length === 0) throw new Error(`strategy ${strategy.name} asked for no tests`);
+    for (const request of start) {
+      const key = observationKey(request.commit, [...request.remedies].sort());
+      running.push(plan(world, request, observations.get(key), now, counts));
+    }
+    // Ask again at once while a worker is free and the strategy had more to give; else when the
+    // next request ends, with every fact that landed by then.
+    if (running.length < slots && start.length > 0) continue;
+    now = Math.min(...running.map((r) => r.until));
+    const facts = running.flatMap((r) => r.facts.filter((f) => f.at <= now)).sort((a, b) => a.at - b.at);
+    for (const fact of facts) land(fact);
+    running = running
+      .filter((r) => r.until > now)
+      .map((r) => ({ ...r, facts: r.facts.filter((f) => f.at > now) }));
   }
   return {
     result: { outcome: "inconclusive", candidates: [], confidence: 0 },
-    builds,
-    runs,
-    wallMinutes: wall,
-    steps: STEP_LIMIT,
+    builds: counts.builds,
+    runs: counts.runs,
+    wallMinutes: Math.max(now, ...running.map((r) => r.until)),
+    steps: limit,
   };
 }
