@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "../src/report/index.js";
+import { readReportTest } from "../src/report/testfile.js";
 
 const TARGET_BYTES = 100 * 1024 * 1024;
 
@@ -22,16 +23,6 @@ function corpusDir(): string {
   throw new Error("corpus not found: set CULPRIT_CORPUS to the corpus directory");
 }
 
-/** The console log of a corpus file (after its header block), and whether a crash is expected. */
-function corpusLog(text: string): { log: string; crash: boolean } {
-  const blank = text.indexOf("\n\n");
-  const header = blank === -1 ? "" : text.slice(0, blank);
-  let log = blank === -1 ? text : text.slice(blank + 2);
-  const report = log.indexOf("\n\nREPORT:\n");
-  if (report !== -1) log = log.slice(0, report + 1);
-  return { log, crash: /^TITLE: /m.test(header) };
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
@@ -43,9 +34,9 @@ function quantile(values: number[], q: number): number {
 
 const dir = corpusDir();
 const files = readdirSync(dir).filter((f) => /^\d+$/.test(f));
-const logs = files.map((f) => corpusLog(readFileSync(join(dir, f), "utf8")));
-const clean = logs.filter((l) => !l.crash).map((l) => l.log);
-const crashes = logs.filter((l) => l.crash).map((l) => l.log);
+const logs = files.map((f) => readReportTest(readFileSync(join(dir, f), "utf8")));
+const clean = logs.filter((l) => l.title === "").map((l) => l.log);
+const crashes = logs.filter((l) => l.title !== "").map((l) => l.log);
 const cleanLines = clean.join("").split("\n").filter((l) => l !== "" && parse(l) === null);
 const reportLog = crashes.find((l) => parse(l)?.title.startsWith("KASAN:")) ?? crashes[0] ?? "";
 

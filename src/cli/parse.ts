@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { UserError } from "../core/errors.js";
 import { parse, type CrashReport } from "../report/index.js";
+import { isReportTest, readReportTest } from "../report/testfile.js";
 
 function readLog(file: string): string {
   try {
@@ -33,12 +34,16 @@ export function registerParse(program: Command): void {
   program
     .command("parse")
     .description("find the first crash in console logs and print its title, type, guilty frame and file")
-    .argument("<file...>", "console log files (- for standard input)")
+    .argument("<file...>", "console log files (- for standard input); of a syzkaller report test file, its log")
     .option("--json", "one JSON object per file per line (JSON Lines), with the extracted report")
     .action((files: string[], flags: { json?: boolean }) => {
       for (const file of files) {
-        const report = parse(readLog(file));
-        const line = flags.json ? JSON.stringify({ file, crashed: report !== null, ...report }) : summary(file, report);
+        const text = readLog(file);
+        // A syzkaller report test file: its header quotes the expected titles; only the log is console output.
+        const testFile = isReportTest(text);
+        const report = parse(testFile ? readReportTest(text).log : text);
+        const input = testFile ? { input: "syzkaller report test (its log)" } : {};
+        const line = flags.json ? JSON.stringify({ file, crashed: report !== null, ...input, ...report }) : summary(testFile ? `${file} (its log)` : file, report);
         process.stdout.write(`${line}\n`);
       }
     });

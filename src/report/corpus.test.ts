@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "./index.js";
+import { readReportTest } from "./testfile.js";
 
 /** The corpus lives beside the checkout: ../shared/corpus from the repository root. */
 function corpusRoot(): string {
@@ -21,56 +22,6 @@ function corpusRoot(): string {
     dir = resolve(dir, "..");
   }
   return resolve("..", "shared", "corpus");
-}
-
-interface Expected {
-  title: string;
-  alt: string[];
-  type: string;
-  corrupted: boolean;
-  suppressed: boolean;
-  /** "" when the file does not say. */
-  frame: string;
-  log: string;
-  /** The expected extracted report, when the file has a REPORT: section. */
-  report: string | null;
-  /** Text of the report's first line (START:), "" when not given. */
-  start: string;
-}
-
-/** Header lines, a blank line, the log, and optionally "\nREPORT:" and the expected report. */
-export function parseCorpusFile(text: string): Expected {
-  const data = text.replaceAll("\r", "");
-  const lines = data.split("\n");
-  const want: Expected = { title: "", alt: [], type: "", corrupted: false, suppressed: false, frame: "", log: "", report: null, start: "" };
-  let i = 0;
-  for (; i < lines.length && lines[i] !== ""; i++) {
-    const line = lines[i] ?? "";
-    const field = (prefix: string): string | null => (line.startsWith(prefix) ? line.slice(prefix.length) : null);
-    want.title = field("TITLE: ") ?? want.title;
-    const alt = field("ALT: ");
-    if (alt !== null) want.alt.push(alt);
-    want.type = field("TYPE: ") ?? want.type;
-    want.frame = field("FRAME: ") ?? want.frame;
-    want.start = field("START: ") ?? want.start;
-    if (field("CORRUPTED: ") === "Y") want.corrupted = true;
-    if (field("SUPPRESSED: ") === "Y") want.suppressed = true;
-  }
-  const log: string[] = [];
-  let prevEmpty = false;
-  for (i++; i < lines.length; i++) {
-    const line = lines[i] ?? "";
-    if (prevEmpty && line === "REPORT:") {
-      want.report = lines.slice(i + 1).join("\n");
-      break;
-    }
-    log.push(line);
-    prevEmpty = line === "";
-  }
-  want.log = log.join("\n");
-  if (!want.log.endsWith("\n")) want.log += "\n";
-  want.alt.sort();
-  return want;
 }
 
 function numbered(dir: string): string[] {
@@ -128,7 +79,7 @@ test("kernel report corpus: title, alt, type, corrupted, no-crash", () => {
   const start = tally();
   const halves = { A: { title: tally(), alt: tally(), type: tally(), corrupted: tally() }, B: { title: tally(), alt: tally(), type: tally(), corrupted: tally() } };
   for (const file of numbered(dir)) {
-    const want = parseCorpusFile(readFileSync(join(dir, file), "utf8"));
+    const want = readReportTest(readFileSync(join(dir, file), "utf8"));
     const got = parse(want.log);
     if (want.title !== "") {
       const half = halves[splitHalf(file)];
