@@ -2,12 +2,14 @@
 // 1. Scanning: a ≥100 MB console log of clean kernel lines from the corpus with a few reports
 //    (the first near the end, so the whole log is scanned), written to a temp dir and read back.
 // 2. Per report: every crash log of the corpus parsed on its own; median and p95 milliseconds.
+// 3. Linearity: pathological inputs (megabyte lines, repeated headers) at 1, 2 and 5 MB.
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "../src/report/index.js";
+import { parse, parseAll } from "../src/report/index.js";
+import { pathological } from "../src/report/pathological.js";
 import { readReportTest } from "../src/report/testfile.js";
 
 const TARGET_BYTES = 100 * 1024 * 1024;
@@ -101,3 +103,29 @@ for (const log of crashes) {
 process.stdout.write(
   `per report: ${crashes.length} corpus crash logs: median ${median(perReport).toFixed(3)} ms, p95 ${quantile(perReport, 0.95).toFixed(3)} ms, max ${Math.max(...perReport).toFixed(3)} ms\n`,
 );
+
+// Linearity: each pathological shape at 1, 2 and 5 MB (median of 3). Time that grows with the
+// size is fine; quadratic backtracking shows as a 2 MB/1 MB ratio near 4 and 5 MB/1 MB near 25.
+const MB = 1 << 20;
+function medianMs(log: string): number {
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    parseAll(log);
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+let worst2 = 0;
+let worst5 = 0;
+for (const [name, make] of pathological) {
+  const t1 = medianMs(make(MB));
+  // Below a few milliseconds the ratio is noise: measure from a floor.
+  const floor = (t: number): number => Math.max(t, 5);
+  const r2 = floor(medianMs(make(2 * MB))) / floor(t1);
+  const r5 = floor(medianMs(make(5 * MB))) / floor(t1);
+  worst2 = Math.max(worst2, r2);
+  worst5 = Math.max(worst5, r5);
+  process.stdout.write(`linear: ${name.padEnd(46)} 1 MB ${t1.toFixed(1)} ms, 2 MB ×${r2.toFixed(2)}, 5 MB ×${r5.toFixed(2)}\n`);
+}
+process.stdout.write(`linear: worst ratio 2 MB/1 MB ×${worst2.toFixed(2)} (linear 2, quadratic 4), 5 MB/1 MB ×${worst5.toFixed(2)} (linear 5, quadratic 25)\n`);

@@ -1,7 +1,7 @@
 // Robustness: the parser sees whatever a crashing machine prints. Reading every report of a log
-// (parseAll's work) must never throw and must stay linear in the input size (no catastrophic
-// regex backtracking) on random bytes, shuffled real logs, megabyte-long lines and endlessly
-// repeated report fragments.
+// (parseAll's work) must never throw and must give sane reports on random bytes, shuffled real
+// logs, megabyte-long lines and endlessly repeated report fragments. That time stays linear in
+// the input's size is measured by bench:parse.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { generator } from "../sim/random.js";
 import { crashes } from "./crash.js";
 import type { CrashReport } from "./types.js";
+import { pathological } from "./pathological.js";
 
 /** Deterministic random numbers, so a failure reproduces. */
 const random = generator;
@@ -72,7 +73,7 @@ function corpusLines(): string[] {
 
 test("random mixes of real log lines never throw", () => {
   const lines = corpusLines();
-  if (lines.length === 0) return;
+  assert.ok(lines.length > 0, "corpus not found: put ../shared beside the checkout");
   const rnd = random(2);
   for (let i = 0; i < 150; i++) {
     const n = 50 + Math.floor(rnd() * 1500);
@@ -87,48 +88,10 @@ test("random mixes of real log lines never throw", () => {
   }
 });
 
-/** Milliseconds to parse `log` (best of two, to damp GC and scheduling noise). */
-function timeOf(log: string): number {
-  let best = Infinity;
-  for (let i = 0; i < 2; i++) {
-    const t0 = performance.now();
+// How the time grows with the size is bench:parse's business (timings flake on a loaded machine).
+test("megabyte lines and repeated patterns parse", () => {
+  for (const [, make] of pathological) {
+    const log = make(1 << 20);
     checkShape(crashes(log), log);
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
-
-const repeat = (unit: string, bytes: number): string => unit.repeat(Math.max(1, Math.ceil(bytes / unit.length)));
-
-// Inputs of n bytes built by repetition: the shapes regex engines choke on.
-const pathological: [string, (bytes: number) => string][] = [
-  ["one line of letters", (n) => repeat("a", n)],
-  ["one line of BUG: headers", (n) => repeat("BUG: ", n)],
-  ["one line of WARNING: headers", (n) => repeat("WARNING: ", n)],
-  ["one line of warning: ... uses", (n) => repeat("warning: x uses ", n)],
-  ["one line of timestamps and logins", (n) => "[    1.000000] " + repeat(" login: ", n)],
-  ["one line of path characters before a .c:", (n) => "BUG: KASAN: use-after-free in f+0x1/0x2\n" + repeat("a/b", n) + ".c:1\n"],
-  ["one line of OOM kills", (n) => "BUG: x\n" + repeat("Out of memory: Kill process ", n)],
-  ["one line of sanitizer frames", (n) => repeat("#0 0x1 in (", n)],
-  ["one line of runtime errors", (n) => repeat("a: runtime error: ", n)],
-  ["one line of assertions", (n) => repeat("x: a.c:1: f: Assertion `", n) + "' failed."],
-  ["one line of rust panics", (n) => "thread 'a' panicked at " + repeat("'panicked at '", n)],
-  ["lines of KASAN headers", (n) => repeat("BUG: KASAN: use-after-free in f+0x1/0x2\n", n)],
-  ["lines of questionable frames", (n) => "[    1.0] BUG: soft lockup\n" + repeat("[    1.0]  ? f+0x1/0x2\n", n)],
-  ["lines of Call Trace", (n) => "WARNING: suspicious RCU usage\n" + repeat("Call Trace:\n", n)],
-  ["lines of long path-like garbage in a report", (n) => "WARNING: suspicious RCU usage\n" + repeat(repeat("a", 900) + "\n", n)],
-  ["lines of ASan reports", (n) => repeat("==1==ERROR: AddressSanitizer: SEGV on unknown address 0x0\n    #0 0x1 in f /a.c:1\n", n)],
-];
-
-test("megabyte lines and repeated patterns stay linear", () => {
-  const small = 1 << 20;
-  for (const [name, make] of pathological) {
-    const t1 = timeOf(make(small));
-    const t2 = timeOf(make(2 * small));
-    const t5 = timeOf(make(5 * small));
-    // Doubling the input may double the time; quadratic behaviour would quadruple it. Tiny
-    // timings are dominated by noise, hence the floor.
-    assert.ok(t2 <= 4 * Math.max(t1, 20), `${name}: ${t1.toFixed(1)} ms for 1 MB but ${t2.toFixed(1)} ms for 2 MB`);
-    assert.ok(t5 < 5000, `${name}: ${t5.toFixed(0)} ms for 5 MB`);
   }
 });
