@@ -2,7 +2,8 @@
 import type { Command } from "commander";
 import { registerBisect } from "./bisect.js";
 import { registerDemo } from "./demo.js";
+import { registerImport } from "./import.js";
 import { registerParse } from "./parse.js";
 import { registerSim } from "./sim.js";
 
-export const commands: ((program: Command) => void)[] = [registerBisect, registerDemo, registerParse, registerSim];
+export const commands: ((program: Command) => void)[] = [registerBisect, registerDemo, registerImport, registerParse, registerSim];

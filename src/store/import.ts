@@ -1,0 +1,103 @@
+// `culprit import DIR`: a CLI work dir (finished or interrupted) into the store, with its
+// console logs in the blob store. Keys are the log's own (job id, sequence number), so
+// importing the same dir again adds nothing, and a dir imported half-way gets only what is new.
+
+import { readFileSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { loadEvents, type RecordedEvent } from "../bisect/events.js";
+import { validateJob, type Job } from "../bisect/config.js";
+import { JOB_FILE } from "../bisect/job.js";
+import { UserError } from "../core/errors.js";
+import type { BlobStore } from "./blobs.js";
+import type { StoredEvent, Store } from "./store.js";
+import { resultColumns, summarize } from "./summary.js";
+
+export const EVENTS_FILE = "events.jsonl";
+
+/** Where a log recorded under `recordedDir` is now that the work dir is `dir` (it may have moved). */
+function logPath(logFile: string, recordedDir: string, dir: string): string {
+  const inside = relative(recordedDir, logFile);
+  return inside.startsWith("..") || isAbsolute(inside) ? logFile : join(dir, inside);
+}
+
+/** Adds events the store lacks, each with its log stored by content. Returns how many were new. */
+export async function importEvents(store: Store, blobs: BlobStore, jobId: string, events: readonly RecordedEvent[], where: { dir: string; recordedDir: string }): Promise<number> {
+  const known = new Set((await store.events(jobId)).map((e) => e.event.seq));
+  const fresh: StoredEvent[] = [];
+  for (const event of events) {
+    if (known.has(event.seq)) continue;
+    const file = event.type === "build-finished" || event.type === "run-finished" ? event.logFile : undefined;
+    const log = file ? ((await blobs.putFile(logPath(file, where.recordedDir, where.dir))) ?? null) : null;
+    fresh.push({ event, log });
+  }
+  return store.appendEvents(jobId, fresh);
+}
+
+export function readWorkDirEvents(dir: string): { job?: string; events: RecordedEvent[] } {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, EVENTS_FILE), "utf8");
+  } catch {
+    throw new UserError(`${dir} holds no bisection`, `it has no ${EVENTS_FILE}; give the work dir of a culprit bisect`);
+  }
+  return loadEvents(text);
+}
+
+export function readWorkDirJob(dir: string): Job {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(join(dir, JOB_FILE), "utf8"));
+  } catch {
+    throw new UserError(`${dir} holds no readable ${JOB_FILE}`, "give the work dir of a culprit bisect");
+  }
+  return validateJob(raw);
+}
+
+export interface ImportReport {
+  job: string;
+  /** False when the job was already in the store. */
+  created: boolean;
+  eventsAdded: number;
+  status: "finished" | "interrupted";
+}
+
+/** A work dir read whole, before anything is stored: a mistake in any dir stores nothing. */
+export interface WorkDirContent {
+  dir: string;
+  job: Job;
+  jobId: string;
+  events: RecordedEvent[];
+}
+
+export function readWorkDir(workDir: string): WorkDirContent {
+  const dir = resolve(workDir);
+  const job = readWorkDirJob(dir);
+  const loaded = readWorkDirEvents(dir);
+  if (!loaded.job) throw new UserError(`${dir} holds no events yet`, "nothing to import");
+  return { dir, job, jobId: loaded.job, events: loaded.events };
+}
+
+export async function importWorkDir(store: Store, blobs: BlobStore, content: WorkDirContent): Promise<ImportReport> {
+  const { dir, job, jobId, events } = content;
+  const summary = summarize(events);
+  const status = summary.ending === "finished" ? "finished" : "interrupted";
+  const columns = {
+    status,
+    kind: summary.kind ?? job.kind,
+    repo: job.repo,
+    strategy: summary.strategy ?? job.strategy,
+    crashTitle: summary.crashTitle ?? job.crash ?? null,
+    ...(summary.result ? resultColumns(summary.result) : {}),
+  } as const;
+  const created = await store.insertJob({
+    id: jobId,
+    ...columns,
+    createdAt: events[0]?.at ?? Date.now(),
+    job: JSON.stringify(job),
+    workDir: dir,
+  });
+  const eventsAdded = await importEvents(store, blobs, jobId, events, { dir, recordedDir: job.workDir ?? dir });
+  // A dir imported while interrupted and again once finished: the row follows its events.
+  if (!created && eventsAdded > 0) await store.updateJob(jobId, columns);
+  return { job: jobId, created, eventsAdded, status };
+}
