@@ -7,22 +7,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parse } from "./index.js";
 import { readReportTest } from "./testfile.js";
-
-/** The corpus lives beside the checkout: ../shared/corpus from the repository root. */
-function corpusRoot(): string {
-  if (process.env.CULPRIT_CORPUS) return process.env.CULPRIT_CORPUS;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = resolve(dir, "..", "shared", "corpus");
-    if (existsSync(candidate)) return candidate;
-    dir = resolve(dir, "..");
-  }
-  return resolve("..", "shared", "corpus");
-}
+import { corpusRoot, requireCorpus } from "./testkit.js";
 
 function numbered(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -58,11 +46,6 @@ function splitHalf(file: string): "A" | "B" {
 }
 
 const root = corpusRoot();
-
-/** A missing corpus fails the run: a corpus test that quietly skips would report a parser nobody checked. */
-function requireCorpus(dir: string): void {
-  assert.ok(existsSync(dir), `corpus not found at ${dir}: put ../shared beside the checkout or set CULPRIT_CORPUS`);
-}
 
 test("kernel report corpus: title, alt, type, corrupted, no-crash", () => {
   requireCorpus(join(root, "linux", "report"));

@@ -18,6 +18,7 @@ import { crashes, firstCrash } from "./crash.js";
 export type { CrashIdentity, CrashReport } from "./types.js";
 export { sameCrash, crashSimilarity, CrashFamily, type CrashShape } from "./family.js";
 export { NO_OUTPUT_TITLE, LOST_CONNECTION_TITLE } from "./titles.js";
+export { crashOfTitle, type CrashConsole } from "./named.js";
 
 /** The first crash in a console log (kernel oops or userspace report), or null. Never throws. */
 export function parse(log: string): CrashReport | null {

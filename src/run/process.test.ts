@@ -6,6 +6,7 @@ import type { CrashReport } from "../report/types.js";
 import type { ExecResult } from "./exec.js";
 import { classifyProcessRun, outputTail, type ExitStatusMeaning } from "./process.js";
 import { reportTitled } from "./testkit.js";
+import { crashOfTitle } from "../report/named.js";
 
 const exited = (code: number | null, extra: Partial<Extract<ExecResult, { kind: "exited" }>> = {}): ExecResult => ({
   kind: "exited",
@@ -42,6 +43,23 @@ describe("classifyProcessRun", () => {
   it("keeps the last lines of the output as the reason's tail", () => {
     const { outcome } = classifyProcessRun(exited(2), "a\nb\n\nc\nd\ne\nf\n", asan);
     assert.deepEqual(outcome, { kind: "untestable", reason: "exit status 2", tail: "b\nc\nd\ne\nf" });
+  });
+
+  it("the runner's own titles read back, by title alone, as the type it gave them (a --crash naming one)", () => {
+    const own: [ExecResult, string, ExitStatusMeaning][] = [
+      [exited(null, { signal: "SIGKILL", timedOut: true }), "still going\n", "untestable"],
+      [exited(null, { signal: "SIGKILL", timedOut: true }), "", "untestable"],
+      [exited(null, { signal: "SIGSEGV" }), "", "untestable"],
+      [exited(134), "", "untestable"],
+      [exited(3), "", "crash"],
+    ];
+    for (const [exit, log, meaning] of own) {
+      const { outcome } = classifyProcessRun(exit, log, asan, meaning);
+      assert.equal(outcome.kind, "crash");
+      if (outcome.kind !== "crash") continue;
+      const named = crashOfTitle(outcome.crash.title, "program");
+      assert.deepEqual({ type: named.type, frame: named.frame }, { type: outcome.crash.type, frame: outcome.crash.frame }, outcome.crash.title);
+    }
   });
 
   it("cuts long lines in the tail", () => {
