@@ -13,7 +13,7 @@ import { bayesStrategy } from "../core/bayes.js";
 import { withReproducerBoundary } from "../core/reproducer.js";
 import { Repo } from "../git/git.js";
 import { maintainersLookup } from "../recipients/maintainers.js";
-import { crashSimilarity, parse, parseAll, sameCrash } from "../report/index.js";
+import { crashOfTitle, crashSimilarity, parse, parseAll, sameCrash, type CrashConsole } from "../report/index.js";
 import { ProcessRunner } from "../run/process.js";
 import { goDuration } from "../core/duration.js";
 import { validateJob, type FieldOrigin, type Job } from "./config.js";
@@ -248,7 +248,8 @@ async function assemble(job: Job): Promise<PreparedJob> {
     cacheDir: job.cacheDir ?? join(workDir, "cache"),
     seed: job.seed,
   };
-  const common = { strategy: strategies[job.strategy], parse, sameCrash, similarity: crashSimilarity };
+  const printedIn: CrashConsole = job.target ? "kernel" : "program";
+  const common = { strategy: strategies[job.strategy], parse, sameCrash, similarity: crashSimilarity, crashOfTitle: (title: string) => crashOfTitle(title, printedIn) };
   if (job.target) {
     const parts = await createLinuxTarget(parseLinuxTarget(job.target), {
       repoDir: job.repo,

@@ -52,6 +52,8 @@ export interface BisectDeps {
   strategy: Strategy;
   parse: (log: string) => CrashReport | null;
   sameCrash: (a: CrashSummary, b: CrashSummary) => boolean;
+  /** A crash named by its title (`crash:`): type, frame and other titles (report/'s crashOfTitle); default: the title alone. */
+  crashOfTitle?: (title: string) => CrashSummary;
   /** Graded crash identity (report/'s crashSimilarity): a related crash is probable evidence of the target. */
   similarity?: CrashSimilarity;
   /** "build" for generic projects, "kernel" for Linux: the log says "<label> signature: …". */
@@ -111,7 +113,8 @@ function problemBase(spec: BisectSpec, deps: BisectDeps, start: string): Omit<Bi
     ...(deps.similarity ? { similarity: deps.similarity } : {}),
     seed: spec.seed,
     ...(deps.remedies ? { remedies: deps.remedies } : {}),
-    ...(spec.crash ? { target: { title: spec.crash, alt: [], type: "", frame: "" } } : {}),
+    // Typed from its title before any run, so no remedy removes it while no run has shown it yet.
+    ...(spec.crash ? { target: deps.crashOfTitle?.(spec.crash) ?? { title: spec.crash, alt: [], type: "", frame: "" } } : {}),
   };
 }
 

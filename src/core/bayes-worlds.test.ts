@@ -163,6 +163,32 @@ describe("a target named by title only (--crash) learns its type before any reme
     assert.deepEqual(wrong, []);
     assert.ok(right >= 9, `right ${right}/10`);
   });
+  it("typed from its title, it lifts another type's masking before any run has shown it, never its own", () => {
+    // Every run is a WARNING unless built with disable:WARNING: the target cannot show before a remedy.
+    const warning: CrashSummary = { title: "WARNING in bar_check", alt: [], type: "WARNING", frame: "bar_check" };
+    const masked: World = {
+      nodes,
+      present: (h) => bad.has(h),
+      run: (h, remedies, batch, run, seed) => {
+        if (remedies.includes("disable:LOCKDEP")) return { kind: "ok" };
+        if (!remedies.includes("disable:WARNING") && noisy.has(h)) return { kind: "crash", crash: warning };
+        return bad.has(h) && unit(seed, "target", h, remedies.join(","), batch, run) < 0.8 ? { kind: "crash", crash: target } : { kind: "ok" };
+      },
+    };
+    // What report/'s crashOfTitle gives `--crash "possible deadlock in foo_lock"` (core may not import report/).
+    const typed: CrashSummary = { title: target.title, alt: [], type: "LOCKDEP", frame: "foo_lock" };
+    const remedies = [
+      { name: "disable:LOCKDEP", removesTypes: ["LOCKDEP"] },
+      { name: "disable:WARNING", removesTypes: ["WARNING"] },
+    ];
+    for (let seed = 1; seed <= 10; seed++) {
+      const { steps } = bisect(masked, problemOf(masked, { seed, target: typed, remedies }));
+      assert.ok(!steps.some((s) => s.kind === "test" && s.tests.some((t) => t.remedies.includes("disable:LOCKDEP"))), `seed ${seed} removed the target's own type`);
+    }
+    const { wrong, right } = tally(masked, "m35", () => ({ target: typed, remedies }), 10);
+    assert.deepEqual(wrong, []);
+    assert.ok(right >= 9, `right ${right}/10`);
+  });
   it("verification compares culprit and parent under the same remedies", () => {
     // The culprit crashed only without the remedy and its parent is clean only with it: not a verified pair.
     const runs = (run: RunOutcome, n: number): RunOutcome[] => Array.from({ length: n }, () => run);

@@ -253,8 +253,9 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
       .map((s) => ({ commit: dag.hash(s.commit), runs: runsPerCommit, remedies: remediesSoFar }));
     return test([first, ...picks], notes);
   }
-  // A target named by title only learns its type and stack from the first run that shows it;
-  // until one has, no remedy is chosen (it could remove the target's own type).
+  // A target named by title only learns its stack (and its type, when the title did not say it)
+  // from the first run that shows it; until its type is known, no remedy is chosen (it could
+  // remove the target's own type).
   const learnt = problem.target && learnTarget(problem.target, observations, problem.sameCrash);
   const target = learnt ?? problem.target ?? startTarget(startRunList, startRunList.length >= startRuns);
   if (!target) {
@@ -270,7 +271,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
 
   const grading = { ...(problem.similarity ? { similarity: problem.similarity } : {}), batchSize: runsPerCommit, trustSignatures };
   let evidence = gatherEvidence(dag, observations, target, problem.sameCrash, remediesSoFar, grading);
-  const typeKnown = !problem.target || learnt !== undefined;
+  const typeKnown = !problem.target || problem.target.type !== "" || learnt !== undefined;
   const remedy = typeKnown ? remedyToApply(problem.remedies ?? [], evidence.groups, target, remediesSoFar) : undefined;
   if (remedy) {
     notes.push({ kind: "info", text: `other crashes mask the target: building with ${remedy} from now on` });

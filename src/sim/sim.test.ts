@@ -119,9 +119,10 @@ describe("worlds that disagree with the strategy", () => {
     assert.equal(runsAt(world, parent, 1)[0]?.kind, "ok");
   });
 
-  it("namedTarget: the strategy is told only the title; the runs still carry type and stack", () => {
+  it("namedTarget: the strategy is told only the title and what it says; the runs still carry the stack", () => {
     const world = buildWorld(scenarioSchema.parse({ ...base, target: { ...base.target, reproChance: 1 }, namedTarget: true }));
-    assert.deepEqual(problemFor(world, 1).target, { title: "general protection fault in blk_mq_run_hw_queues", alt: [], type: "", frame: "" });
+    const title = "general protection fault in blk_mq_run_hw_queues";
+    assert.deepEqual(problemFor(world, 1).target, { title, alt: ["bad-access in blk_mq_run_hw_queues"], type: "DoS", frame: "blk_mq_run_hw_queues" });
     const run = runsAt(world, world.start, 1)[0];
     assert.ok(run?.kind === "crash" && run.crash.type === "DoS" && run.crash.frame === "blk_mq_run_hw_queues");
   });

@@ -4,7 +4,7 @@
 import { Dag } from "../core/dag.js";
 import type { BuildOutcome, CrashSummary, RunOutcome } from "../core/outcome.js";
 import type { BisectProblem, Release, RemedyRule } from "../core/strategy.js";
-import { crashSimilarity, sameCrash } from "../report/index.js";
+import { crashOfTitle, crashSimilarity, sameCrash } from "../report/index.js";
 import { descendants, generateHistory, type History } from "./history.js";
 import { hashSeed, generator, unitFor } from "./random.js";
 import type { Scenario } from "./scenario.js";
@@ -160,8 +160,8 @@ export function problemFor(world: World, parallelism: number): BisectProblem {
     sameCrash,
     similarity: crashSimilarity,
     seed: scenario.seed,
-    // `--crash TITLE` gives the strategy nothing but the title.
-    target: scenario.namedTarget ? { title: world.targetCrash.title, alt: [], type: "", frame: "" } : world.targetCrash,
+    // `--crash TITLE` gives the strategy the title and what report/ reads from it, no stack.
+    target: scenario.namedTarget ? crashOfTitle(world.targetCrash.title, "kernel") : world.targetCrash,
     remedies: remedyRules(scenario),
     cost: { build: scenario.cost.buildMinutes, testBatch: scenario.cost.testMinutes },
   };
