@@ -22,7 +22,7 @@ import { commitRecipients } from "../recipients/trailers.js";
 import type { CrashReport } from "../report/types.js";
 import { journalGroupsIn } from "../run/exec.js";
 import type { Runner } from "../run/runner.js";
-import { EventLog, nextRunIndex, observationsOf, recordedProblem, type BisectEvent, type GraphBoundary } from "./events.js";
+import { EventLog, nextRunIndex, observationsOf, recordedProblem, type BisectEvent, type GraphBoundary, type RecordedEvent } from "./events.js";
 import { lockWorkDir } from "./lock.js";
 import type { BisectResult, CommitSummary } from "./result.js";
 
@@ -91,8 +91,10 @@ export interface BisectSpec {
 
 export interface BisectOptions {
   signal: AbortSignal;
-  /** Sees every event as it is recorded (log view, progress display). */
-  onEvent?: (event: BisectEvent, log: EventLog) => void;
+  /** Sees every event as it is recorded, stamped (log view, progress display, the server's store). */
+  onEvent?: (event: RecordedEvent, log: EventLog) => void;
+  /** The job id of a new event log (a server's job keeps its id in the log); default a fresh one. */
+  job?: string;
 }
 
 /** The problem as resolved, and where its commit graph stops (recorded, so a resume can reload it). */
@@ -208,7 +210,7 @@ export async function runBisection(spec: BisectSpec, deps: BisectDeps, options: 
 }
 
 async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options: BisectOptions): Promise<BisectResult> {
-  const log = new EventLog(join(spec.workDir, "events.jsonl"));
+  const log = new EventLog(join(spec.workDir, "events.jsonl"), options.job);
   if (options.onEvent) {
     const sink = options.onEvent;
     log.onEvent((event) => sink(event, log));

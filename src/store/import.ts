@@ -43,14 +43,15 @@ export function readWorkDirEvents(dir: string): { job?: string; events: Recorded
   return loadEvents(text);
 }
 
-export function readWorkDirJob(dir: string): Job {
+/** The job a work dir was started with: as saved (durations with their unit) and validated. */
+export function readWorkDirJob(dir: string): { fields: Record<string, unknown>; job: Job } {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(join(dir, JOB_FILE), "utf8"));
   } catch {
     throw new UserError(`${dir} holds no readable ${JOB_FILE}`, "give the work dir of a culprit bisect");
   }
-  return validateJob(raw);
+  return { fields: raw as Record<string, unknown>, job: validateJob(raw) };
 }
 
 export interface ImportReport {
@@ -65,20 +66,22 @@ export interface ImportReport {
 export interface WorkDirContent {
   dir: string;
   job: Job;
+  /** job.json as saved. */
+  fields: Record<string, unknown>;
   jobId: string;
   events: RecordedEvent[];
 }
 
 export function readWorkDir(workDir: string): WorkDirContent {
   const dir = resolve(workDir);
-  const job = readWorkDirJob(dir);
+  const { fields, job } = readWorkDirJob(dir);
   const loaded = readWorkDirEvents(dir);
   if (!loaded.job) throw new UserError(`${dir} holds no events yet`, "nothing to import");
-  return { dir, job, jobId: loaded.job, events: loaded.events };
+  return { dir, job, fields, jobId: loaded.job, events: loaded.events };
 }
 
 export async function importWorkDir(store: Store, blobs: BlobStore, content: WorkDirContent): Promise<ImportReport> {
-  const { dir, job, jobId, events } = content;
+  const { dir, job, fields, jobId, events } = content;
   const summary = summarize(events);
   const status = summary.ending === "finished" ? "finished" : "interrupted";
   const columns = {
@@ -93,7 +96,7 @@ export async function importWorkDir(store: Store, blobs: BlobStore, content: Wor
     id: jobId,
     ...columns,
     createdAt: events[0]?.at ?? Date.now(),
-    job: JSON.stringify(job),
+    job: JSON.stringify(fields),
     workDir: dir,
   });
   const eventsAdded = await importEvents(store, blobs, jobId, events, { dir, recordedDir: job.workDir ?? dir });

@@ -23,7 +23,7 @@ export interface JobsTable {
   outcome: string | null;
   culprit: string | null;
   confidence: number | null;
-  /** The validated job as JSON. */
+  /** The job's fields as JSON, as given (durations with their unit): a retry submits them again. */
   job: string;
   /** The result as JSON, once finished. */
   result: string | null;

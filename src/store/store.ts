@@ -30,6 +30,8 @@ export interface JobFilter {
   /** Part of the crash title, any case. */
   crash?: string;
   limit?: number;
+  /** Oldest first (a queue's order) instead of newest first. */
+  oldestFirst?: boolean;
 }
 
 /** Rows per insert: well under SQLite's and PostgreSQL's limits on bound parameters. */
@@ -129,7 +131,7 @@ export class Store {
     return this.db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
-  /** Newest first. */
+  /** Newest first, unless asked otherwise. */
   async jobs(filter: JobFilter = {}): Promise<JobRow[]> {
     let query = this.db.selectFrom("jobs").selectAll();
     if (filter.status) query = query.where("status", "=", filter.status);
@@ -137,7 +139,7 @@ export class Store {
     if (filter.repo) query = query.where("repo", "=", filter.repo);
     if (filter.crash) query = query.where(sql<string>`lower(crash_title)`, "like", sql<string>`${containing(filter.crash)} escape '\\'`);
     return query
-      .orderBy("createdAt", "desc")
+      .orderBy("createdAt", filter.oldestFirst ? "asc" : "desc")
       .orderBy("id")
       .limit(filter.limit ?? 100)
       .execute();

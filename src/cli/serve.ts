@@ -1,0 +1,61 @@
+// `culprit serve`: the bisection service (API, jobs run in-process, the store).
+
+import type { Command } from "commander";
+import { UserError } from "../core/errors.js";
+import { startServer } from "../server/serve.js";
+import { defaultDataDir } from "../store/data.js";
+
+interface ServeFlags {
+  data?: string;
+  db?: string;
+  tokens?: string;
+  root?: string[];
+  port: string;
+  host: string;
+  maxJobs: string;
+}
+
+function wholeNumber(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got '${value}'`, "see culprit serve --help");
+  return n;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("run the bisection service: an HTTP API that takes jobs and runs them on this machine")
+    .option("--data <dir>", "jobs' work dirs, logs, the SQLite store, tokens.yaml (default $XDG_DATA_HOME/culprit, else ~/.local/share/culprit)")
+    .option("--db <url>", "a postgres:// URL to keep jobs and events in PostgreSQL instead of the data dir's SQLite file")
+    .option("--tokens <file>", "callers' bearer tokens: a YAML list of {name, token, role: read|submit|admin} (default DATA/tokens.yaml, made with one admin token)")
+    .option("--root <dir...>", "directories whose repositories jobs may name (a job's repo must lie below one)")
+    .option("--port <n>", "TCP port (0: any free one)", "8470")
+    .option("--host <addr>", "address to listen on", "127.0.0.1")
+    .option("--max-jobs <n>", "jobs run at once", "2")
+    .action(async (flags: ServeFlags) => {
+      const port = flags.port === "0" ? 0 : wholeNumber("--port", flags.port, 1);
+      const maxJobs = wholeNumber("--max-jobs", flags.maxJobs, 1);
+      const say = (line: string): void => void process.stdout.write(`culprit serve: ${line}\n`);
+      const server = await startServer({
+        dataDir: flags.data ?? defaultDataDir(),
+        ...(flags.db ? { db: flags.db } : {}),
+        ...(flags.tokens ? { tokensFile: flags.tokens } : {}),
+        roots: flags.root ?? [],
+        port,
+        host: flags.host,
+        maxJobs,
+        say,
+      });
+      say(`listening on ${server.url}`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          say("stopping; running jobs go on at the next start");
+          void server.close().then(resolve);
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      });
+    });
+}

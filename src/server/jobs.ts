@@ -1,0 +1,240 @@
+// The server's jobs: submitted, queued, run in-process by the same orchestrator as the CLI (at
+// most `maxJobs` at once), each event written to the work dir's log first and then to the
+// store, resumed from their work dirs after a restart, cancelled by aborting their bisection.
+// Nothing here decides anything about a bisection: the orchestrator and its strategy do.
+
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { validateJob } from "../bisect/config.js";
+import type { RecordedEvent } from "../bisect/events.js";
+import { prepareJob, resumeJob } from "../bisect/job.js";
+import { Interrupted, runBisection } from "../bisect/orchestrator.js";
+import { UserError } from "../core/errors.js";
+import type { DataDir } from "../store/data.js";
+import { EVENTS_FILE, importEvents, readWorkDirEvents } from "../store/import.js";
+import type { JobStatus } from "../store/schema.js";
+import type { JobRow, Store, StoredEvent } from "../store/store.js";
+import { resultColumns, summarize } from "../store/summary.js";
+import { repoUnderRoots } from "./access.js";
+
+/** Fields the server sets itself: a job may not choose where the server writes. */
+const SERVER_FIELDS = ["workDir", "cacheDir", "baseDir"] as const;
+
+/** A job's events as they are stored, then `end` once it has stopped (finished, failed, cancelled). */
+export type JobFeed = { kind: "event"; stored: StoredEvent } | { kind: "end"; status: JobStatus };
+
+/** A request that does not fit the job's state (cancel a finished job, retry a running one). */
+export class JobConflict extends Error {}
+
+export class NoSuchJob extends Error {}
+
+const TERMINAL: readonly JobStatus[] = ["finished", "failed", "cancelled", "interrupted"];
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL.includes(status);
+}
+
+interface Running {
+  controller: AbortController;
+  cancelled: boolean;
+  done: Promise<void>;
+}
+
+export interface JobsOptions {
+  data: DataDir;
+  /** Real paths of the directories whose repositories jobs may name. */
+  roots: readonly string[];
+  maxJobs: number;
+  /** Where a bug (not a user's mistake) in running a job is said. */
+  warn?: (line: string) => void;
+}
+
+export class Jobs {
+  private readonly running = new Map<string, Running>();
+  private readonly feeds = new Map<string, Set<(item: JobFeed) => void>>();
+  private scheduling: Promise<void> = Promise.resolve();
+  private stopping = false;
+
+  constructor(private readonly options: JobsOptions) {}
+
+  private get store(): Store {
+    return this.options.data.store;
+  }
+
+  /** Checks a submitted job as the CLI would, prepares its work dir and queues it. UserErrors say what is wrong; nothing is stored then. */
+  async submit(raw: unknown, by: string, retryOf?: string): Promise<JobRow> {
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new UserError("a job is a mapping of fields", 'see README.md, "Job file"');
+    const fields = { ...(raw as Record<string, unknown>) };
+    for (const field of SERVER_FIELDS) {
+      if (field in fields) throw new UserError(`${field} is chosen by the server`, "leave it out of the job");
+    }
+    const checked = validateJob(fields);
+    const repo = repoUnderRoots(checked.repo, this.options.roots);
+    const id = randomUUID();
+    const workDir = join(this.options.data.jobsDir, id);
+    try {
+      // Relative paths in the job (a reproducer script, a kernel config) are the repository's.
+      const prepared = await prepareJob({ ...fields, repo, cacheDir: join(this.options.data.dir, "cache") }, repo, workDir);
+      await this.store.insertJob({
+        id,
+        status: "queued",
+        kind: prepared.job.kind,
+        repo,
+        strategy: prepared.job.strategy,
+        crashTitle: prepared.job.crash ?? null,
+        job: JSON.stringify({ ...fields, repo }),
+        workDir,
+        submittedBy: by,
+        retryOf: retryOf ?? null,
+      });
+    } catch (err) {
+      await rm(workDir, { recursive: true, force: true });
+      throw err;
+    }
+    this.schedule();
+    return (await this.store.job(id)) as JobRow;
+  }
+
+  /** A new attempt at a job that has stopped, with the same fields. */
+  async retry(id: string, by: string): Promise<JobRow> {
+    const row = await this.store.job(id);
+    if (!row) throw new NoSuchJob(`no job ${id}`);
+    if (!isTerminal(row.status)) throw new JobConflict(`job ${id} is ${row.status}: cancel it first`);
+    // An imported CLI job carries the CLI's own dirs: the server chooses its own.
+    const fields = JSON.parse(row.job) as Record<string, unknown>;
+    for (const field of SERVER_FIELDS) delete fields[field];
+    return this.submit(fields, by, id);
+  }
+
+  async cancel(id: string): Promise<JobRow> {
+    const row = await this.store.job(id);
+    if (!row) throw new NoSuchJob(`no job ${id}`);
+    const running = this.running.get(id);
+    if (running) {
+      running.cancelled = true;
+      running.controller.abort();
+      await running.done;
+    } else if (row.status === "queued" || row.status === "running") {
+      await this.store.updateJob(id, { status: "cancelled" });
+      this.publish(id, { kind: "end", status: "cancelled" });
+    } else {
+      throw new JobConflict(`job ${id} is ${row.status} already`);
+    }
+    return (await this.store.job(id)) as JobRow;
+  }
+
+  /** Follows a job's events as they are stored. */
+  subscribe(id: string, listener: (item: JobFeed) => void): () => void {
+    let set = this.feeds.get(id);
+    if (!set) this.feeds.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.feeds.delete(id);
+    };
+  }
+
+  private publish(id: string, item: JobFeed): void {
+    for (const listener of this.feeds.get(id) ?? []) listener(item);
+  }
+
+  /** After a restart: jobs that were running go on from their work dirs, queued ones start. */
+  async start(): Promise<void> {
+    this.schedule();
+    await this.scheduling;
+  }
+
+  /** Stops every running job (they stay `running` and go on at the next start). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const all = [...this.running.values()];
+    for (const r of all) r.controller.abort();
+    await Promise.all(all.map((r) => r.done));
+    await this.scheduling;
+  }
+
+  /** Starts what fits; serialized, so two calls never start the same job. */
+  private schedule(): void {
+    this.scheduling = this.scheduling.then(() => this.fill()).catch((err: unknown) => this.warn(`scheduling failed: ${String(err)}`));
+  }
+
+  private async fill(): Promise<void> {
+    if (this.stopping) return;
+    const free = this.options.maxJobs - this.running.size;
+    if (free <= 0) return;
+    // Interrupted by a restart first (they hold a work dir's lock and checkouts), then the oldest queued.
+    const waiting = [...(await this.store.jobs({ status: "running", oldestFirst: true, limit: 1000 })), ...(await this.store.jobs({ status: "queued", oldestFirst: true, limit: free }))];
+    for (const row of waiting.filter((r) => !this.running.has(r.id)).slice(0, free)) this.launch(row);
+  }
+
+  private launch(row: JobRow): void {
+    const controller = new AbortController();
+    const entry: Running = { controller, cancelled: false, done: Promise.resolve() };
+    this.running.set(row.id, entry);
+    entry.done = this.execute(row, entry)
+      .catch((err: unknown) => this.warn(`job ${row.id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`))
+      .finally(() => {
+        this.running.delete(row.id);
+        this.schedule();
+      });
+  }
+
+  private async execute(row: JobRow, entry: Running): Promise<void> {
+    const { store, blobs } = this.options.data;
+    // Cancelled while it waited for its slot.
+    const current = await store.job(row.id);
+    if (current?.status !== "queued" && current?.status !== "running") return;
+    // A server killed between an event's append to the work dir and its insert here: catch up first.
+    if (existsSync(join(row.workDir, EVENTS_FILE))) {
+      await importEvents(store, blobs, row.id, readWorkDirEvents(row.workDir).events, { dir: row.workDir, recordedDir: row.workDir });
+    }
+    await store.updateJob(row.id, { status: "running" });
+    // Events go to the store in the order they were recorded, each once its log is stored.
+    let writing: Promise<void> = Promise.resolve();
+    let writeError: unknown;
+    const onEvent = (event: RecordedEvent): void => {
+      writing = writing.then(async () => {
+        try {
+          const file = event.type === "build-finished" || event.type === "run-finished" ? event.logFile : undefined;
+          const stored: StoredEvent = { event, log: file ? ((await blobs.putFile(file)) ?? null) : null };
+          await store.appendEvents(row.id, [stored]);
+          if (event.type === "note" && event.note.kind === "target") await store.updateJob(row.id, { crashTitle: event.note.crash.title });
+          this.publish(row.id, { kind: "event", stored });
+        } catch (err) {
+          writeError ??= err;
+        }
+      });
+    };
+    let status: JobStatus;
+    let columns: Parameters<typeof store.updateJob>[1] = {};
+    try {
+      const prepared = await resumeJob(row.workDir);
+      const result = await runBisection(prepared.spec, prepared.deps, { signal: entry.controller.signal, job: row.id, onEvent });
+      status = "finished";
+      await writing;
+      const summary = summarize((await store.events(row.id)).map((e) => e.event));
+      columns = { ...resultColumns(result), ...(summary.crashTitle ? { crashTitle: summary.crashTitle } : {}) };
+    } catch (err) {
+      await writing;
+      if (err instanceof Interrupted && !entry.cancelled) return; // the server is stopping: the job goes on at its next start
+      if (err instanceof Interrupted) status = "cancelled";
+      else {
+        status = "failed";
+        columns = { error: err instanceof UserError ? err.message : `internal error: ${err instanceof Error ? err.message : String(err)}` };
+        if (!(err instanceof UserError)) this.warn(`job ${row.id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
+    }
+    if (writeError) {
+      status = "failed";
+      columns = { ...columns, error: `cannot store its events: ${writeError instanceof Error ? writeError.message : String(writeError)}` };
+    }
+    await store.updateJob(row.id, { status, ...columns });
+    this.publish(row.id, { kind: "end", status });
+  }
+
+  private warn(line: string): void {
+    (this.options.warn ?? ((l: string) => process.stderr.write(`culprit serve: ${l}\n`)))(line);
+  }
+}

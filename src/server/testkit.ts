@@ -1,0 +1,87 @@
+// A server over a scratch data dir and generated repositories, called in-process, for tests.
+
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import { openDataDir, type DataDir } from "../store/data.js";
+import type { TokenEntry } from "./access.js";
+import { createApp } from "./app.js";
+import { Jobs } from "./jobs.js";
+
+export const TOKENS: TokenEntry[] = [
+  { name: "reader", token: "read-token-0123456789", role: "read" },
+  { name: "submitter", token: "submit-token-0123456789", role: "submit" },
+  { name: "admin", token: "admin-token-0123456789", role: "admin" },
+];
+
+export const auth = (role: "read" | "submit" | "admin"): Record<string, string> => ({
+  authorization: `Bearer ${TOKENS.find((t) => t.role === role)?.token as string}`,
+});
+
+export interface Harness {
+  dir: string;
+  /** The one directory jobs may take repositories from. */
+  root: string;
+  data: DataDir;
+  jobs: Jobs;
+  app: Hono<never>;
+  /** A new server over the same data dir (a restart): the old one must be stopped first. */
+  restart(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function harness(options: { db?: () => Promise<string>; maxJobs?: number } = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), "culprit-serve-"));
+  const root = join(dir, "repos");
+  await mkdir(root);
+  const db = options.db ? await options.db() : undefined;
+  const open = async (): Promise<Pick<Harness, "data" | "jobs" | "app">> => {
+    const data = await openDataDir(join(dir, "data"), db);
+    const jobs = new Jobs({ data, roots: [root], maxJobs: options.maxJobs ?? 2 });
+    const app = createApp({ store: data.store, blobs: data.blobs, jobs, tokens: TOKENS }) as unknown as Hono<never>;
+    await jobs.start();
+    return { data, jobs, app };
+  };
+  const h: Harness = {
+    dir,
+    root,
+    ...(await open()),
+    async restart() {
+      await h.jobs.stop();
+      await h.data.store.close();
+      Object.assign(h, await open());
+    },
+    async cleanup() {
+      await h.jobs.stop();
+      await h.data.store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+export interface SseMessage {
+  event: string;
+  id?: string;
+  data: string;
+}
+
+/** The messages of a finished event stream's text. */
+export function sseMessages(text: string): SseMessage[] {
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      const message: SseMessage = { event: "message", data: "" };
+      for (const line of block.split("\n")) {
+        const colon = line.indexOf(":");
+        const field = line.slice(0, colon);
+        const value = line.slice(colon + 1).replace(/^ /, "");
+        if (field === "event") message.event = value;
+        else if (field === "id") message.id = value;
+        else if (field === "data") message.data += value;
+      }
+      return message;
+    });
+}
