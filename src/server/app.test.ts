@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { loadEvents } from "../bisect/events.js";
 import { bisectInProcess, scratchHistory, simpleHistory, type Scratch } from "../bisect/testkit.js";
 import { generateHistory, type GeneratedHistory } from "../demo/history.js";
+import { postgresBackend, type Backend } from "../store/backends.js";
 import { MAX_BODY_BYTES } from "./app.js";
 import { auth, harness, sseMessages, type Harness } from "./testkit.js";
 
@@ -43,14 +44,20 @@ async function follow(h: Harness, id: string, after?: number): Promise<ReturnTyp
   return sseMessages(await response.text());
 }
 
-describe("culprit serve's API", () => {
+for (const name of ["sqlite", "postgres"] as const) {
+describe(`culprit serve's API on ${name}`, () => {
   let h: Harness;
   let history: GeneratedHistory;
+  let backend: Backend | undefined;
   before(async () => {
-    h = await harness();
+    backend = name === "postgres" ? await postgresBackend() : undefined;
+    h = await harness(backend ? { db: backend.fresh } : {});
     history = await generateHistory(join(h.root, "project"), simpleHistory(30, { culprit: 20 }));
   });
-  after(async () => h.cleanup());
+  after(async () => {
+    await h?.cleanup();
+    await backend?.teardown();
+  });
 
   /** Nothing in the store, no work dir: what every refused request must leave. */
   async function assertNothingStored(): Promise<void> {
@@ -193,3 +200,4 @@ describe("culprit serve's API", () => {
     });
   });
 });
+}

@@ -31,7 +31,7 @@ export async function call(server: ServerAddress, method: "GET" | "POST", path: 
     });
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-    throw new UserError(`cannot reach ${server.url}: ${cause}`, "is culprit serve running there? (--server, $CULPRIT_SERVER)");
+    throw new UserError(`cannot reach ${server.url}: ${cause}`, "is culprit serve running there? Set --server or $CULPRIT_SERVER");
   }
   const text = await response.text();
   let json: unknown;

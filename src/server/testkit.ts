@@ -26,8 +26,8 @@ export interface Harness {
   data: DataDir;
   jobs: Jobs;
   app: Hono<never>;
-  /** A new server over the same data dir (a restart): the old one must be stopped first. */
-  restart(): Promise<void>;
+  /** A new server over the same data dir; `meanwhile` runs while neither runs, the store still open. */
+  restart(meanwhile?: () => Promise<void>): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -47,8 +47,9 @@ export async function harness(options: { db?: () => Promise<string>; maxJobs?: n
     dir,
     root,
     ...(await open()),
-    async restart() {
+    async restart(meanwhile) {
       await h.jobs.stop();
+      await meanwhile?.();
       await h.data.store.close();
       Object.assign(h, await open());
     },
