@@ -89,3 +89,25 @@ test("a report is cut out of interleaved output by its task context", () => {
   assert.ok(!report.report.includes("unrelated") && !report.report.includes("user program"));
   assert.deepEqual(report.crashState, ["victim", "sys_sendmsg"]);
 });
+
+// syzkaller reads a report to the end of the log, keeping its own context's lines; other output
+// in between, however long, is skipped, not a reason to stop looking for the stack.
+function withNoise(noise: number): string {
+  const lines = ["[   10.000000] BUG: unable to handle kernel NULL pointer dereference at 0000000000000010"];
+  for (let i = 0; i < noise; i++) lines.push(`executing program ${i}`);
+  lines.push(
+    "[   10.000001] RIP: 0010:victim+0x1d/0x40 net/a.c:12",
+    "[   10.000002] Call Trace:",
+    "[   10.000003]  caller+0x1/0x2 net/a.c:20",
+    "[   10.000004]  __x64_sys_ioctl+0x1/0x2 fs/ioctl.c:1",
+    "[   10.000005]  do_syscall_64+0x1/0x2 arch/x86/entry/common.c:1",
+  );
+  return lines.join("\n") + "\n";
+}
+for (const noise of [0, 6000, 60000]) {
+  test(`the stack is found after ${noise} lines of other output`, () => {
+    const report = parse(withNoise(noise));
+    assert.equal(report?.title, "BUG: unable to handle kernel NULL pointer dereference in victim");
+    assert.equal(report?.corrupted, false);
+  });
+}

@@ -105,8 +105,14 @@ function stripPrefix(line: string, context: string): { text: string; questionabl
 /** Frames kept for graded crash identity: the guilty one and the callers that say where it ran. */
 const MAX_FRAMES = 6;
 
-/** Bounds that keep parsing linear on pathological logs; real reports are far smaller. */
-const MAX_REPORT_LINES = 5000;
+/**
+ * syzkaller reads a report to the end of the log (its stack may come after any amount of other
+ * output). The reports of one log share a budget of lines read, and each may read at least
+ * MIN_REPORT_LINES of them, so reading every report of a log stays linear however many it holds.
+ */
+const READ_BUDGET = 200_000;
+const MIN_REPORT_LINES = 5000;
+/** Bounds the look back for the lines printed just before a report. */
 const MAX_PREFIX_SCAN = 2000;
 
 interface Found {
@@ -136,6 +142,8 @@ interface Extracted {
   endLine: number;
   /** Where the log's next report can start: a second report's first line, else past what was read. */
   nextLine: number;
+  /** Lines read from the report's first line on. */
+  read: number;
 }
 
 function minLinesBeforePanic(oopsLine: string): number {
@@ -143,7 +151,7 @@ function minLinesBeforePanic(oopsLine: string): number {
   return oopsLine.includes("BUG: KMSAN:") ? 16 : 22;
 }
 
-function extractReport(log: string, starts: readonly number[], start: number): Extracted {
+function extractReport(log: string, starts: readonly number[], start: number, maxLines: number): Extracted {
   const oopsLine = lineText(log, starts, start);
   const context = contextOf(oopsLine);
   // With CONFIG_PRINTK_CALLER the preceding lines of the same task are reliably ours.
@@ -164,7 +172,7 @@ function extractReport(log: string, starts: readonly number[], start: number): E
   let cpuTraceback = false;
   let endLine = start;
   const realContext = context !== "" && context !== "console";
-  const limit = Math.min(starts.length, start + MAX_REPORT_LINES);
+  const limit = Math.min(starts.length, start + maxLines);
   for (let i = start; i < limit; i++) {
     const line = lineText(log, starts, i);
     const isOopsLine = i === start;
@@ -199,7 +207,7 @@ function extractReport(log: string, starts: readonly number[], start: number): E
     endLine = i;
     if (secondReport === -1 || realContext) titleLines = lines.length;
   }
-  return { lines, titleLines, prefix, endLine, nextLine: secondReport === -1 ? limit : secondReport };
+  return { lines, titleLines, prefix, endLine, nextLine: secondReport === -1 ? limit : secondReport, read: limit - start };
 }
 
 const suppressionAnchors = new RegExp([...new Set(suppressions.map((x) => x.anchor))].map(escapeRegExp).join("|"), "g");
@@ -230,6 +238,8 @@ interface Description {
   alt: string[];
   corruptedReason: string;
   format: OopsFormat | null;
+  /** Some format's title pattern matched, even if its report pattern then did not. */
+  matchedTitle: boolean;
 }
 
 interface Position {
@@ -350,12 +360,12 @@ function describe(full: readonly string[], oops: Oops): Description {
   if (title === "") {
     if (matchedTitle) corruptedReason = "matched title but not report regexp";
     const line = lines.find((l) => l.includes(oops.header));
-    if (line === undefined) return { title: "", alt, corruptedReason, format: null };
+    if (line === undefined) return { title: "", alt, corruptedReason, format: null, matchedTitle };
     // No format fits: the title is the header line itself, from the header on.
     title = line.slice(line.indexOf(oops.header));
   }
   if (corruptedReason === "" && chosen?.corrupted) corruptedReason = "report format is marked as corrupted";
-  return { title, alt, corruptedReason, format: chosen };
+  return { title, alt, corruptedReason, format: chosen, matchedTitle };
 }
 
 /** Why a report is garbled, or "" when it is not. */
@@ -411,6 +421,7 @@ export interface KernelFind {
 export class KernelScanner {
   private evidence: boolean | null = null;
   private suppressed: boolean | null = null;
+  private budget = READ_BUDGET;
 
   constructor(
     private readonly log: string,
@@ -429,7 +440,9 @@ export class KernelScanner {
     for (let attempt = 0; attempt < MAX_PLAIN_LOG_ATTEMPTS; attempt++) {
       const found = firstOops(log, starts, lineOf, from);
       if (!found) return null;
-      const candidate = kernelReport(log, starts, lineOf, found);
+      const extracted = extractReport(log, starts, found.line, Math.max(MIN_REPORT_LINES, this.budget));
+      this.budget -= extracted.read;
+      const candidate = kernelReport(log, starts, found, extracted);
       if (believable(candidate, log, () => this.hasEvidence())) {
         // Suppression is a fact of the whole log: looked up once, for the reports returned.
         this.suppressed ??= isSuppressed(log, starts, lineOf);
@@ -441,9 +454,8 @@ export class KernelScanner {
   }
 }
 
-function kernelReport(log: string, starts: readonly number[], lineOf: (offset: number) => number, found: Found): KernelCandidate {
+function kernelReport(log: string, starts: readonly number[], found: Found, extracted: Extracted): KernelCandidate {
   const { oops, line } = found;
-  const extracted = extractReport(log, starts, line);
   let description = describe(extracted.lines.slice(0, extracted.titleLines), oops);
   if (description.title === "") {
     // The header was cut off with the line prefix ("login: [ 1.2] ..." mid-line): use raw lines.
