@@ -111,3 +111,19 @@ for (const noise of [0, 6000, 60000]) {
     assert.equal(report?.corrupted, false);
   });
 }
+
+// A report cut short after its title, in a log with no timestamps around it: the title pattern of
+// a kernel format still names a kernel report (syzkaller reports it, corrupted), unlike a bare
+// "WARNING:" line, which a plain program may print.
+const truncatedReports: [string, string, string | null][] = [
+  ["lockdep report without its chain", "WARNING: possible circular locking dependency detected\n4.15.0+ #1 Not tainted\n", "WARNING: possible circular locking dependency detected"],
+  ["RCU report without its file", "=============================\nWARNING: suspicious RCU usage\n4.15.0+ #1 Not tainted\n", "WARNING: suspicious RCU usage"],
+  ["a bare WARNING line of a program", "WARNING: config file not found, using defaults\n", null],
+];
+for (const [name, log, want] of truncatedReports) {
+  test(`truncated, no console around it: ${name}`, () => {
+    const report = parse(log);
+    assert.equal(report?.title ?? null, want);
+    if (want !== null) assert.equal(report?.corrupted, true);
+  });
+}

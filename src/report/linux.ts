@@ -492,7 +492,9 @@ function kernelReport(log: string, starts: readonly number[], found: Found, extr
   // "corrupted" names no function: two corrupted reports share nothing.
   report.frames = report.frame === "corrupted" ? [] : chain;
   const goStyle = oops.header === "panic:" || oops.header === "fatal error:";
-  return { report, strength: description.format === null ? "header-only" : goStyle ? "go-style" : "format", nextLine: extracted.nextLine };
+  // A format's title pattern names a kernel report even when the rest of the report was lost.
+  const strength = description.format === null && !description.matchedTitle ? "header-only" : goStyle ? "go-style" : "format";
+  return { report, strength, nextLine: extracted.nextLine };
 }
 
 /**
