@@ -127,3 +127,14 @@ for (const [name, log, want] of truncatedReports) {
     if (want !== null) assert.equal(report?.corrupted, true);
   });
 }
+
+// In a log without timestamps every line is the report's; a report pattern's parts may be any
+// number of lines apart, as syzkaller's "(?:.*\n)+?" allows.
+test("a report pattern's next part is found however far down", () => {
+  const lines = ["BUG: KASAN: use-after-free in victim+0x1/0x2 net/a.c:1"];
+  for (let i = 0; i < 400; i++) lines.push(`executing program ${i}`);
+  lines.push("Read of size 8 at addr ffff888012345678 by task x/100", "Call Trace:", " victim+0x1/0x2 net/a.c:1", " caller+0x1/0x2 net/a.c:2");
+  const report = parse(lines.join("\n") + "\n");
+  assert.equal(report?.title, "KASAN: use-after-free Read in victim");
+  assert.deepEqual(report?.alt, ["bad-access in victim"]);
+});

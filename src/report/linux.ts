@@ -261,18 +261,22 @@ function search(lines: readonly string[], candidates: readonly number[], re: Reg
   return null;
 }
 
-/** The report patterns in order, each on a later line than the previous. */
-/** How far (in lines) one report pattern may be from the previous one. */
-const STEP_WINDOW = 300;
+/**
+ * Characters of a line a report pattern looks at: the parts they find ("Read of size", a lock's
+ * "at: f+0x..", a source file) start report lines, and some patterns backtrack quadratically on
+ * long runs of name characters. Any number of lines may lie between two parts, as in syzkaller.
+ */
+const STEP_LINE = 256;
 
+/** The report patterns in order, each on a later line than the previous. */
 function matchSteps(lines: readonly string[], steps: readonly RegExp[]): { at: Position; captures: string[] } | null {
   let at: Position | null = null;
   const captures: string[] = [];
   let from = 0;
   for (const step of steps) {
     let found = false;
-    for (let i = from; i < lines.length && i < from + STEP_WINDOW; i++) {
-      const m = step.exec(lines[i] ?? "");
+    for (let i = from; i < lines.length; i++) {
+      const m = step.exec((lines[i] ?? "").slice(0, STEP_LINE));
       if (!m) continue;
       if (at === null) at = { line: i, column: m.index };
       for (let g = 1; g < m.length; g++) captures.push(m[g] ?? "");
