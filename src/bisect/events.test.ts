@@ -15,15 +15,18 @@ function withDir(body: (dir: string) => void): void {
   }
 }
 
+const KEY = "0".repeat(64);
+
 const run = (commit: string, index: number, crashed: boolean): BisectEvent => ({
   type: "run-finished",
+  request: `r-${commit}`,
   at: index,
   commit,
   remedies: [],
   index,
   outcome: crashed ? { kind: "crash", crash: { title: "KASAN: use-after-free", alt: [], type: "KASAN", frame: "f" } } : { kind: "ok" },
   durationMs: 1,
-  logFile: `run-${index}.log`,
+  log: KEY,
 });
 
 /** A plausible bisection's facts: builds, claimed indices and runs over a few commits. */
@@ -31,11 +34,11 @@ function facts(commits: number): BisectEvent[] {
   const events: BisectEvent[] = [{ type: "started", at: 0, kind: "cause", start: "c0", strategy: "culprit", resumed: false }];
   for (let c = 0; c < commits; c++) {
     const commit = `c${c}`;
-    events.push({ type: "build-started", at: 0, commit, remedies: [], toolchain: "gcc" });
-    events.push({ type: "build-finished", at: 0, commit, remedies: [], build: { kind: "ok", signature: `s${c}` }, cached: false, durationMs: 1, logFile: "b", signatureLabel: "build" });
-    events.push({ type: "tests-started", at: 0, commit, remedies: [], indices: [0, 1, 2, 3] });
+    events.push({ type: "build-started", at: 0, request: `r${c}`, commit, remedies: [], toolchain: "gcc" });
+    events.push({ type: "build-finished", at: 0, request: `r${c}`, commit, remedies: [], build: { kind: "ok", signature: `s${c}` }, cached: false, durationMs: 1, cacheKey: KEY, signatureLabel: "build" });
+    events.push({ type: "tests-started", at: 0, request: `r${c}`, commit, remedies: [], indices: [0, 1, 2, 3] });
     for (let i = 0; i < 4; i++) events.push(run(commit, i, (c + i) % 3 === 0));
-    events.push({ type: "tests-finished", at: 0, commit, remedies: [], runs: 4, durationMs: 4 });
+    events.push({ type: "tests-finished", at: 0, request: `r${c}`, commit, remedies: [], runs: 4, durationMs: 4 });
   }
   return events;
 }
@@ -52,7 +55,7 @@ describe("event log", () => {
     withDir((dir) => {
       const lines = writtenLog(dir, facts(1)).trim().split("\n").map((l) => JSON.parse(l) as { v: number; job: string; seq: number });
       assert.deepEqual(lines.map((l) => l.seq), lines.map((_, i) => i));
-      assert.ok(lines.every((l) => l.v === 1 && l.job === "job-1"));
+      assert.ok(lines.every((l) => l.v === 2 && l.job === "job-1"));
     });
   });
 
@@ -83,13 +86,13 @@ describe("event log", () => {
   });
 
   it("rejects lines that are JSON but not events of this schema", () => {
-    const good = { type: "interrupted", at: 1, v: 1, job: "j", seq: 0 };
+    const good = { type: "interrupted", at: 1, v: 2, job: "j", seq: 0 };
     const lines = [
       good,
-      { ...good, seq: 1, v: 2 },
+      { ...good, seq: 1, v: 1 },
       { ...good, seq: 2, type: "exploded" },
-      { type: "run-finished", at: 1, v: 1, job: "j", seq: 3, commit: "c", remedies: [], index: -1, outcome: { kind: "ok" }, durationMs: 1, logFile: "" },
-      { type: "run-finished", at: 1, v: 1, job: "j", seq: 4, commit: "c", remedies: [], index: 0, outcome: { kind: "maybe" }, durationMs: 1, logFile: "" },
+      { type: "run-finished", at: 1, v: 2, job: "j", seq: 3, request: "r", commit: "c", remedies: [], index: -1, outcome: { kind: "ok" }, durationMs: 1, log: KEY },
+      { type: "run-finished", at: 1, v: 2, job: "j", seq: 4, request: "r", commit: "c", remedies: [], index: 0, outcome: { kind: "maybe" }, durationMs: 1, log: KEY },
       { ...good, seq: 5, job: "another job" },
     ];
     const loaded = loadEvents(lines.map((l) => JSON.stringify(l)).join("\n"));
@@ -98,7 +101,7 @@ describe("event log", () => {
   });
 
   it("hands out run indices past every index claimed, finished or not", () => {
-    const events: BisectEvent[] = [{ type: "tests-started", at: 0, commit: "c", remedies: [], indices: [0, 1, 2, 3] }, run("c", 3, false), run("c", 1, false)];
+    const events: BisectEvent[] = [{ type: "tests-started", at: 0, request: "r", commit: "c", remedies: [], indices: [0, 1, 2, 3] }, run("c", 3, false), run("c", 1, false)];
     assert.equal(nextRunIndex(events, "c", []), 4);
     assert.equal(nextRunIndex(events, "c", ["disable:LOCKDEP"]), 0);
     assert.equal(nextRunIndex([run("c", 6, true)], "c", []), 7);

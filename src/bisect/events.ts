@@ -12,10 +12,16 @@ import { z } from "zod";
 import type { BuildOutcome, Observation, RunOutcome } from "../core/outcome.js";
 import { observationKey } from "../core/outcome.js";
 import type { BisectKind, Note, Release } from "../core/strategy.js";
+import type { Accel } from "../run/runner.js";
+import { LOG_KEY } from "./logstore.js";
 import type { BisectResult } from "./result.js";
 
-/** Bumped when a line's meaning changes; lines of other versions are not replayed. */
-export const EVENT_SCHEMA_VERSION = 1;
+/**
+ * Bumped when a line's meaning changes; lines of other versions are not replayed (a work dir of
+ * another version starts over). 2: facts name their request, logs are content keys instead of
+ * local paths, a build names its cache entry, a VM run its accelerator.
+ */
+export const EVENT_SCHEMA_VERSION = 2;
 
 /** Where the commit graph of a bisection stops: `tip` and its ancestors, minus `exclude`'s. */
 export interface GraphBoundary {
@@ -28,22 +34,39 @@ export type BisectEvent =
   /** What the revisions named in the job resolved to, recorded once: a resume never resolves names again. */
   | { type: "problem"; at: number; kind: BisectKind; start: string; good?: string; oldest?: string; releases: Release[]; graph: GraphBoundary }
   | { type: "note"; at: number; note: Note; title?: string }
-  | { type: "build-started"; at: number; commit: string; remedies: string[]; toolchain: string }
+  /** A test request handed to an executor, with the run indices claimed for it (so a resume never hands them out again). */
+  | { type: "tests-started"; at: number; request: string; commit: string; remedies: string[]; indices: number[] }
+  | { type: "build-started"; at: number; request: string; commit: string; remedies: string[]; toolchain: string }
   | {
       type: "build-finished";
       at: number;
+      request: string;
       commit: string;
       remedies: string[];
       build: BuildOutcome;
       cached: boolean;
       durationMs: number;
-      logFile: string;
+      /** The build cache entry holding the artifacts (or the failure). */
+      cacheKey: string;
+      /** The build's output in the log store; absent when the cache answered. */
+      log?: string;
       signatureLabel: string;
     }
-  /** Run indices handed out before the runs start, so a resume never hands them out again. */
-  | { type: "tests-started"; at: number; commit: string; remedies: string[]; indices: number[] }
-  | { type: "run-finished"; at: number; commit: string; remedies: string[]; index: number; outcome: RunOutcome; durationMs: number; logFile: string }
-  | { type: "tests-finished"; at: number; commit: string; remedies: string[]; runs: number; durationMs: number }
+  | {
+      type: "run-finished";
+      at: number;
+      request: string;
+      commit: string;
+      remedies: string[];
+      index: number;
+      outcome: RunOutcome;
+      durationMs: number;
+      /** The run's console log in the log store. */
+      log: string;
+      /** The VM's accelerator (QEMU runs). */
+      accel?: Accel;
+    }
+  | { type: "tests-finished"; at: number; request: string; commit: string; remedies: string[]; runs: number; durationMs: number }
   | { type: "interrupted"; at: number }
   | { type: "finished"; at: number; result: BisectResult };
 
@@ -100,6 +123,9 @@ const bisectResult = z.custom<BisectResult>((value) => {
 const remedies = z.array(z.string());
 const commit = z.string().min(1);
 const at = z.number();
+const request = z.string().min(1);
+/** A key, never a path: a fact from another machine cannot point outside the log store. */
+const logKey = z.string().regex(LOG_KEY);
 
 const bisectEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("started"), at, kind: z.enum(["cause", "fix"]), start: z.string(), strategy: z.string(), resumed: z.boolean() }),
@@ -114,30 +140,34 @@ const bisectEvent = z.discriminatedUnion("type", [
     graph: z.object({ tip: commit, exclude: z.array(z.string()) }),
   }),
   z.object({ type: z.literal("note"), at, note, title: z.string().optional() }),
-  z.object({ type: z.literal("build-started"), at, commit, remedies, toolchain: z.string() }),
+  z.object({ type: z.literal("tests-started"), at, request, commit, remedies, indices: z.array(z.number().int().min(0)) }),
+  z.object({ type: z.literal("build-started"), at, request, commit, remedies, toolchain: z.string() }),
   z.object({
     type: z.literal("build-finished"),
     at,
+    request,
     commit,
     remedies,
     build: buildOutcome,
     cached: z.boolean(),
     durationMs: z.number(),
-    logFile: z.string(),
+    cacheKey: z.string().regex(/^[0-9a-f]{64}$/),
+    log: logKey.optional(),
     signatureLabel: z.string(),
   }),
-  z.object({ type: z.literal("tests-started"), at, commit, remedies, indices: z.array(z.number().int().min(0)) }),
   z.object({
     type: z.literal("run-finished"),
     at,
+    request,
     commit,
     remedies,
     index: z.number().int().min(0),
     outcome: runOutcome,
     durationMs: z.number(),
-    logFile: z.string(),
+    log: logKey,
+    accel: z.enum(["kvm", "tcg"]).optional(),
   }),
-  z.object({ type: z.literal("tests-finished"), at, commit, remedies, runs: z.number().int(), durationMs: z.number() }),
+  z.object({ type: z.literal("tests-finished"), at, request, commit, remedies, runs: z.number().int(), durationMs: z.number() }),
   z.object({ type: z.literal("interrupted"), at }),
   z.object({ type: z.literal("finished"), at, result: bisectResult }),
 ]);
@@ -169,9 +199,22 @@ export function parseEventLine(line: string): RecordedEvent | undefined {
   return { ...event.data, ...meta.data };
 }
 
-/** Identity of a run: (commit, remedies, run index). */
-function runKey(commit: string, remedies: readonly string[], index: number): string {
-  return `${observationKey(commit, remedies)}#${index}`;
+/**
+ * Identity of a fact, for those that must count once: a run is (commit, remedies, run index),
+ * whichever request delivered it; the other facts of a request are its own, once each.
+ */
+function factKey(e: BisectEvent): string | undefined {
+  switch (e.type) {
+    case "run-finished":
+      return `${observationKey(e.commit, e.remedies)}#${e.index}`;
+    case "tests-started":
+    case "build-started":
+    case "build-finished":
+    case "tests-finished":
+      return `${e.type}@${e.request}`;
+    default:
+      return undefined;
+  }
 }
 
 export interface LoadedLog {
@@ -185,7 +228,7 @@ export interface LoadedLog {
 
 /**
  * Reads a log's text whatever state it is in; never throws. A line is kept once: a repeated
- * sequence number or a second delivery of the same run is dropped, then lines go in sequence order.
+ * sequence number or a second delivery of the same fact is dropped, then lines go in sequence order.
  */
 export function loadEvents(text: string): LoadedLog {
   const parsed: RecordedEvent[] = [];
@@ -208,16 +251,16 @@ export function loadEvents(text: string): LoadedLog {
     mine.push(e);
   }
   mine.sort((a, b) => a.seq - b.seq);
-  const runs = new Set<string>();
+  const facts = new Set<string>();
   const events: RecordedEvent[] = [];
   for (const e of mine) {
-    if (e.type === "run-finished") {
-      const key = runKey(e.commit, e.remedies, e.index);
-      if (runs.has(key)) {
+    const key = factKey(e);
+    if (key !== undefined) {
+      if (facts.has(key)) {
         dropped++;
         continue;
       }
-      runs.add(key);
+      facts.add(key);
     }
     events.push(e);
   }
@@ -228,7 +271,7 @@ export class EventLog {
   readonly events: RecordedEvent[];
   readonly job: string;
   private nextSeq: number;
-  private readonly runs = new Set<string>();
+  private readonly facts = new Set<string>();
   private readonly listeners: ((event: RecordedEvent) => void)[] = [];
 
   /** Opens (or starts) the log in `file`; a new log gets `job` as its id, or a fresh one. */
@@ -244,7 +287,10 @@ export class EventLog {
     this.events = loaded.events;
     this.job = loaded.job ?? job ?? randomUUID();
     this.nextSeq = 1 + Math.max(-1, ...this.events.map((e) => e.seq));
-    for (const e of this.events) if (e.type === "run-finished") this.runs.add(runKey(e.commit, e.remedies, e.index));
+    for (const e of this.events) {
+      const key = factKey(e);
+      if (key !== undefined) this.facts.add(key);
+    }
   }
 
   onEvent(listener: (event: RecordedEvent) => void): void {
@@ -253,13 +299,13 @@ export class EventLog {
 
   /**
    * Appends synchronously, so an event is on disk before anything that depends on it happens.
-   * A second delivery of a run already recorded is ignored: returns false.
+   * A second delivery of a fact already recorded (a run, or a request's build) is ignored: returns false.
    */
   record(event: BisectEvent): boolean {
-    if (event.type === "run-finished") {
-      const key = runKey(event.commit, event.remedies, event.index);
-      if (this.runs.has(key)) return false;
-      this.runs.add(key);
+    const key = factKey(event);
+    if (key !== undefined) {
+      if (this.facts.has(key)) return false;
+      this.facts.add(key);
     }
     const recorded: RecordedEvent = { ...event, v: EVENT_SCHEMA_VERSION, job: this.job, seq: this.nextSeq++ };
     appendFileSync(this.file, JSON.stringify(recorded) + "\n");

@@ -5,10 +5,12 @@ import type { RunOutcome } from "../core/outcome.js";
 import { abridged, LogView, resultLines } from "./logview.js";
 import type { BisectResult } from "./result.js";
 
+const KEY = "0".repeat(64);
+
 describe("log view", () => {
   const crash = { kind: "crash" as const, crash: { title: "possible deadlock in del_gendisk", alt: [], type: "LOCKDEP", frame: "del_gendisk" } };
-  const run = (index: number, outcome: RunOutcome): BisectEvent => ({ type: "run-finished", at: 0, commit: "c", remedies: [], index, outcome, durationMs: 1, logFile: "" });
-  const finished: BisectEvent = { type: "tests-finished", at: 0, commit: "c", remedies: [], runs: 2, durationMs: 2 };
+  const run = (index: number, outcome: RunOutcome): BisectEvent => ({ type: "run-finished", at: 0, request: "r", commit: "c", remedies: [], index, outcome, durationMs: 1, log: KEY });
+  const finished: BisectEvent = { type: "tests-finished", at: 0, request: "r", commit: "c", remedies: [], runs: 2, durationMs: 2 };
 
   it("prints alike runs as one 'all runs' line, as syzbot does", () => {
     const view = new LogView();

@@ -2,6 +2,7 @@
 // to test, builds (through the cache) and runs, and records every fact as an event. It never
 // decides good or bad itself.
 
+import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildCache } from "../build/cache.js";
@@ -9,7 +10,7 @@ import type { Builder } from "../build/builder.js";
 import { candidateRanges } from "../core/candidateRanges.js";
 import { Dag, type CommitNode } from "../core/dag.js";
 import { UserError } from "../core/errors.js";
-import { observationKey, type CrashSimilarity, type CrashSummary, type Observation } from "../core/outcome.js";
+import { observationKey, type CrashSimilarity, type CrashSummary } from "../core/outcome.js";
 import { parseRelease, sortReleasesNewestFirst } from "../core/releases.js";
 import type { BisectKind, BisectProblem, Release, RemedyRule, SearchedRange, Step, Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
 import { requestsToStart } from "../core/schedule.js";
@@ -23,7 +24,10 @@ import type { CrashReport } from "../report/types.js";
 import { journalGroupsIn } from "../run/exec.js";
 import type { Runner } from "../run/runner.js";
 import { EventLog, nextRunIndex, observationsOf, recordedProblem, type BisectEvent, type GraphBoundary, type RecordedEvent } from "./events.js";
+import type { ExecutionRequest, Executor, Fact, LogLocator } from "./executor.js";
+import { LocalExecutor } from "./localExecutor.js";
 import { lockWorkDir } from "./lock.js";
+import { LogStore } from "./logstore.js";
 import type { BisectResult, CommitSummary } from "./result.js";
 
 /** Ranges of an answer whose start commit showed no crash at all: every crash then counts as masking. */
@@ -32,11 +36,11 @@ const NO_TARGET: CrashSummary = { title: "", alt: [], type: "", frame: "" };
 /** Under the work dir: the process groups culprit has running (ended by the next start if it dies). */
 const GROUPS_DIR = "groups";
 
-/** Under the work dir: each run's own copy of the artifacts. */
+/** Under the work dir: each request's logs being written and each run's own copy of the artifacts. */
 const SCRATCH_DIR = "scratch";
 
-/** Extra attempts for a build that was killed or timed out before it counts as failed. */
-const TRANSIENT_BUILD_RETRIES = 2;
+/** Under the work dir: build and console logs, by content key. */
+export const LOGS_DIR = "logs";
 
 export class Interrupted extends Error {
   constructor() {
@@ -95,6 +99,8 @@ export interface BisectOptions {
   onEvent?: (event: RecordedEvent, log: EventLog) => void;
   /** The job id of a new event log (a server's job keeps its id in the log); default a fresh one. */
   job?: string;
+  /** Where tests run; default: in this process, with the deps' builder and runner. */
+  executor?: Executor;
 }
 
 /** The problem as resolved, and where its commit graph stops (recorded, so a resume can reload it). */
@@ -233,10 +239,24 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
   }
   const cache = new BuildCache(spec.cacheDir);
   await cache.sweep();
-  // Run copies left by a process that was killed; we hold the lock, so none is in use.
+  // Run copies and logs left by a process that was killed; we hold the lock, so none is in use.
   await rm(join(spec.workDir, SCRATCH_DIR), { recursive: true, force: true });
   const worktrees = new Worktrees(repo, join(spec.workDir, "worktrees"), spec.cleanCheckouts);
-  const session = new Session(repo, spec, deps, options.signal, log, cache, worktrees);
+  const logs = new LogStore(join(spec.workDir, LOGS_DIR));
+  const executor =
+    options.executor ??
+    new LocalExecutor({
+      repo,
+      builder: deps.builder,
+      runner: deps.runner,
+      cache,
+      worktrees,
+      logs,
+      scratchDir: join(spec.workDir, SCRATCH_DIR),
+      slots: spec.parallelCommits,
+      signatureLabel: deps.signatureLabel,
+    });
+  const session = new Session(repo, spec, deps, options.signal, log, executor, logs, worktrees);
   try {
     const result = await session.loop(problem);
     const final = await session.describe(problem, result);
@@ -256,7 +276,6 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
 
 class Session {
   private readonly loggedNotes = new Set<string>();
-  private readonly freeSlots: number[];
 
   constructor(
     private readonly repo: Repo,
@@ -264,11 +283,11 @@ class Session {
     private readonly deps: BisectDeps,
     private readonly signal: AbortSignal,
     private readonly log: EventLog,
-    private readonly cache: BuildCache,
+    private readonly executor: Executor,
+    private readonly logs: LogLocator,
     private readonly worktrees: Worktrees,
   ) {
     for (const e of log.events) if (e.type === "note") this.loggedNotes.add(JSON.stringify(e.note));
-    this.freeSlots = Array.from({ length: Math.max(1, spec.parallelCommits) }, (_, i) => i);
   }
 
   /**
@@ -323,7 +342,7 @@ class Session {
     const log = this.log.events.find((e) => e.type === "run-finished" && e.commit === start && e.outcome.kind === "untestable");
     throw new UserError(
       `the reproducer fails on the start commit: ${failed.reason}${lastLine ? `: ${lastLine}` : ""}`,
-      `run it by hand; its output is in ${log?.type === "run-finished" ? log.logFile : join(this.spec.workDir, "logs")}`,
+      `run it by hand; its output is in ${log?.type === "run-finished" ? this.logs.path(log.log) : join(this.spec.workDir, LOGS_DIR)}`,
     );
   }
 
@@ -341,108 +360,31 @@ class Session {
     }
   }
 
-  /** Builds (or finds in the cache) and runs one request. */
-  private async test(request: TestRequest): Promise<void> {
-    const { commit, remedies } = request;
+  /** Hands one test to the executor, with its run indices claimed, and records the facts it returns. */
+  private async test(test: TestRequest): Promise<void> {
+    const { commit, remedies } = test;
     const key = observationKey(commit, remedies);
-    const known = observationsOf(this.log.events).find((o) => observationKey(o.commit, o.remedies) === key);
-    const toolchain = await this.deps.builder.toolchain(commit);
-    const cacheKey = this.cache.keyOf({
-      tree: await this.repo.treeHash(commit),
-      config: this.deps.builder.configHash(remedies),
-      toolchain,
-    });
-    let build = known?.build;
-    // A resumed bisection may find the build recorded but its cache entry gone: build again.
-    if (!build || (build.kind === "ok" && !(await this.cache.lookup(cacheKey)))) {
-      build = await this.build(commit, remedies, toolchain, cacheKey);
-    }
-    if (build.kind !== "ok" || request.runs <= 0) return;
-    // Indices are handed out once, recorded before the runs start: after an interrupted batch
-    // whose runs finished out of order, a resume continues past every index already used.
+    const recorded = observationsOf(this.log.events).find((o) => observationKey(o.commit, o.remedies) === key)?.build;
+    // Indices are handed out once, recorded before the request leaves: after an interrupted
+    // batch whose runs finished out of order, a resume continues past every index already used.
     const first = nextRunIndex(this.log.events, commit, remedies);
-    const indices = Array.from({ length: request.runs }, (_, i) => first + i);
-    const logDir = join(this.spec.workDir, "logs", key.replace(/[^A-Za-z0-9_.+-]/g, "_"));
-    await mkdir(logDir, { recursive: true });
-    this.log.record({ type: "tests-started", at: Date.now(), commit, remedies, indices });
-    const started = performance.now();
-    await this.deps.runner.run({
-      commit,
-      artifactsDir: this.cache.entryDir(cacheKey),
-      scratchDir: join(this.spec.workDir, SCRATCH_DIR),
-      indices,
-      parallel: this.spec.parallelRuns,
-      timeoutMs: this.spec.runTimeoutMs,
-      logDir,
-      signal: this.signal,
-      onRun: (run) => {
-        // An interrupted run says nothing about the commit; it is redone on resume.
-        if (this.signal.aborted) return;
-        this.log.record({
-          type: "run-finished",
-          at: Date.now(),
-          commit,
-          remedies,
-          index: run.index,
-          outcome: run.outcome,
-          durationMs: run.durationMs,
-          logFile: run.logFile,
-        });
-      },
-    });
-    this.checkAborted();
-    this.log.record({ type: "tests-finished", at: Date.now(), commit, remedies, runs: request.runs, durationMs: performance.now() - started });
-  }
-
-  private async build(commit: string, remedies: string[], toolchain: string, cacheKey: string): Promise<NonNullable<Observation["build"]>> {
-    this.log.record({ type: "build-started", at: Date.now(), commit, remedies, toolchain });
-    const logFile = join(this.spec.workDir, "logs", `build-${observationKey(commit, remedies).replace(/[^A-Za-z0-9_.+-]/g, "_")}.log`);
-    await mkdir(join(this.spec.workDir, "logs"), { recursive: true });
-    const hit = await this.cache.lookup(cacheKey);
-    if (hit) {
-      const build = hit.kind === "ok" ? { kind: "ok" as const, signature: hit.signature } : { kind: "failed" as const, excerpt: hit.excerpt };
-      this.recordBuild(commit, remedies, build, true, 0, logFile);
-      return build;
-    }
-    const slot = this.freeSlots.pop();
-    if (slot === undefined) throw new Error("more builds in flight than checkout slots");
-    try {
-      const worktree = await this.worktrees.checkout(slot, commit);
-      for (let attempt = 0; ; attempt++) {
-        const staged = await this.cache.stage(cacheKey);
-        const result = await this.deps.builder.build({ commit, worktree, remedies, artifactsDir: staged, logFile, signal: this.signal });
-        if (this.signal.aborted) {
-          await this.cache.discard(staged);
-          throw new Interrupted();
-        }
-        // Killed or timed out: the machine's doing, maybe; try again, and never cache it.
-        if (result.kind === "failed" && result.transient !== undefined && attempt < TRANSIENT_BUILD_RETRIES) {
-          await this.cache.discard(staged);
-          continue;
-        }
-        const build = result.kind === "ok" ? { kind: "ok" as const, signature: result.signature } : { kind: "failed" as const, excerpt: result.excerpt };
-        if (result.kind === "failed" && result.transient !== undefined) await this.cache.discard(staged);
-        else await this.cache.commit(cacheKey, staged, { ...build, commit, durationMs: result.durationMs });
-        this.recordBuild(commit, remedies, build, false, result.durationMs, logFile);
-        return build;
-      }
-    } finally {
-      this.freeSlots.push(slot);
-    }
-  }
-
-  private recordBuild(commit: string, remedies: string[], build: NonNullable<Observation["build"]>, cached: boolean, durationMs: number, logFile: string): void {
-    this.log.record({
-      type: "build-finished",
-      at: Date.now(),
+    const indices = recorded?.kind === "failed" ? [] : Array.from({ length: Math.max(0, test.runs) }, (_, i) => first + i);
+    const request: ExecutionRequest = {
+      id: randomUUID(),
+      job: this.log.job,
       commit,
       remedies,
-      build,
-      cached,
-      durationMs,
-      logFile,
-      signatureLabel: this.deps.signatureLabel,
-    });
+      indices,
+      ...(recorded ? { recorded } : {}),
+      runTimeoutMs: this.spec.runTimeoutMs,
+      parallelRuns: this.spec.parallelRuns,
+    };
+    this.log.record({ type: "tests-started", at: Date.now(), request: request.id, commit, remedies, indices });
+    const record = (fact: Fact): void => void this.log.record(fact);
+    const facts = await this.executor.execute(request, { signal: this.signal, onFact: record });
+    // Facts streamed and returned count once; so do those of a request delivered twice.
+    for (const fact of facts) record(fact);
+    this.checkAborted();
   }
 
   /** Turns the strategy's answer into the full result: commit details, flags, recipients, report. */
@@ -531,7 +473,7 @@ class Session {
     for (const e of this.log.events) {
       if (e.type !== "run-finished" || e.commit !== commit || e.remedies.length > 0) continue;
       if (e.outcome.kind !== "crash" || e.outcome.crash.title !== crash.title) continue;
-      const text = await readFile(e.logFile, "utf8").catch(() => "");
+      const text = await readFile(this.logs.path(e.log), "utf8").catch(() => "");
       const parsed = this.deps.parse(text);
       return {
         report: { title: crash.title, type: crash.type, text: parsed?.report ?? text.slice(-20_000) },

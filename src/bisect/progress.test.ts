@@ -5,15 +5,17 @@ import { describeProgress, progressOf } from "./progress.js";
 
 const ok = { kind: "ok" as const };
 
+const KEY = "0".repeat(64);
+
 describe("progress line", () => {
   const events: BisectEvent[] = [
     { type: "started", at: 0, kind: "cause", start: "a".repeat(40), strategy: "syzbot", resumed: false },
-    { type: "build-started", at: 0, commit: "a".repeat(40), remedies: [], toolchain: "gcc" },
-    { type: "build-finished", at: 1000, commit: "a".repeat(40), remedies: [], build: { kind: "ok", signature: "s" }, cached: false, durationMs: 1000, logFile: "", signatureLabel: "build" },
-    { type: "run-finished", at: 2000, commit: "a".repeat(40), remedies: [], index: 0, outcome: ok, durationMs: 1000, logFile: "" },
-    { type: "tests-finished", at: 10_000, commit: "a".repeat(40), remedies: [], runs: 1, durationMs: 9000 },
+    { type: "build-started", at: 0, request: "r", commit: "a".repeat(40), remedies: [], toolchain: "gcc" },
+    { type: "build-finished", at: 1000, request: "r", commit: "a".repeat(40), remedies: [], build: { kind: "ok", signature: "s" }, cached: false, durationMs: 1000, cacheKey: KEY, signatureLabel: "build" },
+    { type: "run-finished", at: 2000, request: "r", commit: "a".repeat(40), remedies: [], index: 0, outcome: ok, durationMs: 1000, log: KEY },
+    { type: "tests-finished", at: 10_000, request: "r", commit: "a".repeat(40), remedies: [], runs: 1, durationMs: 9000 },
     { type: "note", at: 10_000, note: { kind: "bisect-step", commit: "b".repeat(40), revisionsLeft: 7, stepsLeft: 3 } },
-    { type: "build-started", at: 10_000, commit: "b".repeat(40), remedies: [], toolchain: "gcc" },
+    { type: "build-started", at: 10_000, request: "r2", commit: "b".repeat(40), remedies: [], toolchain: "gcc" },
   ];
 
   const cases: [string, number, string][] = [

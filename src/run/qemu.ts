@@ -12,9 +12,9 @@ import { spawnGroup } from "./exec.js";
 import { INIT_ARGS, MARKERS } from "./initramfs.js";
 import { mapPool } from "./pool.js";
 import { logCrashes } from "./process.js";
-import type { ParseLog, Runner, RunRequest, RunResult } from "./runner.js";
+import type { Accel, ParseLog, Runner, RunRequest, RunResult } from "./runner.js";
 
-export type Accel = "kvm" | "tcg";
+export type { Accel } from "./runner.js";
 
 /** What the VM boots: an initramfs (culprit's or the user's), or a disk image as root. */
 export type VmRootfs =
@@ -311,7 +311,7 @@ export class QemuRunner implements Runner {
           attempt++;
           continue;
         }
-        const result: RunResult = { index, outcome, logFile, durationMs: boot.durationMs, ...(report ? { report } : {}) };
+        const result: RunResult = { index, outcome, logFile, durationMs: boot.durationMs, accel: this.spec.accel, ...(report ? { report } : {}) };
         request.onRun?.(result);
         return result;
       }

@@ -24,6 +24,9 @@ export interface RunRequest {
   onRun?: (result: RunResult) => void;
 }
 
+/** How a VM ran: with KVM, or emulated by QEMU's TCG. */
+export type Accel = "kvm" | "tcg";
+
 export interface RunResult {
   index: number;
   outcome: RunOutcome;
@@ -31,6 +34,8 @@ export interface RunResult {
   report?: CrashReport;
   logFile: string;
   durationMs: number;
+  /** The accelerator of the VM the run booted (QEMU runs only). */
+  accel?: Accel;
 }
 
 export interface Runner {

@@ -1,0 +1,119 @@
+// The local executor on its own, against a generated repository: one request in, facts out,
+// each fact naming its artifacts and logs by content key.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BuildCache } from "../build/cache.js";
+import { Repo } from "../git/git.js";
+import { Worktrees } from "../git/worktree.js";
+import type { ExecutionRequest, Fact } from "./executor.js";
+import { prepareJob } from "./job.js";
+import { LocalExecutor } from "./localExecutor.js";
+import { LogStore } from "./logstore.js";
+import { demoJob, scratchHistory, simpleHistory, type Scratch } from "./testkit.js";
+
+async function executorOver(s: Scratch): Promise<{ executor: LocalExecutor; cache: BuildCache; logs: LogStore; work: string; cleanup: () => Promise<void> }> {
+  const work = join(s.dir, "work");
+  const prepared = await prepareJob(demoJob(s), s.dir, work);
+  const repo = await Repo.open(s.history.dir);
+  const cache = new BuildCache(join(work, "cache"));
+  const logs = new LogStore(join(work, "logs"));
+  const worktrees = new Worktrees(repo, join(work, "worktrees"), false);
+  const executor = new LocalExecutor({
+    repo,
+    builder: prepared.deps.builder,
+    runner: prepared.deps.runner,
+    cache,
+    worktrees,
+    logs,
+    scratchDir: join(work, "scratch"),
+    slots: 1,
+    signatureLabel: "build",
+  });
+  return { executor, cache, logs, work, cleanup: () => worktrees.removeAll() };
+}
+
+function request(commit: string, indices: number[], extra: Partial<ExecutionRequest> = {}): ExecutionRequest {
+  return { id: `req-${commit.slice(0, 6)}-${indices.join(".")}`, job: "job", commit, remedies: [], indices, runTimeoutMs: 20_000, parallelRuns: 2, ...extra };
+}
+
+const sha256 = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
+
+const kinds = (facts: readonly Fact[]): string[] => facts.map((f) => f.type);
+
+describe("local executor", () => {
+  it("checks out, builds through the cache and runs: facts name the cache entry and the logs by key", { timeout: 120_000 }, async () => {
+    const s = await scratchHistory(simpleHistory(10, { culprit: 5, commentOnlyEvery: 0 }));
+    const x = await executorOver(s);
+    try {
+      const bad = s.history.head;
+      const streamed: Fact[] = [];
+      const facts = await x.executor.execute(request(bad, [0, 1, 2]), { signal: new AbortController().signal, onFact: (f) => streamed.push(f) });
+      assert.deepEqual(streamed, facts, "every fact is streamed as it happens and returned");
+      assert.deepEqual(kinds(facts).filter((k) => k !== "run-finished"), ["build-started", "build-finished", "tests-finished"]);
+      const build = facts.find((f) => f.type === "build-finished");
+      assert.ok(build?.type === "build-finished" && build.build.kind === "ok" && !build.cached);
+      assert.ok((await x.cache.lookup(build.cacheKey))?.kind === "ok", "the build names its cache entry");
+      assert.ok(existsSync(join(x.cache.entryDir(build.cacheKey), "demo")));
+      assert.ok(build.log !== undefined && existsSync(x.logs.path(build.log)), "the build log is stored under its key");
+      const runs = facts.filter((f) => f.type === "run-finished");
+      assert.deepEqual(runs.map((r) => r.index).sort(), [0, 1, 2]);
+      for (const r of runs) {
+        assert.equal(r.request, "req-" + bad.slice(0, 6) + "-0.1.2");
+        assert.equal(r.outcome.kind, "crash");
+        assert.equal(sha256(readFileSync(x.logs.path(r.log))), r.log, "each run's console is stored under the hash of its bytes");
+      }
+      // Nothing local travels in a fact: no path of this machine appears in any of them.
+      assert.equal(JSON.stringify(facts).includes(s.dir), false, JSON.stringify(facts));
+      assert.deepEqual(readdirSync(join(x.work, "scratch")), [], "the request's own files are gone");
+
+      // Recorded and still cached: no build at all. Not recorded but cached: a cache hit.
+      const again = await x.executor.execute(request(bad, [3], { recorded: build.build }), { signal: new AbortController().signal });
+      assert.deepEqual(kinds(again), ["run-finished", "tests-finished"]);
+      const hit = await x.executor.execute(request(bad, []), { signal: new AbortController().signal });
+      assert.deepEqual(hit.map((f) => (f.type === "build-finished" ? `${f.type}:${f.cached}:${f.cacheKey === build.cacheKey}` : f.type)), ["build-started", "build-finished:true:true"]);
+    } finally {
+      await x.cleanup();
+      await s.cleanup();
+    }
+  });
+
+  it("a recorded build whose cache entry is gone is built again", { timeout: 120_000 }, async () => {
+    const s = await scratchHistory(simpleHistory(4, { commentOnlyEvery: 0 }));
+    const x = await executorOver(s);
+    try {
+      const commit = s.history.main[1] as string;
+      const facts = await x.executor.execute(request(commit, [], { recorded: { kind: "ok", signature: "from an earlier start" } }), { signal: new AbortController().signal });
+      assert.deepEqual(
+        facts.map((f) => (f.type === "build-finished" ? `${f.type}:${f.cached}` : f.type)),
+        ["build-started", "build-finished:false"],
+      );
+    } finally {
+      await x.cleanup();
+      await s.cleanup();
+    }
+  });
+
+  it("an interrupted request reports no run it cut short and no tests-finished", { timeout: 120_000 }, async () => {
+    const s = await scratchHistory(simpleHistory(4, { commentOnlyEvery: 0 }));
+    const x = await executorOver(s);
+    try {
+      const controller = new AbortController();
+      const facts = await x.executor.execute(request(s.history.head, [0, 1, 2, 3, 4, 5]), {
+        signal: controller.signal,
+        onFact: (f) => {
+          if (f.type === "run-finished") controller.abort();
+        },
+      });
+      assert.equal(facts.filter((f) => f.type === "run-finished").length <= 2, true, "at most the runs that finished before the abort (two at once)");
+      assert.equal(facts.some((f) => f.type === "tests-finished"), false);
+      assert.deepEqual(readdirSync(join(x.work, "scratch")), []);
+    } finally {
+      await x.cleanup();
+      await s.cleanup();
+    }
+  });
+});

@@ -1,0 +1,53 @@
+// The executor seam: one test request in, facts out. The orchestrator hands each test the
+// strategy asks for to an executor — in this process (LocalExecutor), or a worker on another
+// machine — and records the facts that come back; it decides nothing about a commit itself.
+//
+// Requests and facts are plain JSON and mean the same on any machine: artifacts are named by
+// their build cache key and console logs by the hash of their bytes, never by a local path. A
+// request may be delivered more than once (a retried queue job): its facts carry its id and
+// its runs their claimed indices, and the event log keeps the first of each.
+
+import type { BuildOutcome } from "../core/outcome.js";
+import type { BisectEvent } from "./events.js";
+
+export interface ExecutionRequest {
+  /** Unique per request; the facts it produces carry it. */
+  id: string;
+  /** The job (event log) it belongs to: a worker elsewhere finds the job's build and reproducer settings by it. */
+  job: string;
+  commit: string;
+  /** Remedies to build with (e.g. "disable:LOCKDEP"), sorted. */
+  remedies: string[];
+  /** Run indices claimed for this request, recorded before it was handed out; empty: build only. */
+  indices: number[];
+  /** The build recorded earlier for commit+remedies: not repeated while its cache entry is there. */
+  recorded?: BuildOutcome;
+  /** Per run; a resume may change it. */
+  runTimeoutMs: number;
+  /** Runs at once. */
+  parallelRuns: number;
+}
+
+/** What an executor reports: the build and the runs of one request, as the event log records them. */
+export type Fact = Extract<BisectEvent, { type: "build-started" | "build-finished" | "run-finished" | "tests-finished" }>;
+
+export interface ExecutionOptions {
+  signal: AbortSignal;
+  /** Each fact as it happens, so a long request's runs are recorded as they finish. */
+  onFact?: (fact: Fact) => void;
+}
+
+export interface Executor {
+  /**
+   * Checks out, builds (through the cache) and runs one request; resolves with all its facts in
+   * the order they happened. An interrupted request resolves with the facts it has: an
+   * interrupted run is no fact, and a build cut short is none either.
+   */
+  execute(request: ExecutionRequest, options: ExecutionOptions): Promise<Fact[]>;
+}
+
+/** Where the logs named by facts are found here, by content key. */
+export interface LogLocator {
+  /** The local file of a stored log (it may be absent: a log kept on another machine). */
+  path(key: string): string;
+}
