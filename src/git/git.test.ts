@@ -53,6 +53,16 @@ describe("git layer", () => {
     assert.equal(dag.size, 20 + 3);
   });
 
+  it("keeps the trees and titles read with the graph, the same as git gives one by one", async () => {
+    const fresh = await Repo.open(s.history.dir);
+    const sample = [s.history.main[12] as string, s.history.main[15] as string, s.history.head];
+    const asked = await Promise.all(sample.map(async (c) => [await fresh.treeHash(c), await fresh.titleOf(c)]));
+    await fresh.graph(s.history.head, []);
+    const kept = await Promise.all(sample.map(async (c) => [await fresh.treeHash(c), await fresh.titleOf(c)]));
+    assert.deepEqual(kept, asked);
+    assert.equal(kept[0]?.[1], "records: release records before summing to save memory");
+  });
+
   it("describes a commit: author, trailers, changed files, diffstat", async () => {
     const info = await repo.commitInfo(s.history.culprit as string);
     assert.equal(info.title, "records: release records before summing to save memory");
@@ -87,5 +97,17 @@ describe("git layer", () => {
     assert.equal(existsSync(first), false);
     const list = await git(s.history.dir, ["worktree", "list", "--porcelain"]);
     assert.equal(list.stdout.split("\n").filter((l) => l.startsWith("worktree ")).length, 1);
+  });
+
+  it("creates several slots at once (parallel builds' first checkouts)", async () => {
+    const trees = new Worktrees(repo, join(s.dir, "parallel"), false);
+    try {
+      const commits = [3, 5, 7, 9, 11, 13].map((i) => s.history.main[i] as string);
+      const paths = await Promise.all(commits.map((c, slot) => trees.checkout(slot, c)));
+      const heads = await Promise.all(paths.map(async (p) => (await git(p, ["rev-parse", "HEAD"])).stdout.trim()));
+      assert.deepEqual(heads, commits);
+    } finally {
+      await trees.removeAll();
+    }
   });
 });

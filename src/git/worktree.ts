@@ -7,6 +7,7 @@ import type { Repo } from "./git.js";
 
 export class Worktrees {
   private readonly created = new Set<string>();
+  private adding: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly repo: Repo,
@@ -19,17 +20,25 @@ export class Worktrees {
   async checkout(slot: number, commit: string): Promise<string> {
     const path = join(this.dir, `slot-${slot}`);
     if (!this.created.has(path)) {
-      await mkdir(this.dir, { recursive: true });
-      // A slot left by a killed run is replaced, not trusted.
-      await rm(path, { recursive: true, force: true });
-      await this.repo.run(["worktree", "prune"]);
-      await this.repo.run(["worktree", "add", "--detach", "--force", path, commit]);
-      this.created.add(path);
+      // One slot is added at a time: a prune running beside an add removes the half-made
+      // worktree's registration, and the add fails.
+      const added = this.adding.then(() => this.add(path, commit));
+      this.adding = added.catch(() => undefined);
+      await added;
       return path;
     }
     await this.repo.run(["checkout", "--detach", "--force", "--quiet", commit], { cwd: path });
     if (this.clean) await this.repo.run(["clean", "-ffdxq"], { cwd: path });
     return path;
+  }
+
+  private async add(path: string, commit: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    // A slot left by a killed run is replaced, not trusted.
+    await rm(path, { recursive: true, force: true });
+    await this.repo.run(["worktree", "prune"]);
+    await this.repo.run(["worktree", "add", "--detach", "--force", path, commit]);
+    this.created.add(path);
   }
 
   /** Removes every slot this object made, and any stale registration of them. */
