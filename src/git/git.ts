@@ -81,6 +81,9 @@ const RECORD = "\x1e";
 
 /** One repository, addressed by its directory. */
 export class Repo {
+  /** Tree and title of each commit of the graphs read so far (commits never change). */
+  private readonly known = new Map<string, { tree: string; title: string }>();
+
   private constructor(readonly dir: string) {}
 
   static async open(dir: string): Promise<Repo> {
@@ -118,17 +121,22 @@ export class Repo {
     return out.code === 0 ? out.stdout.trim() : undefined;
   }
 
-  /** `tip` and its ancestors, minus the ancestors of every boundary, with parents. */
+  /**
+   * `tip` and its ancestors, minus the ancestors of every boundary, with parents. Their trees and
+   * titles come in the same read and are kept, so a bisection asks git nothing more per commit.
+   */
   async graph(tip: string, boundaries: readonly string[]): Promise<CommitNode[]> {
-    const args = ["rev-list", "--parents", tip, ...boundaries.map((b) => `^${b}`)];
+    const args = ["rev-list", `--format=${["%H", "%P", "%T", "%s"].join("%x1f")}`, tip, ...boundaries.map((b) => `^${b}`)];
     const out = await this.run(args);
-    return out.stdout
-      .split("\n")
-      .filter((line) => line.length > 0)
-      .map((line) => {
-        const [hash, ...parents] = line.split(" ");
-        return { hash: hash as string, parents };
-      });
+    const nodes: CommitNode[] = [];
+    // rev-list puts a "commit <hash>" line before each formatted one; only the latter holds FIELD.
+    for (const line of out.stdout.split("\n")) {
+      if (!line.includes(FIELD)) continue;
+      const [hash, parents, tree, ...title] = line.split(FIELD) as [string, string, string, ...string[]];
+      nodes.push({ hash, parents: parents.split(" ").filter(Boolean) });
+      this.known.set(hash, { tree, title: title.join(FIELD) });
+    }
+    return nodes;
   }
 
   /** Tags whose commit is `commit` or one of its ancestors (annotated tags peeled). */
@@ -155,7 +163,7 @@ export class Repo {
   }
 
   async treeHash(commit: string): Promise<string> {
-    return (await this.run(["rev-parse", `${commit}^{tree}`])).stdout.trim();
+    return this.known.get(commit)?.tree ?? (await this.run(["rev-parse", `${commit}^{tree}`])).stdout.trim();
   }
 
   async commitInfo(commit: string): Promise<CommitInfo> {
@@ -185,7 +193,7 @@ export class Repo {
   }
 
   async titleOf(commit: string): Promise<string> {
-    return (await this.run(["show", "-s", "--format=%s", commit])).stdout.trim();
+    return this.known.get(commit)?.title ?? (await this.run(["show", "-s", "--format=%s", commit])).stdout.trim();
   }
 
   /** Contents of a file at a commit, or undefined when it does not exist there. */
