@@ -8,6 +8,9 @@ import { mkdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { LogLocator } from "./executor.js";
 
+/** Under a work dir: its build and console logs, by content key. */
+export const LOGS_DIR = "logs";
+
 /** A log's key: the SHA-256 of its bytes, in hex. */
 export const LOG_KEY = /^[0-9a-f]{64}$/;
 

@@ -27,7 +27,7 @@ import { EventLog, nextRunIndex, observationsOf, recordedProblem, type BisectEve
 import type { ExecutionRequest, Executor, Fact, LogLocator } from "./executor.js";
 import { LocalExecutor } from "./localExecutor.js";
 import { lockWorkDir } from "./lock.js";
-import { LogStore } from "./logstore.js";
+import { LOGS_DIR, LogStore } from "./logstore.js";
 import type { BisectResult, CommitSummary } from "./result.js";
 
 /** Ranges of an answer whose start commit showed no crash at all: every crash then counts as masking. */
@@ -39,8 +39,6 @@ const GROUPS_DIR = "groups";
 /** Under the work dir: each request's logs being written and each run's own copy of the artifacts. */
 const SCRATCH_DIR = "scratch";
 
-/** Under the work dir: build and console logs, by content key. */
-export const LOGS_DIR = "logs";
 
 export class Interrupted extends Error {
   constructor() {

@@ -3,10 +3,11 @@
 // importing the same dir again adds nothing, and a dir imported half-way gets only what is new.
 
 import { readFileSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { loadEvents, type RecordedEvent } from "../bisect/events.js";
 import { validateJob, type Job } from "../bisect/config.js";
 import { JOB_FILE } from "../bisect/job.js";
+import { LOGS_DIR, LogStore } from "../bisect/logstore.js";
 import { UserError } from "../core/errors.js";
 import type { BlobStore } from "./blobs.js";
 import type { StoredEvent, Store } from "./store.js";
@@ -14,20 +15,16 @@ import { resultColumns, summarize } from "./summary.js";
 
 export const EVENTS_FILE = "events.jsonl";
 
-/** Where a log recorded under `recordedDir` is now that the work dir is `dir` (it may have moved). */
-function logPath(logFile: string, recordedDir: string, dir: string): string {
-  const inside = relative(recordedDir, logFile);
-  return inside.startsWith("..") || isAbsolute(inside) ? logFile : join(dir, inside);
-}
-
 /** Adds events the store lacks, each with its log stored by content. Returns how many were new. */
-export async function importEvents(store: Store, blobs: BlobStore, jobId: string, events: readonly RecordedEvent[], where: { dir: string; recordedDir: string }): Promise<number> {
+export async function importEvents(store: Store, blobs: BlobStore, jobId: string, events: readonly RecordedEvent[], where: { dir: string }): Promise<number> {
   const known = new Set((await store.events(jobId)).map((e) => e.event.seq));
+  // Logs are named by content key in the work dir's log store, wherever the dir has moved since.
+  const logs = new LogStore(join(where.dir, LOGS_DIR));
   const fresh: StoredEvent[] = [];
   for (const event of events) {
     if (known.has(event.seq)) continue;
-    const file = event.type === "build-finished" || event.type === "run-finished" ? event.logFile : undefined;
-    const log = file ? ((await blobs.putFile(logPath(file, where.recordedDir, where.dir))) ?? null) : null;
+    const key = event.type === "build-finished" || event.type === "run-finished" ? event.log : undefined;
+    const log = key ? ((await blobs.putFile(logs.path(key))) ?? null) : null;
     fresh.push({ event, log });
   }
   return store.appendEvents(jobId, fresh);
@@ -99,7 +96,7 @@ export async function importWorkDir(store: Store, blobs: BlobStore, content: Wor
     job: JSON.stringify(fields),
     workDir: dir,
   });
-  const eventsAdded = await importEvents(store, blobs, jobId, events, { dir, recordedDir: job.workDir ?? dir });
+  const eventsAdded = await importEvents(store, blobs, jobId, events, { dir });
   // A dir imported while interrupted and again once finished: the row follows its events.
   if (!created && eventsAdded > 0) await store.updateJob(jobId, columns);
   return { job: jobId, created, eventsAdded, status };

@@ -26,12 +26,13 @@ function event(seq: number, fields: Partial<RecordedEvent> & Pick<RecordedEvent,
 const buildFinished = (seq: number, commit: string, ok: boolean): RecordedEvent =>
   event(seq, {
     type: "build-finished",
+    request: `r-${commit}`,
     commit,
     remedies: [],
     build: ok ? { kind: "ok", signature: `sig-${commit}` } : { kind: "failed", excerpt: "error: x" },
     cached: false,
     durationMs: 1234.5,
-    logFile: `/work/logs/build-${commit}.log`,
+    cacheKey: "0".repeat(64),
     signatureLabel: "build",
   });
 
