@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { validateJob } from "../bisect/config.js";
 import type { RecordedEvent } from "../bisect/events.js";
 import { prepareJob, resumeJob } from "../bisect/job.js";
+import { LOGS_DIR, LogStore } from "../bisect/logstore.js";
 import { Interrupted, runBisection } from "../bisect/orchestrator.js";
 import { UserError } from "../core/errors.js";
 import type { DataDir } from "../store/data.js";
@@ -188,17 +189,18 @@ export class Jobs {
     if (current?.status !== "queued" && current?.status !== "running") return;
     // A server killed between an event's append to the work dir and its insert here: catch up first.
     if (existsSync(join(row.workDir, EVENTS_FILE))) {
-      await importEvents(store, blobs, row.id, readWorkDirEvents(row.workDir).events, { dir: row.workDir, recordedDir: row.workDir });
+      await importEvents(store, blobs, row.id, readWorkDirEvents(row.workDir).events, { dir: row.workDir });
     }
     await store.updateJob(row.id, { status: "running" });
     // Events go to the store in the order they were recorded, each once its log is stored.
+    const logs = new LogStore(join(row.workDir, LOGS_DIR));
     let writing: Promise<void> = Promise.resolve();
     let writeError: unknown;
     const onEvent = (event: RecordedEvent): void => {
       writing = writing.then(async () => {
         try {
-          const file = event.type === "build-finished" || event.type === "run-finished" ? event.logFile : undefined;
-          const stored: StoredEvent = { event, log: file ? ((await blobs.putFile(file)) ?? null) : null };
+          const key = event.type === "build-finished" || event.type === "run-finished" ? event.log : undefined;
+          const stored: StoredEvent = { event, log: key ? ((await blobs.putFile(logs.path(key))) ?? null) : null };
           await store.appendEvents(row.id, [stored]);
           if (event.type === "note" && event.note.kind === "target") await store.updateJob(row.id, { crashTitle: event.note.crash.title });
           this.publish(row.id, { kind: "event", stored });
