@@ -23,6 +23,10 @@ const dag = new Dag([
 function ran(commit: string, runs: RunOutcome[]): Observation {
   return { commit, remedies: [], build: { kind: "ok", signature: `sig-${commit}` }, runs };
 }
+/** A commit whose build is byte-for-byte its parent's: it cannot be the culprit, whatever it showed. */
+function sameBuildAs(commit: string, parent: string, runs: RunOutcome[]): Observation {
+  return { commit, remedies: [], build: { kind: "ok", signature: `sig-${parent}` }, runs };
+}
 function broken(commit: string): Observation {
   return { commit, remedies: [], build: { kind: "failed", excerpt: "error" }, runs: [] };
 }
@@ -62,6 +66,22 @@ describe("candidateRanges: an inconclusive answer as stretches of history", () =
       candidates: ["c3", "x9"],
       observations: [ran("c3", [OK]), { ...broken("c3"), remedies: ["disable:LOCKDEP"] }],
       want: [{ newest: "c3", oldest: "c3", commits: 1, status: { ...none, clean: 1 } }],
+    },
+    {
+      // Lua's string.rep history: "Details (comments)" commits left out as candidates split one hang into three.
+      name: "a commit left out only because it builds to its parent's build does not split the stretch",
+      candidates: ["c1", "c2", "c3", "c4", "c6", "c7"],
+      observations: [ran("c7", [T]), ran("c4", [H, H]), sameBuildAs("c5", "c4", [H, H]), ran("c2", [H])],
+      want: [{ newest: "c7", oldest: "c1", commits: 6, status: { ...none, target: 1, masked: 2, untested: 3 }, maskedBy: "reproducer hung" }],
+    },
+    {
+      name: "a commit left out for what it showed still splits",
+      candidates: ["c1", "c2", "c3", "c4", "c6", "c7"],
+      observations: [ran("c7", [T]), ran("c4", [H, H]), ran("c5", [OK, OK]), ran("c2", [H])],
+      want: [
+        { newest: "c7", oldest: "c6", commits: 2, status: { ...none, target: 1, untested: 1 } },
+        { newest: "c4", oldest: "c1", commits: 4, status: { ...none, masked: 2, untested: 2 }, maskedBy: "reproducer hung" },
+      ],
     },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(candidateRanges(dag, c.candidates, c.observations, target, same), c.want));

@@ -47,8 +47,29 @@ export function commitStatus(observations: readonly Observation[], target: Crash
   return { status: "clean", maskedBy };
 }
 
+/** Commits whose build (under some remedies) has the same signature as one of their parents' under the same remedies. */
+function sameBuildAsParent(dag: Dag, byCommit: ReadonlyMap<string, readonly Observation[]>): Set<number> {
+  const signature = (commit: string, remedies: string): string | undefined => {
+    const o = byCommit.get(commit)?.find((x) => x.remedies.join(",") === remedies);
+    return o?.build?.kind === "ok" ? o.build.signature : undefined;
+  };
+  const same = new Set<number>();
+  for (const [commit, observed] of byCommit) {
+    if (!dag.has(commit)) continue;
+    const c = dag.index(commit);
+    for (const o of observed) {
+      if (o.build?.kind !== "ok") continue;
+      const remedies = o.remedies.join(",");
+      const mine = o.build.signature;
+      if ((dag.parents[c] as readonly number[]).some((p) => signature(dag.hash(p), remedies) === mine)) same.add(c);
+    }
+  }
+  return same;
+}
+
 /**
- * Candidates joined by parent–child edges form one range; ranges newest first. Commits outside
+ * Candidates joined by parent–child edges form one range, also across commits that are no
+ * candidates only because they build to their parent's build; ranges newest first. Commits outside
  * the graph are ignored (a strategy names candidates of its own range).
  */
 export function candidateRanges(
@@ -68,11 +89,21 @@ export function candidateRanges(
     leader.set(x, root);
     return root;
   };
-  for (const m of members) {
-    for (const p of dag.parents[m] as readonly number[]) if (inSet.has(p)) leader.set(find(m), find(p));
-  }
   const byCommit = new Map<string, Observation[]>();
   for (const o of observations) byCommit.set(o.commit, [...(byCommit.get(o.commit) ?? []), o]);
+  const sameBuild = sameBuildAsParent(dag, byCommit);
+  for (const m of members) {
+    // A commit built to its parent's build is no candidate, but it does not end the stretch either.
+    const parents = [...(dag.parents[m] as readonly number[])];
+    const seen = new Set<number>();
+    while (parents.length > 0) {
+      const p = parents.pop() as number;
+      if (seen.has(p)) continue;
+      seen.add(p);
+      if (inSet.has(p)) leader.set(find(m), find(p));
+      else if (sameBuild.has(p)) parents.push(...(dag.parents[p] as readonly number[]));
+    }
+  }
   const groups = new Map<number, number[]>();
   for (const m of members) groups.set(find(m), [...(groups.get(find(m)) ?? []), m]);
   const ranges: CandidateRange[] = [];
