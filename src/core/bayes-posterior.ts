@@ -150,9 +150,15 @@ export function commitPrior(dag: Dag, base?: number): Float64Array {
   return prior;
 }
 
-/** The root the range is bounded by: cause, where first parents from the start end; fix, the start itself. */
-export function baseRoot(dag: Dag, kind: BisectKind, start: number): number {
+/**
+ * The root the range is bounded by: cause, the good commit when it is a root of the range, else
+ * where first parents from the start end; fix, the start itself. A good commit released from a side
+ * line (Lua's v5.4.6) is a root apart from the first-parent one: it is the boundary, known good,
+ * while the first-parent root's parent is an ancestor of it, so that root is a candidate like any other.
+ */
+export function baseRoot(dag: Dag, kind: BisectKind, start: number, good?: string): number {
   if (kind === "fix") return start;
+  if (good !== undefined && dag.has(good) && (dag.parents[dag.index(good)] as readonly number[]).length === 0) return dag.index(good);
   let at = start;
   for (;;) {
     const first = (dag.parents[at] as readonly number[])[0];

@@ -268,3 +268,31 @@ describe("a reproduction chance that changes along the range, and batches that f
     assert.ok(right >= 24, `right ${right}/30`);
   });
 });
+
+describe("a good commit released from a side line (Lua's v5.4.6) is the range's boundary, not a candidate", () => {
+  // The range good..start: the good commit g sits on a release line merged at m5, so the first
+  // parents from the start end at m0, whose parent (an ancestor of g) lies outside the range.
+  const nodes: CommitNode[] = [
+    { hash: "g", parents: ["outside-g"] },
+    { hash: "m0", parents: ["outside-m"] },
+    ...Array.from({ length: 4 }, (_, i) => ({ hash: `m${i + 1}`, parents: [`m${i}`] })),
+    { hash: "m5", parents: ["m4", "g"] },
+    ...Array.from({ length: 14 }, (_, i) => ({ hash: `m${i + 6}`, parents: [`m${i + 5}`] })),
+  ].map((n) => ({ ...n, parents: n.parents.filter((p) => !p.startsWith("outside")) }));
+  const hang: CrashSummary = { title: "reproducer hung", alt: [], type: "HANG", frame: "" };
+  const exit3: CrashSummary = { title: "exit status 3", alt: [], type: "EXIT", frame: "" };
+  it("the good commit is never a candidate; the first-parent root is one (its parent is older than good)", () => {
+    // Everything before m15 hangs before the target can show: the answer is a range, which must not hold g.
+    const bad = descendantsOf(nodes, "m15");
+    const world: World = {
+      nodes,
+      present: (h) => bad.has(h),
+      run: (h) => ({ kind: "crash", crash: bad.has(h) ? exit3 : hang }),
+    };
+    const { result } = bisect(world, problemOf(world, { target: exit3, good: "g" }));
+    assert.equal(result.outcome, "inconclusive", JSON.stringify(result));
+    if (result.outcome !== "inconclusive") return;
+    assert.ok(!result.candidates.includes("g"), `candidates: ${result.candidates.join(" ")}`);
+    assert.ok(result.candidates.includes("m0"), `candidates: ${result.candidates.join(" ")}`);
+  });
+});

@@ -247,7 +247,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     if (releases.kind === "test") return test([first, ...releases.tests], [...notes, ...releases.notes]);
     // Idle workers need not wait for the start commit: with the target known, split the range on the prior.
     const empty = gatherEvidence(dag, [], problem.target, problem.sameCrash, remediesSoFar);
-    const prior = computePosterior(dag, problem.kind, empty, baseRoot(dag, problem.kind, start));
+    const prior = computePosterior(dag, problem.kind, empty, baseRoot(dag, problem.kind, start, problem.good));
     const picks = chooseTests({ dag, problem, post: prior, evidence: undefined, remedies: remediesSoFar, slots: slots - 1, untestable: () => false })
       .filter((s) => s.commit !== start)
       .map((s) => ({ commit: dag.hash(s.commit), runs: runsPerCommit, remedies: remediesSoFar }));
@@ -281,7 +281,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
   for (const [title, runs] of evidence.related) {
     if (runs >= 2) notes.push({ kind: "info", text: `"${title}" is taken for the target under another title (same type, shared stack): the title drifted along the range` });
   }
-  const base = baseRoot(dag, problem.kind, start);
+  const base = baseRoot(dag, problem.kind, start, problem.good);
 
   const startGroup = evidence.groups[evidence.groupOf.get(start) ?? -1];
   const startHits = startGroup?.counts.target ?? 0;
