@@ -349,7 +349,7 @@ function describe(full: readonly string[], oops: Oops): Description {
       const from = [(lines[at.line] ?? "").slice(at.column), ...lines.slice(at.line + 1)];
       const picked = guiltyFrames(from, f.stack);
       frames = picked.frames;
-      if (!picked.ok) corruptedReason = "no frames in a stack trace";
+      if (!picked.ok) corruptedReason = "extracted no frames";
     }
     title = format(f.fmt, [...captures, ...frames.map((fr) => fr.canonical)]);
     for (const a of f.alt ?? []) alt.push(format(a, [...captures, ...frames.map((fr) => fr.canonical)]));
