@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { UserError } from "../core/errors.js";
 import { parse, type CrashReport } from "../report/index.js";
-import { isReportTest, readReportTest } from "../report/testfile.js";
+import { checkReportTest, isReportTest, readReportTest, type CheckedField } from "../report/testfile.js";
 
 function readLog(file: string): string {
   try {
@@ -30,13 +30,39 @@ function summary(file: string, report: CrashReport | null): string {
   return `${file}: ${report.title}\n  ${facts.join(", ")}${alt}`;
 }
 
+/**
+ * `--check`: each syzkaller report test file's log parsed and compared with its header, exactly
+ * as the corpus test does; the misses, then per-field figures.
+ */
+function check(files: readonly string[]): void {
+  const counts = new Map<CheckedField, { hit: number; total: number }>();
+  for (const file of files) {
+    const text = readLog(file);
+    // A file that expects no crash has an empty header: it starts with the blank line.
+    if (!isReportTest(text) && !/^\r?\n/.test(text)) {
+      throw new UserError(`${file} is not a syzkaller report test file`, "--check reads files of a TITLE:/ALT:/TYPE:/CORRUPTED: header, a blank line and the console log");
+    }
+    const want = readReportTest(text);
+    for (const c of checkReportTest(want, parse(want.log))) {
+      const n = counts.get(c.field) ?? { hit: 0, total: 0 };
+      n.total++;
+      if (c.ok) n.hit++;
+      else process.stdout.write(`${file}: ${c.field}: want ${c.want} got ${c.got}\n`);
+      counts.set(c.field, n);
+    }
+  }
+  for (const [field, n] of counts) process.stdout.write(`${field} ${n.hit}/${n.total} = ${((100 * n.hit) / n.total).toFixed(1)}%\n`);
+}
+
 export function registerParse(program: Command): void {
   program
     .command("parse")
     .description("find the first crash in console logs and print its title, type, guilty frame and file")
     .argument("<file...>", "console log files (- for standard input); of a syzkaller report test file, its log")
     .option("--json", "one JSON object per file per line (JSON Lines), with the extracted report")
-    .action((files: string[], flags: { json?: boolean }) => {
+    .option("--check", "syzkaller report test files: compare each with its header as the corpus test does; print misses and per-field figures")
+    .action((files: string[], flags: { json?: boolean; check?: boolean }) => {
+      if (flags.check) return check(files);
       for (const file of files) {
         const text = readLog(file);
         // A syzkaller report test file: its header quotes the expected titles; only the log is console output.

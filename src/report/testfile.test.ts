@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isReportTest, readReportTest } from "./testfile.js";
+import { checkReportTest, isReportTest, readReportTest } from "./testfile.js";
 import { parse } from "./index.js";
 
 // A report test file whose header quotes titles that are oops headers themselves ("BUG:",
@@ -44,3 +44,17 @@ const notTests: [string, string][] = [
 for (const [name, text] of notTests) {
   test(`not a report test file: ${name}`, () => assert.equal(isReportTest(text), false));
 }
+
+test("checkReportTest: fields compared as the corpus test counts them", () => {
+  const want = readReportTest(file);
+  const byField = (checks: ReturnType<typeof checkReportTest>): Record<string, boolean> => Object.fromEntries(checks.map((c) => [c.field, c.ok]));
+  const got = parse(want.log);
+  assert.ok(got);
+  // The file's alternative titles are made up: everything but them matches.
+  assert.deepEqual(byField(checkReportTest(want, got)), { title: true, alt: false, type: true, corrupted: true });
+  assert.deepEqual(byField(checkReportTest(want, { ...got, alt: ["b", "a"], corrupted: false })), { title: true, alt: true, type: true, corrupted: false });
+  assert.deepEqual(byField(checkReportTest(want, null)), { title: false, alt: false, type: false, corrupted: false });
+  const noCrash = readReportTest("\n[    1.0] all fine\n");
+  assert.deepEqual(checkReportTest(noCrash, null).map((c) => [c.field, c.ok]), [["no-crash", true]]);
+  assert.deepEqual(checkReportTest(noCrash, got).map((c) => [c.field, c.ok]), [["no-crash", false]]);
+});

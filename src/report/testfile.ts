@@ -3,6 +3,8 @@
 // and the expected extracted report. Only the log is console output: the header quotes titles
 // ("TITLE: BUG: ...", "TITLE: kernel panic: ...") that a parser would take for the crash itself.
 
+import type { CrashReport } from "./types.js";
+
 export interface ReportTest {
   /** "" when the file expects no crash. */
   title: string;
@@ -65,4 +67,31 @@ export function readReportTest(text: string): ReportTest {
   if (!test.log.endsWith("\n")) test.log += "\n";
   test.alt.sort();
   return test;
+}
+
+/** The fields issue 9's acceptance counts, plus "no-crash" for files that expect none. */
+export type CheckedField = "title" | "alt" | "type" | "corrupted" | "no-crash";
+
+export interface FieldCheck {
+  field: CheckedField;
+  ok: boolean;
+  want: string;
+  got: string;
+}
+
+/**
+ * How a parse of the file's log compares with what the file expects: title, alternative titles
+ * (as a sorted set), type and corrupted flag for a crash; for a file expecting none, that none
+ * was found.
+ */
+export function checkReportTest(want: ReportTest, got: CrashReport | null): FieldCheck[] {
+  if (want.title === "") return [{ field: "no-crash", ok: got === null, want: "no crash", got: got?.title ?? "no crash" }];
+  const gotAlt = JSON.stringify([...(got?.alt ?? [])].sort());
+  const gotCorrupted = got?.corrupted ?? false;
+  return [
+    { field: "title", ok: got?.title === want.title, want: want.title, got: got?.title ?? "no crash" },
+    { field: "alt", ok: gotAlt === JSON.stringify(want.alt), want: JSON.stringify(want.alt), got: gotAlt },
+    { field: "type", ok: (got?.type ?? "") === want.type, want: want.type, got: got?.type ?? "" },
+    { field: "corrupted", ok: gotCorrupted === want.corrupted, want: String(want.corrupted), got: gotCorrupted ? `true (${got?.corruptedReason ?? ""})` : "false" },
+  ];
 }
