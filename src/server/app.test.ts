@@ -201,3 +201,25 @@ describe(`culprit serve's API on ${name}`, () => {
   });
 });
 }
+
+describe("a live event stream", () => {
+  // Without the comment the read below would wait forever: the timeout turns that into a failure.
+  it("says it is still there while a job is silent", { timeout: 30_000 }, async () => {
+    const h = await harness({ keepaliveMs: 5 });
+    try {
+      // A job some other server runs: this one only streams what the store gets.
+      await h.data.store.insertJob({ id: "00000000-0000-4000-8000-000000000001", status: "running", kind: "cause", repo: "/r", strategy: "culprit", job: "{}", workDir: "/w" });
+      const response = await get(h, "/api/jobs/00000000-0000-4000-8000-000000000001/events");
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      let text = "";
+      while (!text.includes(": still running\n\n")) {
+        const chunk = await reader.read();
+        assert.equal(chunk.done, false, "the stream stays open");
+        text += new TextDecoder().decode(chunk.value);
+      }
+      await reader.cancel();
+    } finally {
+      await h.cleanup();
+    }
+  });
+});

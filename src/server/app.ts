@@ -25,6 +25,8 @@ export interface AppDeps {
   blobs: BlobStore;
   jobs: Jobs;
   tokens: readonly TokenEntry[];
+  /** How long an event stream may stay silent before a comment line is sent (default 15 s). */
+  keepaliveMs?: number;
 }
 
 type Env = { Variables: { caller: Caller } };
@@ -109,6 +111,7 @@ function shown(row: JobRow, corrections: readonly Correction[]): Record<string, 
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const { store, blobs, jobs, tokens } = deps;
+  const keepaliveMs = deps.keepaliveMs ?? 15_000;
   const app = new Hono<Env>();
 
   const jobOf = async (c: Context<Env>): Promise<JobRow> => {
@@ -194,7 +197,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const key = c.req.param("key");
     const bytes = isBlobKey(key) ? await blobs.get(key) : undefined;
     if (!bytes) throw new Refused(404, `no log ${key}`);
-    return c.body(new Uint8Array(bytes), 200, { "content-type": "text/plain; charset=utf-8" });
+    return c.body(new Uint8Array(bytes), 200, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });
   });
 
   /** A job's events from `after` on, then live until it stops; each with the log lines it adds. */
@@ -229,8 +232,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
           }
           if (stopped) return await end(now.status);
           if (stream.aborted) return;
-          await new Promise<void>((resolve) => (wake = resolve));
+          // A build can take an hour without an event: a comment now and then keeps proxies from
+          // closing the stream as idle.
+          let timer: NodeJS.Timeout | undefined;
+          const quiet = await new Promise<boolean>((resolve) => {
+            wake = () => resolve(false);
+            timer = setTimeout(() => resolve(true), keepaliveMs);
+          });
+          clearTimeout(timer);
           wake = undefined;
+          if (quiet && !stream.aborted) await stream.write(": still running\n\n");
         }
       } finally {
         unsubscribe();

@@ -31,7 +31,7 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function harness(options: { db?: () => Promise<string>; maxJobs?: number } = {}): Promise<Harness> {
+export async function harness(options: { db?: () => Promise<string>; maxJobs?: number; keepaliveMs?: number } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "culprit-serve-"));
   const root = join(dir, "repos");
   await mkdir(root);
@@ -39,7 +39,7 @@ export async function harness(options: { db?: () => Promise<string>; maxJobs?: n
   const open = async (): Promise<Pick<Harness, "data" | "jobs" | "app">> => {
     const data = await openDataDir(join(dir, "data"), db);
     const jobs = new Jobs({ data, roots: [root], maxJobs: options.maxJobs ?? 2 });
-    const app = createApp({ store: data.store, blobs: data.blobs, jobs, tokens: TOKENS }) as unknown as Hono<never>;
+    const app = createApp({ store: data.store, blobs: data.blobs, jobs, tokens: TOKENS, ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}) }) as unknown as Hono<never>;
     await jobs.start();
     return { data, jobs, app };
   };
