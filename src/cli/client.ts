@@ -2,7 +2,7 @@
 
 import type { Command } from "commander";
 import { readJobFile } from "../bisect/config.js";
-import { call, serverAddress } from "../server/client.js";
+import { call, follow, serverAddress } from "../server/client.js";
 
 interface ServerFlags {
   server?: string;
@@ -61,16 +61,29 @@ export function registerClient(program: Command): void {
 
   withServer(program.command("show").description("one job of culprit serve: its state and its bisection log").argument("<id>", "the job's id"))
     .option("--json", "print the job (with its result and corrections) as JSON")
-    .action(async (id: string, flags: ServerFlags & { json?: boolean }) => {
+    .option("--follow", "print the log as it grows until the job stops (exit 0 when it named a culprit, else 1)")
+    .action(async (id: string, flags: ServerFlags & { json?: boolean; follow?: boolean }) => {
       const server = serverAddress(flags);
       const path = `/api/jobs/${encodeURIComponent(id)}`;
       const { json, text } = await call(server, "GET", path);
       if (flags.json) return void process.stdout.write(`${text}\n`);
-      const job = json as JobLine & { verdict: { culprit: string | null; source: string; correction?: { by: string; reason: string } }; error: string | null };
-      const log = await call(server, "GET", `${path}/log`);
-      process.stdout.write(`${line(job)}\nrepo: ${job.repo}\n${job.error ? `error: ${job.error}\n` : ""}`);
-      const v = job.verdict;
-      if (v.correction) process.stdout.write(`corrected by ${v.correction.by}: ${v.source === "invalid" ? "result marked invalid" : `culprit ${v.culprit}`} (${v.correction.reason})\n`);
-      process.stdout.write(`\n${log.text}`);
+      const job = json as ShownJob;
+      process.stdout.write(header(job));
+      if (!flags.follow) return void process.stdout.write(`\n${(await call(server, "GET", `${path}/log`)).text}`);
+      process.stdout.write("\n");
+      await follow(server, `${path}/events`, (message) => {
+        if (message.event === "event") for (const l of (JSON.parse(message.data) as { lines: string[] }).lines) process.stdout.write(`${l}\n`);
+      });
+      const after = (await call(server, "GET", path)).json as ShownJob;
+      process.stdout.write(`\n${header(after)}`);
+      process.exitCode = after.status === "finished" && after.outcome === "culprit" ? 0 : 1;
     });
+}
+
+type ShownJob = JobLine & { verdict: { culprit: string | null; source: string; correction?: { by: string; reason: string } }; error: string | null };
+
+function header(job: ShownJob): string {
+  const v = job.verdict;
+  const corrected = v.correction ? `corrected by ${v.correction.by}: ${v.source === "invalid" ? "result marked invalid" : `culprit ${v.culprit}`} (${v.correction.reason})\n` : "";
+  return `${line(job)}\nrepo: ${job.repo}\n${job.error ? `error: ${job.error}\n` : ""}${corrected}`;
 }

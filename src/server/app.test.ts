@@ -10,7 +10,8 @@ import { bisectInProcess, scratchHistory, simpleHistory, type Scratch } from "..
 import { generateHistory, type GeneratedHistory } from "../demo/history.js";
 import { postgresBackend, type Backend } from "../store/backends.js";
 import { MAX_BODY_BYTES } from "./app.js";
-import { auth, harness, sseMessages, type Harness } from "./testkit.js";
+import { sseMessages } from "./sse.js";
+import { auth, harness, type Harness } from "./testkit.js";
 
 /** A job over a generated history, as a user would submit it. */
 function jobFields(history: GeneratedHistory, extra: Record<string, unknown> = {}): Record<string, unknown> {

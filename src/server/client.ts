@@ -2,6 +2,7 @@
 // one-sentence error as a UserError.
 
 import { UserError } from "../core/errors.js";
+import { SseReader, type SseMessage } from "./sse.js";
 
 export interface ServerAddress {
   url: string;
@@ -18,7 +19,7 @@ export function serverAddress(flags: { server?: string; token?: string }, env: N
   return { url: url.replace(/\/+$/, ""), ...(token ? { token } : {}) };
 }
 
-export async function call(server: ServerAddress, method: "GET" | "POST", path: string, body?: unknown): Promise<{ json?: unknown; text: string }> {
+async function request(server: ServerAddress, method: "GET" | "POST", path: string, body?: unknown): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(`${server.url}${path}`, {
@@ -33,17 +34,35 @@ export async function call(server: ServerAddress, method: "GET" | "POST", path: 
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
     throw new UserError(`cannot reach ${server.url}: ${cause}`, "is culprit serve running there? Set --server or $CULPRIT_SERVER");
   }
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
   if (!response.ok) {
-    const said = json && typeof json === "object" && "error" in json ? String((json as { error: unknown }).error) : `HTTP ${response.status}`;
-    const hint = response.status === 401 ? "give a token with --token or $CULPRIT_TOKEN" : undefined;
-    throw new UserError(`${server.url}: ${said}`, hint);
+    const text = await response.text();
+    let said = `HTTP ${response.status}`;
+    try {
+      const json = JSON.parse(text) as { error?: unknown };
+      if (json.error !== undefined) said = String(json.error);
+    } catch {
+      // not the API's JSON: the status says it
+    }
+    throw new UserError(`${server.url}: ${said}`, response.status === 401 ? "give a token with --token or $CULPRIT_TOKEN" : undefined);
   }
-  return { json, text };
+  return response;
+}
+
+export async function call(server: ServerAddress, method: "GET" | "POST", path: string, body?: unknown): Promise<{ json?: unknown; text: string }> {
+  const text = await (await request(server, method, path, body)).text();
+  try {
+    return { json: JSON.parse(text) as unknown, text };
+  } catch {
+    return { text };
+  }
+}
+
+/** Reads an event stream, handing each message over as it arrives, until the server ends it. */
+export async function follow(server: ServerAddress, path: string, onMessage: (message: SseMessage) => void): Promise<void> {
+  const response = await request(server, "GET", path);
+  const reader = new SseReader();
+  const decoder = new TextDecoder();
+  for await (const chunk of response.body as ReadableStream<Uint8Array>) {
+    for (const message of reader.push(decoder.decode(chunk, { stream: true }))) onMessage(message);
+  }
 }

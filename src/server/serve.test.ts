@@ -1,4 +1,4 @@
-// culprit serve as a process on a loopback socket, driven by culprit submit, jobs and show.
+// culprit serve as a process on a loopback socket, driven by culprit submit, jobs and show (--follow).
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -11,7 +11,6 @@ import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { generateHistory } from "../demo/history.js";
 import { simpleHistory } from "../bisect/testkit.js";
-import { sseMessages } from "./testkit.js";
 
 const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const run = promisify(execFile);
@@ -54,9 +53,9 @@ describe("culprit serve on a socket", () => {
       assert.ok(id, submitted.stdout);
 
       // Followed live over the socket until it ends.
-      const events = await fetch(`${url}/api/jobs/${id}/events`, { headers: { authorization: `Bearer ${admin?.token}` } });
-      const end = sseMessages(await events.text()).at(-1);
-      assert.deepEqual([end?.event, end?.data], ["end", JSON.stringify({ status: "finished" })]);
+      const followed = await run(process.execPath, [MAIN, "show", id, "--follow"], { env });
+      assert.match(followed.stdout, new RegExp(`^${history.culprit} is the first bad commit$`, "m"));
+      assert.match(followed.stdout, /\n\S+  finished\s+cause\s+[0-9a-f]{12}  fatal signal SIGSEGV\nrepo: .*\n$/, "ends with the job's final state");
 
       const listed = await run(process.execPath, [MAIN, "jobs", "--status", "finished"], { env });
       assert.match(listed.stdout, new RegExp(`^${id}  finished\\s+cause\\s+${(history.culprit as string).slice(0, 12)}  fatal signal SIGSEGV$`, "m"));

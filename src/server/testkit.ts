@@ -61,28 +61,3 @@ export async function harness(options: { db?: () => Promise<string>; maxJobs?: n
   };
   return h;
 }
-
-export interface SseMessage {
-  event: string;
-  id?: string;
-  data: string;
-}
-
-/** The messages of a finished event stream's text. */
-export function sseMessages(text: string): SseMessage[] {
-  return text
-    .split("\n\n")
-    .filter((block) => block.trim() !== "")
-    .map((block) => {
-      const message: SseMessage = { event: "message", data: "" };
-      for (const line of block.split("\n")) {
-        const colon = line.indexOf(":");
-        const field = line.slice(0, colon);
-        const value = line.slice(colon + 1).replace(/^ /, "");
-        if (field === "event") message.event = value;
-        else if (field === "id") message.id = value;
-        else if (field === "data") message.data += value;
-      }
-      return message;
-    });
-}
