@@ -188,8 +188,9 @@ describe(`culprit serve's API on ${name}`, () => {
       assert.equal((await post(h, `/api/jobs/${id}/retry`, {}, auth("read"))).status, 403);
       const retried = await post(h, `/api/jobs/${id}/retry`, {}, auth("submit"));
       assert.equal(retried.status, 201);
-      const attempt = (await retried.json()) as { id: string; retryOf: string };
+      const attempt = (await retried.json()) as { id: string; retryOf: string; job: { start: string } };
       assert.equal(attempt.retryOf, id);
+      assert.equal(attempt.job.start, history.head, "the start the first attempt resolved, not HEAD again");
       const cancelled = await post(h, `/api/jobs/${attempt.id}/cancel`, {}, auth("submit"));
       assert.equal(cancelled.status, 200);
       assert.equal(((await cancelled.json()) as { status: string }).status, "cancelled");

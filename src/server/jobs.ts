@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { validateJob } from "../bisect/config.js";
-import type { RecordedEvent } from "../bisect/events.js";
+import { recordedProblem, type RecordedEvent } from "../bisect/events.js";
 import { prepareJob, resumeJob } from "../bisect/job.js";
 import { LOGS_DIR, LogStore } from "../bisect/logstore.js";
 import { Interrupted, runBisection } from "../bisect/orchestrator.js";
@@ -106,6 +106,12 @@ export class Jobs {
     // An imported CLI job carries the CLI's own dirs: the server chooses its own.
     const fields = JSON.parse(row.job) as Record<string, unknown>;
     for (const field of SERVER_FIELDS) delete fields[field];
+    // The same problem again, whatever its names (HEAD, a branch) point at now.
+    const problem = recordedProblem((await this.store.events(id)).map((s) => s.event));
+    if (problem) {
+      fields["start"] = problem.start;
+      if (problem.kind === "fix") fields["end"] = problem.graph.tip;
+    }
     return this.submit(fields, by, id);
   }
 
