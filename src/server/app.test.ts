@@ -11,20 +11,7 @@ import { generateHistory, type GeneratedHistory } from "../demo/history.js";
 import { postgresBackend, type Backend } from "../store/backends.js";
 import { MAX_BODY_BYTES } from "./app.js";
 import { sseMessages } from "./sse.js";
-import { auth, harness, type Harness } from "./testkit.js";
-
-/** A job over a generated history, as a user would submit it. */
-function jobFields(history: GeneratedHistory, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    repo: history.dir,
-    good: history.main[0],
-    build: { command: ["make", "-s", "demo"], artifacts: ["demo"], timeout: "2m" },
-    reproducer: { command: ["demo"], timeout: "20s" },
-    runs: 2,
-    startRuns: 2,
-    ...extra,
-  };
-}
+import { auth, harness, jobFields, type Harness } from "./testkit.js";
 
 const post = (h: Harness, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
   Promise.resolve(h.app.request(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) }));

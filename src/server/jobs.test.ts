@@ -9,19 +9,8 @@ import { loadEvents, type RecordedEvent } from "../bisect/events.js";
 import { generateHistory } from "../demo/history.js";
 import { simpleHistory } from "../bisect/testkit.js";
 import type { JobStatus } from "../store/schema.js";
-import { harness, type Harness } from "./testkit.js";
+import { harness, jobFields, type Harness } from "./testkit.js";
 import { isTerminal, type Jobs } from "./jobs.js";
-
-function fields(repo: string, good: string): Record<string, unknown> {
-  return {
-    repo,
-    good,
-    build: { command: ["make", "-s", "demo"], artifacts: ["demo"], timeout: "2m" },
-    reproducer: { command: ["demo"], timeout: "20s" },
-    runs: 2,
-    startRuns: 2,
-  };
-}
 
 /** Resolves once `count` events of a job satisfy `want`. */
 function eventsSeen(jobs: Jobs, id: string, want: (e: RecordedEvent) => boolean, count = 1): Promise<void> {
@@ -64,7 +53,7 @@ describe("server jobs", () => {
     const h = await harness({ maxJobs: 1 });
     harnesses.push(h);
     const history = await generateHistory(join(h.root, "project"), simpleHistory(40, { culprit: 26 }));
-    const row = await h.jobs.submit(fields(history.dir, history.main[0] as string), "tester");
+    const row = await h.jobs.submit(jobFields(history), "tester");
     await eventsSeen(h.jobs, row.id, (e) => e.type === "tests-finished", 2);
     await h.restart(async () => {
       assert.equal((await h.data.store.job(row.id))?.status, "running", "a stopped server's job stays running, to go on");
@@ -88,8 +77,8 @@ describe("server jobs", () => {
     const h = await harness({ maxJobs: 1 });
     harnesses.push(h);
     const history = await generateHistory(join(h.root, "project"), simpleHistory(30, { culprit: 20 }));
-    const first = await h.jobs.submit(fields(history.dir, history.main[0] as string), "tester");
-    const second = await h.jobs.submit(fields(history.dir, history.main[0] as string), "tester");
+    const first = await h.jobs.submit(jobFields(history), "tester");
+    const second = await h.jobs.submit(jobFields(history), "tester");
     await eventsSeen(h.jobs, first.id, (e) => e.type === "build-started");
     assert.equal((await h.data.store.job(second.id))?.status, "queued", "one slot: the second waits");
     const secondEnded = ended(h, second.id);

@@ -11,9 +11,43 @@ import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { generateHistory } from "../demo/history.js";
 import { simpleHistory } from "../bisect/testkit.js";
+import { processesIn, repeatsIn } from "../bisect/chaoskit.js";
+import { loadEvents } from "../bisect/events.js";
+import { Store } from "../store/store.js";
+import { call, follow } from "./client.js";
+import { jobFields } from "./testkit.js";
 
 const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const run = promisify(execFile);
+
+interface ServeProcess {
+  url: string;
+  /** What it printed before it listened. */
+  said: string;
+  pid: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `culprit serve` on a free loopback port, once it listens. */
+async function startServe(data: string, root: string): Promise<ServeProcess> {
+  const server = spawn(process.execPath, [MAIN, "serve", "--data", data, "--root", root, "--port", "0", "--max-jobs", "1"], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => server.once("exit", (code, signal) => resolve({ code, signal })));
+  let said = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    server.stdout.on("data", (chunk: Buffer) => {
+      said += chunk.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(said);
+      if (m) resolve(m[1] as string);
+    });
+    void exited.then(() => reject(new Error(`culprit serve exited: ${said}`)));
+  });
+  return { url, said, pid: server.pid as number, exited };
+}
+
+async function adminToken(data: string): Promise<string> {
+  const [admin] = parseYaml(await readFile(join(data, "tokens.yaml"), "utf8")) as { token: string }[];
+  return admin?.token as string;
+}
 
 describe("culprit serve on a socket", () => {
   it("takes a job from culprit submit, runs it, and culprit jobs / show report it; stops on SIGTERM", async () => {
@@ -21,21 +55,11 @@ describe("culprit serve on a socket", () => {
     const root = join(dir, "repos");
     await mkdir(root);
     const data = join(dir, "data");
-    const server = spawn(process.execPath, [MAIN, "serve", "--data", data, "--root", root, "--port", "0", "--max-jobs", "1"], { stdio: ["ignore", "pipe", "pipe"] });
-    const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+    const server = await startServe(data, root);
     try {
-      let out = "";
-      const url = await new Promise<string>((resolve, reject) => {
-        server.stdout.on("data", (chunk: Buffer) => {
-          out += chunk.toString();
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        void exited.then(() => reject(new Error(`culprit serve exited: ${out}`)));
-      });
-      assert.match(out, /wrote an admin token to .*tokens\.yaml/);
-      const [admin] = parseYaml(await readFile(join(data, "tokens.yaml"), "utf8")) as { token: string }[];
-      const env = { ...process.env, CULPRIT_SERVER: url, CULPRIT_TOKEN: admin?.token };
+      const url = server.url;
+      assert.match(server.said, /wrote an admin token to .*tokens\.yaml/);
+      const env = { ...process.env, CULPRIT_SERVER: url, CULPRIT_TOKEN: await adminToken(data) };
 
       const history = await generateHistory(join(root, "project"), simpleHistory(24, { culprit: 15 }));
       const jobFile = join(dir, "job.yaml");
@@ -74,8 +98,66 @@ describe("culprit serve on a socket", () => {
         return true;
       });
     } finally {
-      server.kill("SIGTERM");
-      assert.equal(await exited, 0);
+      process.kill(server.pid, "SIGTERM");
+      assert.deepEqual(await server.exited, { code: 0, signal: null });
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("killed with SIGKILL mid-job and started again: the job goes on, no build repeated, nothing left running, store and work dir equal", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "culprit-serve-"));
+    const root = join(dir, "repos");
+    await mkdir(root);
+    const data = join(dir, "data");
+    let server = await startServe(data, root);
+    try {
+      const history = await generateHistory(join(root, "project"), simpleHistory(40, { culprit: 26 }));
+      const token = await adminToken(data);
+      const submitted = await call({ url: server.url, token }, "POST", "/api/jobs", jobFields(history));
+      const id = (submitted.json as { id: string }).id;
+      let tested = 0;
+      const killed = server.pid;
+      await follow({ url: server.url, token }, `/api/jobs/${id}/events`, (message) => {
+        if (message.event === "event" && (JSON.parse(message.data) as { event: { type: string } }).event.type === "tests-finished" && ++tested === 2) {
+          process.kill(killed, "SIGKILL");
+        }
+      }).catch(() => undefined); // the stream dies with the server
+      assert.ok(tested >= 2, "killed mid-job, not after it ended");
+      assert.equal((await server.exited).signal, "SIGKILL");
+
+      server = await startServe(data, root);
+      const ends: string[] = [];
+      await follow({ url: server.url, token }, `/api/jobs/${id}/events`, (message) => {
+        if (message.event === "end") ends.push(message.data);
+      });
+      assert.deepEqual(ends, [JSON.stringify({ status: "finished" })]);
+      const job = (await call({ url: server.url, token }, "GET", `/api/jobs/${id}`)).json as { culprit: string };
+      assert.equal(job.culprit, history.culprit, "the answer of an uninterrupted run");
+      process.kill(server.pid, "SIGTERM");
+      assert.equal((await server.exited).code, 0);
+
+      const workDir = join(data, "jobs", id);
+      const text = await readFile(join(workDir, "events.jsonl"), "utf8");
+      assert.deepEqual(repeatsIn(text), { repeatedBuilds: [], reusedRunIndices: [] });
+      assert.ok(loadEvents(text).events.filter((e) => e.type === "started").length >= 2, "it was resumed, not restarted");
+      assert.deepEqual(processesIn(workDir), []);
+      const store = await Store.open(join(data, "culprit.sqlite"));
+      try {
+        assert.deepEqual(
+          (await store.events(id)).map((e) => e.event),
+          loadEvents(text).events,
+        );
+      } finally {
+        await store.close();
+      }
+    } finally {
+      // Still running only when a check above failed.
+      try {
+        process.kill(server.pid, "SIGTERM");
+      } catch {
+        // already stopped
+      }
+      await server.exited;
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hono } from "hono";
+import type { GeneratedHistory } from "../demo/history.js";
 import { openDataDir, type DataDir } from "../store/data.js";
 import type { TokenEntry } from "./access.js";
 import { createApp } from "./app.js";
@@ -18,6 +19,19 @@ export const TOKENS: TokenEntry[] = [
 export const auth = (role: "read" | "submit" | "admin"): Record<string, string> => ({
   authorization: `Bearer ${TOKENS.find((t) => t.role === role)?.token as string}`,
 });
+
+/** A job over a generated history as a user would submit it: fast, two runs per commit. */
+export function jobFields(history: GeneratedHistory, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    repo: history.dir,
+    good: history.main[0],
+    build: { command: ["make", "-s", "demo"], artifacts: ["demo"], timeout: "2m" },
+    reproducer: { command: ["demo"], timeout: "20s" },
+    runs: 2,
+    startRuns: 2,
+    ...extra,
+  };
+}
 
 export interface Harness {
   dir: string;
