@@ -2,7 +2,7 @@
 // Server-Sent Events, cancelled, retried and corrected. Every input is checked; a mistake is a
 // 4xx with one sentence ({"error": "..."}) and nothing is stored.
 
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { parse as parseYaml } from "yaml";
@@ -14,7 +14,9 @@ import { isBlobKey, type BlobStore } from "../store/blobs.js";
 import { JOB_STATUSES } from "../store/schema.js";
 import type { Correction, JobRow, Store, StoredEvent } from "../store/store.js";
 import { corrected } from "../store/summary.js";
-import { authorize, type Caller, type Role, type TokenEntry } from "./access.js";
+import type { TokenEntry } from "./access.js";
+import { need, type Env } from "./auth.js";
+import { registerPages } from "./pages.js";
 import { isTerminal, JobConflict, NoSuchJob, type JobFeed, type Jobs } from "./jobs.js";
 
 /** A job file is a few hundred bytes; anything near this is not one. */
@@ -29,8 +31,6 @@ export interface AppDeps {
   keepaliveMs?: number;
 }
 
-type Env = { Variables: { caller: Caller } };
-
 /** An answer to a request that cannot be served as asked. */
 class Refused extends Error {
   constructor(
@@ -39,15 +39,6 @@ class Refused extends Error {
   ) {
     super(message);
   }
-}
-
-function need(tokens: readonly TokenEntry[], role: Role): MiddlewareHandler<Env> {
-  return async (c, next) => {
-    const access = authorize(tokens, c.req.header("authorization"), role);
-    if (access.kind === "denied") return c.json({ error: access.reason }, access.status);
-    c.set("caller", access.caller);
-    await next();
-  };
 }
 
 /** The first problem zod found, as one sentence naming the field. */
@@ -249,5 +240,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
     });
   }
 
+  registerPages(app, { store, tokens });
   return app;
 }

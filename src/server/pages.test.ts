@@ -1,0 +1,122 @@
+// The pages: sign-in by cookie (for reading only), the jobs list and a job's page, with every
+// value escaped.
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { EVENT_SCHEMA_VERSION, type BisectEvent, type RecordedEvent } from "../bisect/events.js";
+import type { BisectResult } from "../bisect/result.js";
+import { TOKENS, harness, type Harness } from "./testkit.js";
+
+const FINISHED = "00000000-0000-4000-8000-00000000000f";
+const RUNNING = "00000000-0000-4000-8000-00000000000e";
+const HOSTILE = "KASAN: use-after-free in <script>alert(1)</script>";
+const CULPRIT = "c0ffee".repeat(6) + "abcd";
+
+const result = {
+  kind: "cause",
+  outcome: "culprit",
+  strategy: "culprit",
+  start: "f".repeat(40),
+  culprit: { hash: CULPRIT, title: "net: free <b>twice</b>", author: { name: "Ann", email: "ann@example.org" }, date: "2026-01-01", message: "", diffstat: "", parents: [], releaseTags: [] },
+  candidates: [],
+  noop: false,
+  merge: false,
+  release: false,
+  confidence: 0.97,
+  revisionsTested: 7,
+  builds: 7,
+  cachedBuilds: 0,
+  runs: 70,
+  time: { totalMs: 1, buildMs: 1, testMs: 1 },
+  recipients: { to: ["ann@example.org"], cc: [] },
+  report: { title: HOSTILE, type: "KASAN", text: "" },
+  workDir: "/w",
+} satisfies BisectResult;
+
+function stamped(job: string, events: BisectEvent[]): { event: RecordedEvent; log: null }[] {
+  return events.map((e, seq) => ({ event: { ...e, v: EVENT_SCHEMA_VERSION, job, seq }, log: null }));
+}
+
+describe("pages", () => {
+  let h: Harness;
+  const reader = TOKENS.find((t) => t.role === "read")?.token as string;
+  const cookie = { cookie: `culprit_token=${reader}` };
+  before(async () => {
+    h = await harness();
+    const row = { kind: "cause", repo: "/repos/a", strategy: "culprit", job: "{}", workDir: "/w", submittedBy: "ci" };
+    await h.data.store.insertJob({ ...row, id: FINISHED, status: "finished", crashTitle: HOSTILE, outcome: "culprit", culprit: CULPRIT, confidence: 0.97, result: JSON.stringify(result) });
+    await h.data.store.appendEvents(
+      FINISHED,
+      stamped(FINISHED, [
+        { type: "started", at: 1, kind: "cause", start: "f".repeat(40), strategy: "culprit", resumed: false },
+        { type: "finished", at: 2, result },
+      ]),
+    );
+    await h.data.store.addCorrection({ jobId: FINISHED, by: "admin", kind: "invalid", culprit: null, reason: "reproducer <i>flaky</i>" });
+    // Inserted after the harness started its jobs: nothing here runs it.
+    await h.data.store.insertJob({ ...row, id: RUNNING, status: "running" });
+  });
+  after(async () => h.cleanup());
+
+  const get = (path: string, headers: Record<string, string> = cookie): Promise<Response> => Promise.resolve(h.app.request(path, { headers }));
+
+  it("sends a visitor without a token to sign in, and back where they were going", async () => {
+    const response = await get(`/jobs/${FINISHED}`, {});
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get("location"), `/login?next=${encodeURIComponent(`/jobs/${FINISHED}`)}`);
+  });
+
+  it("signs in with a token into an HttpOnly, SameSite=Strict cookie; a wrong token gets none", async () => {
+    const form = (token: string, next: string): Promise<Response> =>
+      Promise.resolve(h.app.request("/login", { method: "POST", body: new URLSearchParams({ token, next }) }));
+    const wrong = await form("not-a-token", "/jobs");
+    assert.equal(wrong.status, 302);
+    assert.equal(wrong.headers.get("set-cookie"), null);
+    const right = await form(reader, `/jobs/${FINISHED}`);
+    assert.equal(right.headers.get("location"), `/jobs/${FINISHED}`);
+    assert.match(right.headers.get("set-cookie") ?? "", new RegExp(`^culprit_token=${reader}; Path=/; HttpOnly; SameSite=Strict$`));
+    const elsewhere = await form(reader, "https://evil.example/");
+    assert.equal(elsewhere.headers.get("location"), "/jobs", "never sent off the site");
+  });
+
+  it("a cookie reads, but never changes anything", async () => {
+    assert.equal((await get(`/api/jobs/${FINISHED}`)).status, 200);
+    const post = await h.app.request(`/api/jobs/${FINISHED}/invalid`, { method: "POST", headers: cookie, body: JSON.stringify({ reason: "x" }) });
+    assert.equal(post.status, 401);
+  });
+
+  it("lists jobs with every value escaped, under a policy that allows only its own script", async () => {
+    const response = await get("/jobs");
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+    const page = await response.text();
+    assert.ok(page.includes(`href="/jobs/${FINISHED}"`));
+    assert.ok(page.includes("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert.ok(!page.includes("<script>alert"));
+    assert.ok(page.includes(CULPRIT.slice(0, 12)));
+  });
+
+  it("shows a finished job: result, corrections, log; no live script", async () => {
+    const page = await (await get(`/jobs/${FINISHED}`)).text();
+    assert.ok(page.includes(CULPRIT));
+    assert.ok(page.includes("net: free &lt;b&gt;twice&lt;/b&gt;"));
+    assert.ok(page.includes("confidence 0.970"));
+    assert.ok(page.includes("result marked invalid"));
+    assert.ok(page.includes("reproducer &lt;i&gt;flaky&lt;/i&gt;"));
+    assert.ok(page.includes(`bisecting cause commit starting from ${"f".repeat(40)}`));
+    assert.ok(!page.includes("<script"));
+  });
+
+  it("follows a running job's log live with its one script, from the last event shown", async () => {
+    const page = await (await get(`/jobs/${RUNNING}`)).text();
+    assert.ok(page.includes('<script src="/assets/follow.js"></script>'));
+    assert.ok(page.includes(`data-job="${RUNNING}" data-after="-1"`));
+    const script = await get("/assets/follow.js", {});
+    assert.match(script.headers.get("content-type") ?? "", /javascript/);
+    assert.match(await script.text(), /new EventSource\("\/api\/jobs\/" \+ job \+ "\/events\?after=" \+ log\.dataset\.after\)/);
+  });
+
+  it("says a job is not there", async () => {
+    assert.equal((await get("/jobs/00000000-0000-4000-8000-000000000000")).status, 404);
+  });
+});
