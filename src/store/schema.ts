@@ -56,6 +56,8 @@ export interface BuildsTable {
   cached: number;
   durationMs: number;
   log: string | null;
+  /** The build cache entry that holds its artifacts (event schema 2 on). */
+  cacheKey: string | null;
 }
 
 /** A user's correction of a result: append-only, the newest counts. */
@@ -137,6 +139,13 @@ export const migrations: Record<string, Migration> = {
         .addColumn("reason", "text", (c) => c.notNull())
         .execute();
       await db.schema.createIndex("corrections_job").on("corrections").columns(["job_id"]).execute();
+    },
+  },
+  // Event schema 2 names each build's cache entry: the builds table becomes the cache's index.
+  "0002-builds-cache-key": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable("builds").addColumn("cache_key", "text").execute();
+      await db.schema.createIndex("builds_cache_key").on("builds").columns(["cache_key"]).execute();
     },
   },
 };

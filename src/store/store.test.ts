@@ -32,7 +32,7 @@ const buildFinished = (seq: number, commit: string, ok: boolean): RecordedEvent 
     build: ok ? { kind: "ok", signature: `sig-${commit}` } : { kind: "failed", excerpt: "error: x" },
     cached: false,
     durationMs: 1234.5,
-    cacheKey: "0".repeat(64),
+    cacheKey: (ok ? "a" : "b").repeat(64),
     signatureLabel: "build",
   });
 
@@ -75,8 +75,8 @@ for (const [name, make] of Object.entries(backends)) {
     let backend: Promise<Backend> | undefined;
     const fresh = async (): Promise<string> => (await (backend ??= make())).fresh();
     const stores: Store[] = [];
-    const open = async (location?: string): Promise<Store> => {
-      const store = await Store.open(location ?? (await fresh()));
+    const open = async (location?: string, options?: { migrateTo?: string }): Promise<Store> => {
+      const store = await Store.open(location ?? (await fresh()), options);
       stores.push(store);
       return store;
     };
@@ -92,6 +92,21 @@ for (const [name, make] of Object.entries(backends)) {
       await first.insertJob(jobRow("a"));
       const second = await open(location);
       assert.deepEqual(await second.counts(), { jobs: 1, events: 0, builds: 0, corrections: 0 });
+    });
+
+    it("upgrades a database made by the first migration, keeping its rows", async () => {
+      const location = await fresh();
+      const old = await open(location, { migrateTo: "0001-jobs-events-builds-corrections" });
+      await old.insertJob(jobRow("j1"));
+      await old.db
+        .insertInto("builds")
+        .values({ jobId: "j1", seq: 1, commit: "c1", remedies: "[]", ok: 1, signature: "s", cached: 0, durationMs: 1, log: null } as never)
+        .execute();
+      const upgraded = await open(location);
+      assert.deepEqual(
+        (await upgraded.builds("j1")).map((b) => [b.commit, b.cacheKey]),
+        [["c1", null]],
+      );
     });
 
     it("keeps a job as given, times as numbers, and refuses a second job with the same id", async () => {
@@ -138,12 +153,13 @@ for (const [name, make] of Object.entries(backends)) {
       assert.deepEqual((await store.events("j1", 1)).map((s) => s.event.seq), [2, 3]);
       const builds = await store.builds("j1");
       assert.deepEqual(
-        builds.map((b) => [b.commit, b.ok, b.signature, b.durationMs]),
+        builds.map((b) => [b.commit, b.ok, b.signature, b.durationMs, b.cacheKey]),
         [
-          ["c1", 1, "sig-c1", 1234.5],
-          ["c2", 0, null, 1234.5],
+          ["c1", 1, "sig-c1", 1234.5, "a".repeat(64)],
+          ["c2", 0, null, 1234.5, "b".repeat(64)],
         ],
       );
+      assert.deepEqual((await store.buildsOfCacheEntry("a".repeat(64))).map((b) => [b.jobId, b.commit]), [["j1", "c1"]]);
       assert.deepEqual(await store.counts(), { jobs: 1, events: 4, builds: 2, corrections: 0 });
     });
 

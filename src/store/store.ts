@@ -64,7 +64,7 @@ export class Store {
    * Opens the store at `location` (a postgres:// URL, or the path of a SQLite file) and brings
    * its schema up to date.
    */
-  static async open(location: string): Promise<Store> {
+  static async open(location: string, options: { migrateTo?: string } = {}): Promise<Store> {
     let store: Store;
     if (isPostgres(location)) {
       const pool = new pg.Pool({ connectionString: location, max: 8, types: pgTypes() });
@@ -89,7 +89,7 @@ export class Store {
       store = new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database }), plugins: [new CamelCasePlugin()] }), "sqlite");
     }
     try {
-      await store.migrate();
+      await store.migrate(options.migrateTo);
     } catch (err) {
       await store.close();
       if (store.dialect === "postgres") throw new UserError(`cannot use the database at --db: ${(err as Error).message}`, "check the URL and that the server runs");
@@ -98,9 +98,10 @@ export class Store {
     return store;
   }
 
-  private async migrate(): Promise<void> {
+  /** Brings the schema to the latest migration (or to `to`, for tests of an upgrade). */
+  private async migrate(to?: string): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations } });
-    const { error } = await migrator.migrateToLatest();
+    const { error } = to === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(to);
     if (error) throw error instanceof Error ? error : new Error(String(error));
   }
 
@@ -172,6 +173,7 @@ export class Store {
                   cached: event.cached ? 1 : 0,
                   durationMs: event.durationMs,
                   log,
+                  cacheKey: event.cacheKey,
                 },
               ]
             : [],
@@ -197,6 +199,11 @@ export class Store {
 
   async builds(jobId: string): Promise<Selectable<Database["builds"]>[]> {
     return this.db.selectFrom("builds").selectAll().where("jobId", "=", jobId).orderBy("seq").execute();
+  }
+
+  /** Every job's build of one cache entry, oldest first: who built it, and who found it cached. */
+  async buildsOfCacheEntry(cacheKey: string): Promise<Selectable<Database["builds"]>[]> {
+    return this.db.selectFrom("builds").selectAll().where("cacheKey", "=", cacheKey).orderBy("jobId").orderBy("seq").execute();
   }
 
   async addCorrection(correction: Omit<Correction, "id" | "at">, now = Date.now()): Promise<Correction> {
