@@ -132,6 +132,8 @@ export function stripSyscallPrefix(frame: string): string {
   return best;
 }
 
+// Shared by every bisection in the process, and safe to: keyed by the oops table's constant skip
+// lists, it holds at most one compiled pattern per table row and nothing from any log.
 const skipCache = new Map<string, RegExp>();
 function skipRegExp(extra: readonly string[] | undefined): RegExp {
   const key = (extra ?? []).join("|");
