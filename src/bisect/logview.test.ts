@@ -19,6 +19,15 @@ describe("log view", () => {
     assert.deepEqual(view.lines(finished), ["all runs: crashed: possible deadlock in del_gendisk"]);
   });
 
+  it("says which accelerator the VM runs used, once, and again when it changes", () => {
+    const view = new LogView();
+    const vm = (index: number, accel: "kvm" | "tcg"): BisectEvent => ({ ...run(index, { kind: "ok" }), accel } as BisectEvent);
+    assert.deepEqual(view.lines(vm(0, "kvm")), ["test machines: QEMU with KVM"]);
+    assert.deepEqual(view.lines(vm(1, "kvm")), []);
+    assert.deepEqual(view.lines(vm(2, "tcg")), ["test machines: QEMU with TCG (no KVM)"]);
+    assert.deepEqual(view.lines(run(3, { kind: "ok" })), [], "a process run says nothing about machines");
+  });
+
   it("prints differing runs one per line, in run order", () => {
     const view = new LogView();
     view.lines(run(1, { kind: "ok" }));

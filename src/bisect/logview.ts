@@ -11,6 +11,8 @@ export class LogView {
   private readonly pending = new Map<string, { index: number; outcome: RunOutcome }[]>();
   /** What was said about each commit+remedies already: its "all runs" line, the output tails shown. */
   private readonly said = new Map<string, { allRuns?: string; tails: Set<string> }>();
+  /** The accelerator the runs said so far were made with. */
+  private accel?: string;
 
   constructor(private readonly resumeHint?: string) {}
 
@@ -36,7 +38,10 @@ export class LogView {
         const list = this.pending.get(key) ?? [];
         list.push({ index: event.index, outcome: event.outcome });
         this.pending.set(key, list);
-        return [];
+        // Said once, and again only if it changes (a resume on another machine).
+        if (event.accel === undefined || event.accel === this.accel) return [];
+        this.accel = event.accel;
+        return [`test machines: QEMU with ${event.accel === "kvm" ? "KVM" : "TCG (no KVM)"}`];
       }
       case "tests-finished": {
         const key = observationKey(event.commit, event.remedies);

@@ -95,17 +95,25 @@ export function classifyProcessRun(
     return { outcome: { kind: "crash", crash: synthetic(title, "HANG") } };
   }
   if (exit.signal !== null) return { outcome: { kind: "crash", crash: synthetic(`fatal signal ${exit.signal}`, "SIGNAL") } };
-  if (exit.code === null || exit.code === 0) return { outcome: { kind: "ok" } };
-  const shellSignal = SHELL_FATAL_SIGNALS[exit.code - 128];
-  if (shellSignal) return { outcome: { kind: "crash", crash: synthetic(`fatal signal ${shellSignal}`, "SIGNAL") } };
-  if (exit.code === EXIT_UNTESTABLE) return { outcome: { kind: "untestable", reason: "exit status 125 (cannot test)", tail: outputTail(log) } };
+  return { outcome: exitStatusOutcome(exit.code ?? 0, log, exitStatus) };
+}
+
+/**
+ * What a reproducer's exit status says when its log holds no crash report; the same for a
+ * process run and for the reproducer inside a VM (its init reports the status). Pure.
+ */
+export function exitStatusOutcome(code: number, log: string, exitStatus: ExitStatusMeaning = "untestable"): RunOutcome {
+  if (code === 0) return { kind: "ok" };
+  const shellSignal = SHELL_FATAL_SIGNALS[code - 128];
+  if (shellSignal) return { kind: "crash", crash: synthetic(`fatal signal ${shellSignal}`, "SIGNAL") };
+  if (code === EXIT_UNTESTABLE) return { kind: "untestable", reason: "exit status 125 (cannot test)", tail: outputTail(log) };
   switch (exitStatus) {
     case "crash":
-      return { outcome: { kind: "crash", crash: synthetic(`exit status ${exit.code}`, "EXIT") } };
+      return { kind: "crash", crash: synthetic(`exit status ${code}`, "EXIT") };
     case "untestable":
-      return { outcome: { kind: "untestable", reason: `exit status ${exit.code}`, tail: outputTail(log) } };
+      return { kind: "untestable", reason: `exit status ${code}`, tail: outputTail(log) };
     case "ignore":
-      return { outcome: { kind: "ok" } };
+      return { kind: "ok" };
   }
 }
 

@@ -55,10 +55,23 @@ describe("classifyVmRun", () => {
     ["QEMU failed", { kind: "exited", code: 1, signal: null, stderr: "\nqemu: could not load kernel\n" }, [], "infra: QEMU exited with status 1: qemu: could not load kernel"],
     ["QEMU killed by the host", { kind: "exited", code: null, signal: "SIGKILL", stderr: "" }, booted, "infra: QEMU killed by SIGKILL (out of memory?)"],
     ["interrupted", { kind: "aborted" }, booted, "infra: interrupted"],
+    // The reproducer's own exit status, as the init reports it, reads as for a process run.
+    ["the reproducer exited non-zero: could not run", exited, [...booted, "repro: unknown option", `${MARKERS.reproFinished} (exit status 2)`], "untestable: exit status 2"],
+    ["exit 125: cannot test", exited, [...booted, `${MARKERS.reproFinished} (exit status 125)`], "untestable: exit status 125 (cannot test)"],
+    ["a shell's 128+11: killed by SIGSEGV", exited, [...booted, `${MARKERS.reproFinished} (exit status 139)`], "crash: fatal signal SIGSEGV"],
+    ["a crash report wins over the exit status", exited, [...booted, "OOPS KASAN: slab-out-of-bounds", `${MARKERS.reproFinished} (exit status 1)`], "crash: KASAN: slab-out-of-bounds"],
+    ["a user image's marker without a status", exited, [...booted, MARKERS.reproFinished], "ok"],
   ];
   for (const [name, end, lines, want] of cases) {
     it(name, () => assert.equal(describeOutcome(classifyVmRun(end, lines.join("\n"), fakeParse).outcome), want));
   }
+  it("a non-zero exit shows the reproducer's last lines, not the kernel's, and follows reproducer.exitStatus", () => {
+    const lines = [...booted, "repro: unknown option", `${MARKERS.reproFinished} (exit status 2)`, "reboot: Restarting system"].join("\n");
+    assert.deepEqual(classifyVmRun(exited, lines, fakeParse).outcome, { kind: "untestable", reason: "exit status 2", tail: "repro: unknown option" });
+    assert.equal(describeOutcome(classifyVmRun(exited, lines, fakeParse, "crash").outcome), "crash: exit status 2");
+    assert.equal(describeOutcome(classifyVmRun(exited, lines, fakeParse, "ignore").outcome), "ok");
+  });
+
   it("a report after the first one is recorded as more", () => {
     const { outcome } = classifyVmRun(exited, [...booted, "OOPS possible deadlock in f", "OOPS KASAN: use-after-free Read in g"].join("\n"), fakeParse);
     assert.equal(describeOutcome(outcome), "crash: possible deadlock in f");
@@ -87,6 +100,8 @@ describe("qemuArgv", () => {
     assert.match(append, /^console=ttyS0 .* kasan\.fault=panic rdinit=\/bin\/busybox -- sh \/init\.sh$/);
     assert.ok(argv.includes("-no-reboot"));
     assert.deepEqual(argv.slice(1, 5), ["-accel", "tcg", "-cpu", "max"]);
+    assert.deepEqual(qemuArgv({ ...spec, accel: "kvm" }, "/k").slice(1, 5), ["-accel", "kvm", "-cpu", "host"]);
+    assert.deepEqual(qemuArgv({ ...spec, accel: "kvm", cpu: "host,-arch-capabilities" }, "/k").slice(1, 5), ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]);
   });
   it("boots an image from disk, in snapshot mode", () => {
     const argv = qemuArgv({ ...spec, accel: "kvm", rootfs: { kind: "image", path: "/i.img", format: "raw", root: "/dev/vda" } }, "/k");
@@ -152,6 +167,50 @@ describe("bootVm watchdog", () => {
       }
     });
   }
+});
+
+describe("bootVm console", () => {
+  it("keeps the first and last halves of outputLimit of a console that never stops printing", { timeout: 60_000 }, async () => {
+    const work = await mkdtemp(join(tmpdir(), "culprit-vm-"));
+    try {
+      const fake = join(work, "fake-qemu");
+      // 4 MB of kernel chatter between the boot lines and the end the parser needs.
+      await writeFile(fake, `#!/bin/sh\necho FIRST LINE\nyes 'printk: lots of noise' | head -c 4000000\necho '${MARKERS.initStarted}'\necho LAST LINE\n`);
+      await chmod(fake, 0o755);
+      const spec: QemuSpec = {
+        qemu: fake,
+        accel: "tcg",
+        kernelImage: "bzImage",
+        memoryMb: 64,
+        cpus: 1,
+        vms: 1,
+        rootfs: { kind: "initramfs", path: "/dev/null" },
+        cmdline: [],
+        bootTimeoutMs: 30_000,
+        noOutputTimeoutMs: 30_000,
+        shutdownGraceMs: 1000,
+        infraRetries: 0,
+        outputLimit: 100_000,
+      };
+      await bootVm(spec, "/k", join(work, "console.log"), 30_000, new AbortController().signal);
+      const log = await readFile(join(work, "console.log"), "utf8");
+      assert.ok(log.length < 100_200, `console kept: ${log.length} bytes`);
+      assert.ok(log.startsWith("FIRST LINE\n"));
+      assert.ok(log.endsWith("LAST LINE\n"));
+      assert.match(log, /culprit kept the first and last 50000 bytes/);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("detectAccel", () => {
+  it("falls back to TCG when the KVM device cannot be opened", async () => {
+    assert.deepEqual(await detectAccel("qemu-system-x86_64", { device: "/nonexistent/kvm" }), { accel: "tcg", cpu: "max" });
+  });
+  it("skips a CPU model QEMU refuses, and falls back to TCG when none is left", async () => {
+    assert.deepEqual(await detectAccel("qemu-system-x86_64", { cpus: ["no-such-cpu-model"] }), { accel: "tcg", cpu: "max" });
+  });
 });
 
 describe("QemuRunner infra retries", () => {
@@ -227,8 +286,8 @@ describe("QEMU runner booting Debian's kernel", () => {
       await writeFile(join(work, "repro.c"), '#include <stdio.h>\nint main(void) { puts("static C reproducer ran"); return 0; }\n');
       await mkdir(artifacts);
       await symlink(kernel, join(artifacts, "bzImage"));
-      const accel = await detectAccel("qemu-system-x86_64");
-      t.diagnostic(`accelerator: ${accel}`);
+      const machine = await detectAccel("qemu-system-x86_64");
+      t.diagnostic(`accelerator: ${machine.accel}, -cpu ${machine.cpu}`);
       const built: string[] = [];
       const cases: { name: string; input: Omit<InitramfsInput, "busybox"> }[] = [
         { name: "crash", input: { reproducer: { kind: "shell", script: Buffer.from("echo c > /proc/sysrq-trigger\n") } } },
@@ -248,7 +307,7 @@ describe("QEMU runner booting Debian's kernel", () => {
           const runner = new QemuRunner(
             {
               qemu: "qemu-system-x86_64",
-              accel,
+              ...machine,
               kernelImage: "bzImage",
               memoryMb: 512,
               cpus: 1,
@@ -276,6 +335,7 @@ describe("QEMU runner booting Debian's kernel", () => {
       );
       const byName = new Map(results);
       for (const [name, r] of results) t.diagnostic(`${name}: ${describeOutcome(r.outcome)} in ${(r.durationMs / 1000).toFixed(1)}s`);
+      assert.ok(results.every(([, r]) => r.accel === machine.accel), "each run says which accelerator it used");
       const crash = byName.get("crash")?.outcome;
       assert.equal(crash?.kind, "crash");
       assert.match(crash.kind === "crash" ? crash.crash.title : "", /sysrq triggered crash/);

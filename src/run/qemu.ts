@@ -2,7 +2,7 @@
 // reads the serial console as it streams, and classifies each run by the init's markers and
 // report/'s parse of the log. QEMU failing is an infra problem, retried, never a verdict.
 
-import { constants, createWriteStream, openSync, closeSync } from "node:fs";
+import { closeSync, constants, openSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CrashSummary, RunOutcome } from "../core/outcome.js";
@@ -11,7 +11,8 @@ import { kernelTypeOfTitle, LOST_CONNECTION_TITLE, NO_OUTPUT_TITLE } from "../re
 import { spawnGroup } from "./exec.js";
 import { INIT_ARGS, MARKERS } from "./initramfs.js";
 import { mapPool } from "./pool.js";
-import { logCrashes } from "./process.js";
+import { BoundedLog, DEFAULT_OUTPUT_LIMIT } from "./boundedLog.js";
+import { exitStatusOutcome, logCrashes, type ExitStatusMeaning } from "./process.js";
 import type { Accel, ParseLog, Runner, RunRequest, RunResult } from "./runner.js";
 
 export type { Accel } from "./runner.js";
@@ -25,6 +26,8 @@ export type VmRootfs =
 export interface QemuSpec {
   qemu: string;
   accel: Accel;
+  /** QEMU's -cpu; default "host" under KVM, "max" under TCG (detectAccel says which KVM takes here). */
+  cpu?: string;
   /** The kernel image inside each build's artifacts directory, e.g. "bzImage". */
   kernelImage: string;
   memoryMb: number;
@@ -42,6 +45,10 @@ export interface QemuSpec {
   shutdownGraceMs: number;
   /** Extra attempts for a run whose VM failed for infra reasons. */
   infraRetries: number;
+  /** Bytes of each serial console kept (head and tail, see BoundedLog) and parsed; default 4 MB. */
+  outputLimit?: number;
+  /** What a non-zero exit of the reproducer inside the VM means; default "untestable", as for process runs. */
+  exitStatus?: ExitStatusMeaning;
 }
 
 /** Kernel parameters culprit always sets: serial console, and every oops/warning ends the run. */
@@ -61,8 +68,10 @@ export function qemuOptionValue(value: string): string {
   return value.replaceAll(",", ",,");
 }
 
+const DEFAULT_CPU: Record<Accel, string> = { kvm: "host", tcg: "max" };
+
 export function qemuArgv(spec: QemuSpec, kernel: string): string[] {
-  const accel = spec.accel === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg", "-cpu", "max"];
+  const accel = ["-accel", spec.accel, "-cpu", spec.cpu ?? DEFAULT_CPU[spec.accel]];
   const common = [
     spec.qemu,
     ...accel,
@@ -114,8 +123,19 @@ function markerLine(lines: readonly string[], marker: string): number | undefine
   return i < 0 ? undefined : i;
 }
 
+/** The reproducer's exit status as the init reported it, and its output (between the markers); undefined without the marker. */
+function reproducerExit(lines: readonly string[]): { code: number; output: string } | undefined {
+  const finished = markerLine(lines, MARKERS.reproFinished);
+  if (finished === undefined) return undefined;
+  const status = /\(exit status (\d+)\)/.exec(lines[finished] ?? "");
+  // A user image's init may print the marker without the status: it ran, and that is all it says.
+  const code = status ? Number(status[1]) : 0;
+  const started = markerLine(lines, MARKERS.reproStarted) ?? -1;
+  return { code, output: lines.slice(started + 1, finished).join("\n") };
+}
+
 /** Classifies one run from how the VM ended and its console log. Pure. */
-export function classifyVmRun(end: VmEnd, log: string, parse: ParseLog): { outcome: RunOutcome; report?: CrashReport } {
+export function classifyVmRun(end: VmEnd, log: string, parse: ParseLog, exitStatus: ExitStatusMeaning = "untestable"): { outcome: RunOutcome; report?: CrashReport } {
   switch (end.kind) {
     case "spawn-error":
       return { outcome: { kind: "infra", reason: `cannot start QEMU: ${end.message}` } };
@@ -155,8 +175,10 @@ export function classifyVmRun(end: VmEnd, log: string, parse: ParseLog): { outco
   if (basicOkLine === undefined) {
     return { outcome: { kind: "basic-failed", crash: synthetic(silentTitle) } };
   }
-  // Finished and no crash in the whole log: OK, even if the VM then needed killing to go away.
-  if (markerLine(lines, MARKERS.reproFinished) !== undefined) return { outcome: { kind: "ok" } };
+  // Finished and no crash in the whole log: its exit status decides, as for a process run (a
+  // non-zero exit is "could not run"), even if the VM then needed killing to go away.
+  const exit = reproducerExit(lines);
+  if (exit) return { outcome: exitStatusOutcome(exit.code, exit.output, exitStatus) };
   return { outcome: { kind: "crash", crash: synthetic(silentTitle) } };
 }
 
@@ -188,9 +210,15 @@ export function bootVm(spec: QemuSpec, kernel: string, logFile: string, timeoutM
   const started = performance.now();
   const elapsed = (): number => performance.now() - started;
   return new Promise((resolve) => {
-    const out = createWriteStream(logFile);
     // A log that cannot be written is reported by the read that follows; never crash the process.
-    out.on("error", () => {});
+    let fd: number | undefined;
+    try {
+      fd = openSync(logFile, "w");
+    } catch {
+      fd = undefined;
+    }
+    // A kernel printing in a loop is cut like a chatty process: first and last halves of the limit.
+    const out = fd === undefined ? undefined : new BoundedLog(fd, spec.outputLimit ?? DEFAULT_OUTPUT_LIMIT);
     const { child, stop } = spawnGroup(argv, { output: "pipe" });
     const watch = new ConsoleWatch();
     let stderr = "";
@@ -216,7 +244,7 @@ export function bootVm(spec: QemuSpec, kernel: string, logFile: string, timeoutM
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {
       // Serial consoles end lines with CRLF; logs and parsers want plain lines.
-      out.write(chunk.replace(/\r/g, ""));
+      out?.write(Buffer.from(chunk.replace(/\r/g, "")));
       const wasInit = watch.initSeen;
       const wasFinished = watch.finishedSeen;
       watch.feed(chunk);
@@ -240,7 +268,9 @@ export function bootVm(spec: QemuSpec, kernel: string, logFile: string, timeoutM
       if (silence) clearTimeout(silence);
       signal.removeEventListener("abort", onAbort);
       kill(end);
-      out.end(() => resolve({ end: ending ?? end, durationMs: elapsed(), ...(bootMs !== undefined ? { bootMs } : {}) }));
+      out?.finish();
+      if (fd !== undefined) closeSync(fd);
+      resolve({ end: ending ?? end, durationMs: elapsed(), ...(bootMs !== undefined ? { bootMs } : {}) });
     };
     child.once("error", (err) => finish({ kind: "spawn-error", message: err.message }));
     // "close" waits for the console pipe to drain, so the log is complete.
@@ -248,38 +278,76 @@ export function bootVm(spec: QemuSpec, kernel: string, logFile: string, timeoutM
   });
 }
 
-/** KVM when /dev/kvm opens and a guest actually gets through the BIOS with it; else TCG. */
-export async function detectAccel(qemu: string, probeMs = 3000): Promise<Accel> {
+/** An accelerator and the CPU model QEMU runs guests with under it. */
+export interface VmAccel {
+  accel: Accel;
+  cpu: string;
+}
+
+/**
+ * CPU models tried under KVM, best first. Some hosts (nested virtualisation) pass
+ * IA32_ARCH_CAPABILITIES through yet refuse to set it, and QEMU aborts at once with "failed to
+ * set MSR 0x10a" for "host" and "max": without that one feature the host's CPU works.
+ */
+export const KVM_CPUS = ["host", "host,-arch-capabilities", "qemu64"];
+
+export interface AccelProbe {
+  /** Default /dev/kvm. */
+  device?: string;
+  /** Default KVM_CPUS. */
+  cpus?: readonly string[];
+  /** How long one probe may take to reach the BIOS's last line; default 3 s. */
+  probeMs?: number;
+}
+
+/**
+ * KVM with the first CPU model that gets a guest through the BIOS faster than TCG does, when
+ * the device opens; else TCG. Opening and even running is not enough: under nested
+ * virtualisation a host can run SeaBIOS with KVM in 20 s (TCG: 0.4 s) and then sit in a
+ * kernel's real-mode setup for minutes. Probed once per bisection; a refused model costs a
+ * QEMU start (it aborts at once).
+ */
+export async function detectAccel(qemu: string, probe: AccelProbe = {}): Promise<VmAccel> {
+  const tcg: VmAccel = { accel: "tcg", cpu: DEFAULT_CPU.tcg };
   try {
-    closeSync(openSync("/dev/kvm", constants.O_RDWR));
+    closeSync(openSync(probe.device ?? "/dev/kvm", constants.O_RDWR));
   } catch {
-    return "tcg";
+    return tcg;
   }
-  // Nested or restricted hosts can open /dev/kvm yet fail to run a guest (QEMU aborts setting
-  // MSRs, or crawls); SeaBIOS printing its last boot line proves KVM works here.
-  const argv = ["-accel", "kvm", "-cpu", "host", "-m", "64", "-nodefaults", "-display", "none", "-no-reboot",
+  const probeMs = probe.probeMs ?? 3000;
+  const emulated = await biosMs(qemu, tcg, probeMs);
+  for (const cpu of probe.cpus ?? KVM_CPUS) {
+    if ((await biosMs(qemu, { accel: "kvm", cpu }, emulated ?? probeMs)) !== undefined) return { accel: "kvm", cpu };
+  }
+  return tcg;
+}
+
+/** Milliseconds until SeaBIOS prints its last boot line with `machine`, or undefined when it does not within `limitMs` (QEMU aborted, or crawled). */
+function biosMs(qemu: string, machine: VmAccel, limitMs: number): Promise<number | undefined> {
+  const argv = ["-accel", machine.accel, "-cpu", machine.cpu, "-m", "64", "-nodefaults", "-display", "none", "-no-reboot",
     "-chardev", "stdio,id=bios", "-device", "isa-debugcon,iobase=0x402,chardev=bios"];
+  const started = performance.now();
   return new Promise((resolve) => {
     const { child, stop } = spawnGroup([qemu, ...argv], { output: "pipe" });
     let seen = "";
     let done = false;
-    const finish = (accel: Accel): void => {
+    const finish = (ms: number | undefined): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       stop();
-      resolve(accel);
+      resolve(ms);
     };
-    const timer = setTimeout(() => finish("tcg"), probeMs);
+    const timer = setTimeout(() => finish(undefined), limitMs);
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {
       seen = (seen + chunk).slice(-256);
-      if (seen.includes("No bootable device")) finish("kvm");
+      if (seen.includes("No bootable device")) finish(performance.now() - started);
     });
     // Read and dropped, so a chatty QEMU never blocks on a full pipe.
     child.stderr.resume();
-    child.once("error", () => finish("tcg"));
-    child.once("close", () => finish("tcg"));
+    child.once("error", () => finish(undefined));
+    child.once("close", () => finish(undefined));
   });
 }
 
@@ -305,7 +373,7 @@ export class QemuRunner implements Runner {
       for (;;) {
         const boot = await bootVm(this.spec, kernel, logFile, request.timeoutMs, request.signal);
         const log = await readFile(logFile, "utf8").catch(() => "");
-        const { outcome, report } = classifyVmRun(boot.end, log, this.parse);
+        const { outcome, report } = classifyVmRun(boot.end, log, this.parse, this.spec.exitStatus);
         const retry = outcome.kind === "infra" && boot.end.kind !== "aborted" && attempt < this.spec.infraRetries;
         if (retry) {
           attempt++;

@@ -12,7 +12,8 @@ import { DEFAULT_RELEASE_PICK, type ReleasePickPolicy } from "../../core/release
 import type { RemedyRule } from "../../core/strategy.js";
 import { maintainersLookup, type MaintainersLookup } from "../../recipients/maintainers.js";
 import { loadReproducer, writeInitramfs } from "../../run/initramfs.js";
-import { detectAccel, QemuRunner, type Accel, type QemuSpec, type VmRootfs } from "../../run/qemu.js";
+import { DEFAULT_OUTPUT_LIMIT } from "../../run/boundedLog.js";
+import { detectAccel, QemuRunner, type Accel, type QemuSpec, type VmAccel, type VmRootfs } from "../../run/qemu.js";
 import type { ParseLog, Runner } from "../../run/runner.js";
 import type { Builder } from "../../build/builder.js";
 import { DEFAULT_RELEASE_TWEAKS, KERNEL_REMEDIES, KernelBuilder, defaultJobs } from "../../build/kernel.js";
@@ -42,12 +43,16 @@ export const linuxTargetSchema = z
         kind: z.enum(["auto", "shell", "c", "binary"]).default("auto"),
         /** Host compiler for a C reproducer (compiled once, statically). */
         cc: z.string().min(1).default("gcc"),
+        /** A non-zero exit inside the VM with no crash report: could not run (default), a crash, or OK. */
+        exitStatus: z.enum(["untestable", "crash", "ignore"]).default("untestable"),
       })
       .strict(),
     vm: z
       .object({
         qemu: z.string().min(1).default("qemu-system-x86_64"),
         accel: z.enum(["auto", "kvm", "tcg"]).default("auto"),
+        /** QEMU's -cpu; default: the first of KVM_CPUS a guest boots with under KVM, "max" under TCG. */
+        cpu: z.string().min(1).optional(),
         /** MiB per VM. */
         memory: z.number().int().min(128).max(1 << 20).default(1024),
         cpus: z.number().int().min(1).max(64).default(2),
@@ -62,6 +67,8 @@ export const linuxTargetSchema = z
           .optional(),
         busybox: z.string().min(1).default("/bin/busybox"),
         infraRetries: z.number().int().min(0).max(10).default(2),
+        /** Bytes of each serial console kept (first and last halves) and parsed. */
+        outputLimit: z.number().int().min(4096).default(DEFAULT_OUTPUT_LIMIT),
       })
       .strict()
       .prefault({}),
@@ -119,6 +126,8 @@ export interface LinuxTargetParts {
   signatureLabel: "kernel";
   maintainers: MaintainersLookup;
   accel: Accel;
+  /** QEMU's -cpu under that accelerator. */
+  cpu: string;
 }
 
 function readable(path: string, what: string, field: string): string {
@@ -161,7 +170,7 @@ export async function createLinuxTarget(target: LinuxTarget, ctx: LinuxTargetCon
     makeArgs: target.makeArgs,
   });
 
-  const accel: Accel = target.vm.accel === "auto" ? await detectAccel(target.vm.qemu) : target.vm.accel;
+  const { accel, cpu } = await vmAccel(target.vm);
   const initramfs = join(ctx.workDir, "initramfs.cpio");
   let rootfs: VmRootfs;
   let prepare = async (): Promise<void> => {};
@@ -186,6 +195,7 @@ export async function createLinuxTarget(target: LinuxTarget, ctx: LinuxTargetCon
   const spec: QemuSpec = {
     qemu: target.vm.qemu,
     accel,
+    cpu,
     kernelImage: "bzImage",
     memoryMb: target.vm.memory,
     cpus: target.vm.cpus,
@@ -196,6 +206,8 @@ export async function createLinuxTarget(target: LinuxTarget, ctx: LinuxTargetCon
     noOutputTimeoutMs: target.timeouts.noOutput,
     shutdownGraceMs: 30_000,
     infraRetries: target.vm.infraRetries,
+    outputLimit: target.vm.outputLimit,
+    exitStatus: target.reproducer.exitStatus,
   };
   const { oldest, ...pick } = target.releases;
   return {
@@ -207,5 +219,15 @@ export async function createLinuxTarget(target: LinuxTarget, ctx: LinuxTargetCon
     signatureLabel: "kernel",
     maintainers: maintainersLookup(target.maintainers),
     accel,
+    cpu,
   };
+}
+
+/** The accelerator and CPU model, probed once: `auto` takes KVM when a guest boots with it. */
+async function vmAccel(vm: LinuxTarget["vm"]): Promise<VmAccel> {
+  if (vm.accel === "tcg") return { accel: "tcg", cpu: vm.cpu ?? "max" };
+  const probed = await detectAccel(vm.qemu, vm.cpu ? { cpus: [vm.cpu] } : {});
+  if (vm.accel === "auto") return probed;
+  // KVM asked for: the model that probed fine, or the one given (QEMU then says what fails).
+  return { accel: "kvm", cpu: probed.accel === "kvm" ? probed.cpu : (vm.cpu ?? "host") };
 }
