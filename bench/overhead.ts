@@ -1,18 +1,24 @@
-// npm run bench:overhead [culprit|syzbot] — what culprit itself costs per revision, on a generated
-// 1,000-commit repository with a trivial build and test, next to plain `git bisect run`
-// on the same history in the same process.
+// npm run bench:overhead [culprit|syzbot] — what culprit itself costs, on a generated 1,000-commit
+// repository, in two parts:
 //
-// Overhead of a revision = wall time from the end of the previous revision's tests to the
+//  1. A trivial build (cp) and a deterministic test (grep) at P=1, next to plain `git bisect run`
+//     on the same history in the same process: orchestration overhead per revision, wall ratio.
+//  2. Builds and runs that take random times (a sleep chosen by commit and run), at P=1 and P=4:
+//     overhead per revision, and at P=4 the workers' busy share — the time build commands and
+//     reproducers ran, over P × the wall time — which a barrier per step would pull down.
+//
+// Overhead of a revision (P=1) = wall time from the end of the previous revision's tests to the
 // end of its own, minus the time its build command and its reproducer processes ran.
 
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateHistory } from "../src/demo/history.js";
+import { generateHistory, type GeneratedHistory } from "../src/demo/history.js";
 import type { BisectEvent } from "../src/bisect/events.js";
 import { prepareJob } from "../src/bisect/job.js";
 import { runBisection } from "../src/bisect/orchestrator.js";
+import type { BisectResult } from "../src/bisect/result.js";
 import { simpleHistory } from "../src/bisect/testkit.js";
 import { goDuration } from "../src/core/duration.js";
 
@@ -22,6 +28,14 @@ const ROUNDS = 3;
 // The "build" copies a source file; the "test" crashes when it holds the planted bug.
 const BUILD = ["cp", "src/records.c", "artifact"];
 const TEST_SCRIPT = "if grep -q 'total += release_record' artifact; then exit 3; fi";
+/** The same build and test, after a sleep of 200–1000 ms (build) or 100–500 ms (run) chosen by commit and run. */
+const TIMED_SCRIPT = `#!/bin/sh
+n=$(printf '%s' "$1 $CULPRIT_COMMIT $CULPRIT_RUN" | cksum | cut -d' ' -f1)
+if [ "$1" = build ]; then ms=$(( n % 800 + 200 )); else ms=$(( n % 400 + 100 )); fi
+sleep "$(( ms / 1000 )).$(printf %03d $(( ms % 1000 )))"
+if [ "$1" = build ]; then exec cp src/records.c artifact; fi
+${TEST_SCRIPT}
+`;
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -51,43 +65,74 @@ function isBuildOnly(events: readonly BisectEvent[], build: Extract<BisectEvent,
   return !events.some((x) => x.type === "tests-finished" && x.commit === build.commit);
 }
 
+/** Time build commands and reproducers ran, over `workers` × the wall time from the start to the last fact. */
+function busyShare(events: readonly BisectEvent[], workers: number): { share: number; idlePerRevisionMs: number } {
+  const started = events.find((e) => e.type === "started")?.at ?? 0;
+  let end = started;
+  let busy = 0;
+  const revisions = new Set<string>();
+  for (const e of events) {
+    if (e.type === "build-finished" || e.type === "run-finished") {
+      busy += e.durationMs;
+      end = Math.max(end, e.at);
+      revisions.add(e.commit);
+    }
+  }
+  const capacity = workers * (end - started);
+  return { share: busy / capacity, idlePerRevisionMs: (capacity - busy) / Math.max(1, revisions.size) };
+}
+
+interface Setup {
+  build: string[];
+  reproducer: string[];
+  runs: number;
+  workers: number;
+}
+
+async function bisect(history: GeneratedHistory, dir: string, name: string, setup: Setup): Promise<{ events: BisectEvent[]; wallMs: number; result: BisectResult }> {
+  const workDir = join(dir, name);
+  const prepared = await prepareJob(
+    {
+      repo: history.dir,
+      start: "HEAD",
+      good: history.main[0] as string,
+      strategy: STRATEGY,
+      build: { command: setup.build, artifacts: ["artifact"], clean: false },
+      // The test only exits non-zero (no crash report): that exit status is the crash.
+      reproducer: { command: setup.reproducer, exitStatus: "crash" },
+      runs: setup.runs,
+      startRuns: setup.runs,
+      parallelism: { commits: setup.workers, runs: 1 },
+      workDir,
+      cacheDir: join(workDir, "cache"),
+    },
+    dir,
+    workDir,
+  );
+  const events: BisectEvent[] = [];
+  const started = performance.now();
+  const result = await runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal, onEvent: (e) => events.push(e) });
+  const wallMs = performance.now() - started;
+  if (result.culprit?.hash !== history.culprit) throw new Error(`culprit named ${result.culprit?.hash}, planted ${history.culprit}`);
+  return { events, wallMs, result };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "culprit-bench-"));
   try {
     const history = await generateHistory(join(dir, "repo"), simpleHistory(COMMITS, { culprit: 637, commentOnlyEvery: 0 }));
     const good = history.main[0] as string;
+
+    // Part 1: trivial commands, P=1, next to git bisect run.
     const overheads: number[] = [];
     const walls: number[] = [];
     let revisions = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const workDir = join(dir, `work-${round}`);
-      const prepared = await prepareJob(
-        {
-          repo: history.dir,
-          start: "HEAD",
-          good,
-          strategy: STRATEGY,
-          build: { command: BUILD, artifacts: ["artifact"], clean: false },
-          // The test only exits non-zero (no crash report): that exit status is the crash.
-          reproducer: { command: ["sh", "-c", TEST_SCRIPT], exitStatus: "crash" },
-          runs: 1,
-          startRuns: 1,
-          parallelism: { commits: 1, runs: 1 },
-          workDir,
-          cacheDir: join(workDir, "cache"),
-        },
-        dir,
-        workDir,
-      );
-      const events: BisectEvent[] = [];
-      const started = performance.now();
-      const result = await runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal, onEvent: (e) => events.push(e) });
-      walls.push(performance.now() - started);
-      if (result.culprit?.hash !== history.culprit) throw new Error(`culprit named ${result.culprit?.hash}, planted ${history.culprit}`);
-      overheads.push(...overheadPerRevision(events));
-      revisions = result.revisionsTested;
+      const run = await bisect(history, dir, `work-${round}`, { build: BUILD, reproducer: ["sh", "-c", TEST_SCRIPT], runs: 1, workers: 1 });
+      walls.push(run.wallMs);
+      overheads.push(...overheadPerRevision(run.events));
+      revisions = run.result.revisionsTested;
     }
-
     // The same search with git alone, in a clone (git bisect moves the working tree).
     const clone = join(dir, "clone");
     spawnSync("git", ["clone", "-q", history.dir, clone]);
@@ -102,14 +147,45 @@ async function main(): Promise<void> {
       if (!run.stdout.includes(`${history.culprit} is the first bad commit`)) throw new Error("git bisect run found another commit");
       spawnSync("git", ["bisect", "reset"], { cwd: clone });
     }
-
     const perRevision = median(overheads);
-    console.log(`bench:overhead — ${COMMITS}-commit generated history, trivial build (cp) and test (grep), ${ROUNDS} rounds`);
-    console.log(`culprit:        strategy ${STRATEGY}, ${revisions} revisions per bisection, median wall ${goDuration(median(walls))}`);
-    console.log(`culprit:        orchestration overhead per revision (excl. build/test commands): median ${perRevision.toFixed(1)} ms, max ${Math.max(...overheads).toFixed(1)} ms (target ≤ 150 ms)`);
-    console.log(`git bisect run: ${gitSteps} steps per bisection, median wall ${goDuration(median(gitWalls))}, ${(median(gitWalls) / Math.max(1, gitSteps)).toFixed(1)} ms per step (commands included)`);
-    console.log(`ratio:          culprit wall / git bisect run wall = ${(median(walls) / median(gitWalls)).toFixed(2)}`);
-    if (perRevision > 150) process.exitCode = 1;
+    console.log(`bench:overhead — ${COMMITS}-commit generated history, strategy ${STRATEGY}, ${ROUNDS} rounds each`);
+    console.log(`trivial build (cp) and test (grep), P=1:`);
+    console.log(`  culprit:        ${revisions} revisions per bisection, median wall ${goDuration(median(walls))}`);
+    console.log(`  culprit:        orchestration overhead per revision (excl. build/test commands): median ${perRevision.toFixed(1)} ms, max ${Math.max(...overheads).toFixed(1)} ms (target ≤ 150 ms)`);
+    console.log(`  git bisect run: ${gitSteps} steps per bisection, median wall ${goDuration(median(gitWalls))}, ${(median(gitWalls) / Math.max(1, gitSteps)).toFixed(1)} ms per step (commands included)`);
+    console.log(`  ratio:          culprit wall / git bisect run wall = ${(median(walls) / median(gitWalls)).toFixed(2)} (target ≤ 1.2)`);
+
+    // Part 2: builds and runs of random length, at P=1 and P=4.
+    const timed = join(dir, "timed.sh");
+    await writeFile(timed, TIMED_SCRIPT);
+    await chmod(timed, 0o755);
+    let failed = perRevision > 150;
+    for (const workers of [1, 4]) {
+      const shares: number[] = [];
+      const idle: number[] = [];
+      const timedOverheads: number[] = [];
+      const timedWalls: number[] = [];
+      let timedRevisions = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const run = await bisect(history, dir, `timed-${workers}-${round}`, { build: [timed, "build"], reproducer: [timed, "run"], runs: 2, workers });
+        const busy = busyShare(run.events, workers);
+        shares.push(busy.share);
+        idle.push(busy.idlePerRevisionMs);
+        if (workers === 1) timedOverheads.push(...overheadPerRevision(run.events));
+        timedWalls.push(run.wallMs);
+        timedRevisions = run.result.revisionsTested;
+      }
+      console.log(`random build (200–1000 ms) and run (100–500 ms) times, 2 runs per commit, P=${workers}:`);
+      console.log(`  ${timedRevisions} revisions per bisection, median wall ${goDuration(median(timedWalls))}`);
+      if (workers === 1) {
+        const m = median(timedOverheads);
+        console.log(`  orchestration overhead per revision: median ${m.toFixed(1)} ms, max ${Math.max(...timedOverheads).toFixed(1)} ms (target ≤ 150 ms)`);
+        failed ||= m > 150;
+      }
+      console.log(`  workers' busy share: median ${(100 * median(shares)).toFixed(1)}% (${shares.map((s) => `${(100 * s).toFixed(1)}%`).join(", ")}); idle worker time per revision: median ${median(idle).toFixed(0)} ms${workers > 1 ? " (target share ≥ 90%)" : ""}`);
+      if (workers > 1) failed ||= median(shares) < 0.9;
+    }
+    if (failed) process.exitCode = 1;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
