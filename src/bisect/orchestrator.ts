@@ -426,7 +426,7 @@ class Session {
         };
         const signature = signatureOf(result.culprit);
         const parentSignature = signatureOf(result.parent);
-        const releaseTags = (await this.repo.tagsAt(result.culprit)).filter((t) => parseRelease(t) !== undefined);
+        const releaseTags = info.tags.filter((t) => parseRelease(t) !== undefined);
         // A fix has no crash at the culprit: the report worth showing is the one it fixed.
         const reportCommit = problem.kind === "cause" ? result.culprit : problem.start;
         const culpritRuns = observations.find((o) => o.commit === reportCommit && o.remedies.length === 0)?.runs ?? [];

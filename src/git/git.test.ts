@@ -76,6 +76,11 @@ describe("git layer", () => {
     const merge = await repo.commitInfo(s.history.main[15] as string);
     assert.equal(merge.parents.length, 2);
     assert.ok(merge.changedFiles.every((f) => f.startsWith("docs/")), "a merge is described against its first parent");
+    assert.deepEqual(merge.tags, []);
+    assert.deepEqual((await repo.commitInfo(s.history.main[20] as string)).tags, ["v1.1"]);
+    const root = await repo.commitInfo(s.history.main[0] as string);
+    assert.ok(root.changedFiles.includes("Makefile"), "a root commit is described against the empty tree");
+    assert.match(root.diffstat, /files? changed/);
   });
 
   it("parses trailer lines", () => {
@@ -97,6 +102,19 @@ describe("git layer", () => {
     assert.equal(existsSync(first), false);
     const list = await git(s.history.dir, ["worktree", "list", "--porcelain"]);
     assert.equal(list.stdout.split("\n").filter((l) => l.startsWith("worktree ")).length, 1);
+  });
+
+  it("replaces a slot a killed predecessor left on disk and registered", async () => {
+    const dir = join(s.dir, "left");
+    await new Worktrees(repo, dir, false).checkout(0, s.history.main[3] as string);
+    // A new start over the same work dir: the old slot is still there and still registered.
+    const trees = new Worktrees(repo, dir, false);
+    try {
+      const path = await trees.checkout(0, s.history.main[6] as string);
+      assert.equal((await git(path, ["rev-parse", "HEAD"])).stdout.trim(), s.history.main[6]);
+    } finally {
+      await trees.removeAll();
+    }
   });
 
   it("creates several slots at once (parallel builds' first checkouts)", async () => {

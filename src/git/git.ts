@@ -69,6 +69,8 @@ export interface CommitInfo {
   changedFiles: string[];
   /** `git show --stat` lines, e.g. " block/genhd.c | 4 ++++" and the summary line. */
   diffstat: string;
+  /** Tags pointing at the commit. */
+  tags: string[];
 }
 
 export interface TagRef {
@@ -156,27 +158,25 @@ export class Repo {
       });
   }
 
-  /** Tags pointing exactly at `commit`. */
-  async tagsAt(commit: string): Promise<string[]> {
-    const out = await this.run(["tag", "--points-at", commit]);
-    return out.stdout.split("\n").filter((t) => t.length > 0);
-  }
-
   async treeHash(commit: string): Promise<string> {
     return this.known.get(commit)?.tree ?? (await this.run(["rev-parse", `${commit}^{tree}`])).stdout.trim();
   }
 
+  /** Everything the result says about a commit, in one git process (it runs once per culprit and candidate). */
   async commitInfo(commit: string): Promise<CommitInfo> {
-    const format = ["%H", "%s", "%an", "%ae", "%ad", "%cI", "%P", "%B", "%(trailers:unfold,only)"].join(FIELD) + RECORD;
-    const meta = await this.run(["show", "-s", `--format=${format}`, commit]);
-    const [hash, title, authorName, authorEmail, authorDate, committerDate, parents, message, trailerText] = meta.stdout
-      .split(RECORD)[0]!
-      .split(FIELD);
-    // Merges are described against their first parent, as git bisect shows them.
-    const first = (parents ?? "").split(" ").filter(Boolean)[0];
-    const base = first ?? (await this.emptyTree());
-    const files = await this.run(["diff", "--name-only", "--no-renames", base, commit]);
-    const stat = await this.run(["diff", "--stat=120", base, commit]);
+    const format = ["%H", "%s", "%an", "%ae", "%ad", "%cI", "%P", "%D", "%B", "%(trailers:unfold,only)"].join(FIELD) + RECORD;
+    // Merges are described against their first parent, as git bisect shows them; a root commit
+    // against the empty tree (git show's own way).
+    const out = await this.run(["show", "-m", "--first-parent", "--no-renames", "--decorate-refs=refs/tags/", `--format=${format}`, "--numstat", "--stat=120", commit]);
+    const [meta = "", diff = ""] = out.stdout.split(RECORD);
+    const [hash, title, authorName, authorEmail, authorDate, committerDate, parents, refs, message, trailerText] = meta.split(FIELD);
+    const changedFiles: string[] = [];
+    const stat: string[] = [];
+    for (const line of diff.split("\n")) {
+      const numstat = /^(?:\d+|-)\t(?:\d+|-)\t(.*)$/.exec(line);
+      if (numstat) changedFiles.push(numstat[1] as string);
+      else if (line.trim() !== "") stat.push(line);
+    }
     return {
       hash: hash as string,
       title: title as string,
@@ -187,8 +187,12 @@ export class Repo {
       message: (message as string).replace(/\n+$/, ""),
       parents: (parents ?? "").split(" ").filter(Boolean),
       trailers: parseTrailerLines(trailerText ?? ""),
-      changedFiles: files.stdout.split("\n").filter(Boolean),
-      diffstat: stat.stdout.replace(/\n+$/, ""),
+      changedFiles,
+      diffstat: stat.join("\n"),
+      tags: (refs ?? "")
+        .split(", ")
+        .filter((r) => r.startsWith("tag: "))
+        .map((r) => r.slice("tag: ".length)),
     };
   }
 
@@ -200,10 +204,6 @@ export class Repo {
   async fileAt(commit: string, path: string): Promise<string | undefined> {
     const out = await this.run(["cat-file", "-p", `${commit}:${path}`], { okCodes: [128] });
     return out.code === 0 ? out.stdout : undefined;
-  }
-
-  private async emptyTree(): Promise<string> {
-    return (await this.run(["hash-object", "-t", "tree", "/dev/null"])).stdout.trim();
   }
 }
 

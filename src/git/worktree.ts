@@ -34,9 +34,9 @@ export class Worktrees {
 
   private async add(path: string, commit: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    // A slot left by a killed run is replaced, not trusted.
+    // A slot left by a killed run is replaced, not trusted; --force re-adds a path still
+    // registered from then (no prune needed first).
     await rm(path, { recursive: true, force: true });
-    await this.repo.run(["worktree", "prune"]);
     await this.repo.run(["worktree", "add", "--detach", "--force", path, commit]);
     this.created.add(path);
   }
