@@ -131,8 +131,16 @@ export async function chaosBisection(spec: ChaosSpec): Promise<ChaosReport> {
     const reached = await whenInDir(spec.workDir, () => lineCount(events) >= target, ended);
     if (!reached) break; // it finished on its own first
     const delay = Math.floor(rnd() * spec.maxDelayMs);
-    if (delay > 0) await Promise.race([new Promise((r) => setTimeout(r, delay)), ended]);
-    process.kill(run.pid, "SIGKILL");
+    let finished = false;
+    void ended.then(() => (finished = true));
+    await Promise.race([delay > 0 ? new Promise((r) => setTimeout(r, delay)) : Promise.resolve(), ended]);
+    // It may have finished meanwhile (its pid is then gone, or a stranger's).
+    if (finished) break;
+    try {
+      process.kill(run.pid, "SIGKILL");
+    } catch {
+      break;
+    }
     const exit = await run.exit;
     if (exit.signal !== "SIGKILL") break;
     run = cli(["bisect", "--resume", spec.workDir, "--quiet"], spec.repoDir);
