@@ -270,6 +270,8 @@ export function loadEvents(text: string): LoadedLog {
 export class EventLog {
   readonly events: RecordedEvent[];
   readonly job: string;
+  /** Lines of the file that were not loaded (torn, invalid, another schema version or job, repeats). */
+  readonly unread: number;
   private nextSeq: number;
   private readonly facts = new Set<string>();
   private readonly listeners: ((event: RecordedEvent) => void)[] = [];
@@ -285,6 +287,7 @@ export class EventLog {
     if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) truncateSync(file, bytes.lastIndexOf(0x0a) + 1);
     const loaded = loadEvents(bytes.toString("utf8"));
     this.events = loaded.events;
+    this.unread = loaded.dropped;
     this.job = loaded.job ?? job ?? randomUUID();
     this.nextSeq = 1 + Math.max(-1, ...this.events.map((e) => e.seq));
     for (const e of this.events) {

@@ -219,6 +219,8 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
     const sink = options.onEvent;
     log.onEvent((event) => sink(event, log));
   }
+  // A log of another schema version (an older culprit) is not replayed: say so, not silently redo it.
+  const unreadable = log.events.length === 0 && log.unread > 0;
   const recorded = recordedProblem(log.events);
   const { problem, boundary } = recorded ? await replayProblem(repo, recorded, spec, deps) : await prepareProblem(repo, spec, deps);
   const resumed = log.events.some((e) => e.type === "started");
@@ -234,6 +236,9 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
       releases: problem.releases,
       graph: boundary,
     });
+  }
+  if (unreadable) {
+    log.record({ type: "note", at: Date.now(), note: { kind: "info", text: `the event log held ${log.unread} lines this culprit cannot replay (another schema version, or damaged): starting over` } });
   }
   const cache = new BuildCache(spec.cacheDir);
   await cache.sweep();

@@ -2,7 +2,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { git } from "../git/git.js";
 import { loadEvents } from "./events.js";
@@ -11,6 +11,24 @@ import { Interrupted, runBisection } from "./orchestrator.js";
 import { demoJob, scratchHistory, simpleHistory } from "./testkit.js";
 
 describe("resume", () => {
+  it("a work dir of another event schema starts over, and the log says so", async () => {
+    const s = await scratchHistory(simpleHistory(12, { culprit: 8 }));
+    try {
+      const workDir = join(s.dir, "work");
+      const prepared = await prepareJob(demoJob(s, { runs: 2, startRuns: 2 }), s.dir, workDir);
+      // A line as an older culprit wrote it: schema 1, a local log path.
+      const old = { type: "run-finished", at: 1, v: 1, job: "old", seq: 0, commit: s.history.head, remedies: [], index: 0, outcome: { kind: "ok" }, durationMs: 1, logFile: "/x/run-0.log" };
+      writeFileSync(join(workDir, "events.jsonl"), `${JSON.stringify(old)}\n`);
+      const result = await runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal });
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      const events = loadEvents(readFileSync(join(workDir, "events.jsonl"), "utf8")).events;
+      assert.ok(events.some((e) => e.type === "note" && e.note.kind === "info" && /1 lines this culprit cannot replay/.test(e.note.text)));
+      assert.equal(events.filter((e) => e.type === "run-finished" && e.commit === s.history.head && e.index === 0).length, 1, "the old line is not one of its runs");
+    } finally {
+      await s.cleanup();
+    }
+  });
+
   it("after the branch named by start moved, continues on the recorded hashes", async () => {
     const s = await scratchHistory(simpleHistory(40, { culprit: 25, releases: { 5: "v1.0", 15: "v1.1" } }));
     try {
