@@ -21,6 +21,7 @@ import { runBisection } from "../src/bisect/orchestrator.js";
 import type { BisectResult } from "../src/bisect/result.js";
 import { simpleHistory } from "../src/bisect/testkit.js";
 import { goDuration } from "../src/core/duration.js";
+import type { Strategy } from "../src/core/strategy.js";
 
 const COMMITS = 1000;
 const STRATEGY = process.argv[2] ?? "culprit";
@@ -89,7 +90,7 @@ interface Setup {
   workers: number;
 }
 
-async function bisect(history: GeneratedHistory, dir: string, name: string, setup: Setup): Promise<{ events: BisectEvent[]; wallMs: number; result: BisectResult }> {
+async function bisect(history: GeneratedHistory, dir: string, name: string, setup: Setup): Promise<{ events: BisectEvent[]; wallMs: number; result: BisectResult; decisionsMs: number[] }> {
   const workDir = join(dir, name);
   const prepared = await prepareJob(
     {
@@ -110,11 +111,25 @@ async function bisect(history: GeneratedHistory, dir: string, name: string, setu
     workDir,
   );
   const events: BisectEvent[] = [];
+  // The strategy's own time, apart: while it decides, a freed worker waits (it is not orchestration).
+  const strategy = prepared.deps.strategy;
+  const decisionsMs: number[] = [];
+  const timed: Strategy = {
+    name: strategy.name,
+    next: (...args) => {
+      const t = performance.now();
+      try {
+        return strategy.next(...args);
+      } finally {
+        decisionsMs.push(performance.now() - t);
+      }
+    },
+  };
   const started = performance.now();
-  const result = await runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal, onEvent: (e) => events.push(e) });
+  const result = await runBisection(prepared.spec, { ...prepared.deps, strategy: timed }, { signal: new AbortController().signal, onEvent: (e) => events.push(e) });
   const wallMs = performance.now() - started;
   if (result.culprit?.hash !== history.culprit) throw new Error(`culprit named ${result.culprit?.hash}, planted ${history.culprit}`);
-  return { events, wallMs, result };
+  return { events, wallMs, result, decisionsMs };
 }
 
 async function main(): Promise<void> {
@@ -126,10 +141,12 @@ async function main(): Promise<void> {
     // Part 1: trivial commands, P=1, next to git bisect run.
     const overheads: number[] = [];
     const walls: number[] = [];
+    const trivialDecisions: number[] = [];
     let revisions = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const run = await bisect(history, dir, `work-${round}`, { build: BUILD, reproducer: ["sh", "-c", TEST_SCRIPT], runs: 1, workers: 1 });
       walls.push(run.wallMs);
+      trivialDecisions.push(...run.decisionsMs);
       overheads.push(...overheadPerRevision(run.events));
       revisions = run.result.revisionsTested;
     }
@@ -152,6 +169,7 @@ async function main(): Promise<void> {
     console.log(`trivial build (cp) and test (grep), P=1:`);
     console.log(`  culprit:        ${revisions} revisions per bisection, median wall ${goDuration(median(walls))}`);
     console.log(`  culprit:        orchestration overhead per revision (excl. build/test commands): median ${perRevision.toFixed(1)} ms, max ${Math.max(...overheads).toFixed(1)} ms (target ≤ 150 ms)`);
+    console.log(`  culprit:        of which strategy decisions: median ${median(trivialDecisions).toFixed(1)} ms per call`);
     console.log(`  git bisect run: ${gitSteps} steps per bisection, median wall ${goDuration(median(gitWalls))}, ${(median(gitWalls) / Math.max(1, gitSteps)).toFixed(1)} ms per step (commands included)`);
     console.log(`  ratio:          culprit wall / git bisect run wall = ${(median(walls) / median(gitWalls)).toFixed(2)} (target ≤ 1.2)`);
 
@@ -165,6 +183,7 @@ async function main(): Promise<void> {
       const idle: number[] = [];
       const timedOverheads: number[] = [];
       const timedWalls: number[] = [];
+      const decisions: number[] = [];
       let timedRevisions = 0;
       for (let round = 0; round < ROUNDS; round++) {
         const run = await bisect(history, dir, `timed-${workers}-${round}`, { build: [timed, "build"], reproducer: [timed, "run"], runs: 2, workers });
@@ -173,6 +192,7 @@ async function main(): Promise<void> {
         idle.push(busy.idlePerRevisionMs);
         if (workers === 1) timedOverheads.push(...overheadPerRevision(run.events));
         timedWalls.push(run.wallMs);
+        decisions.push(...run.decisionsMs);
         timedRevisions = run.result.revisionsTested;
       }
       console.log(`random build (200–1000 ms) and run (100–500 ms) times, 2 runs per commit, P=${workers}:`);
@@ -183,6 +203,7 @@ async function main(): Promise<void> {
         failed ||= m > 150;
       }
       console.log(`  workers' busy share: median ${(100 * median(shares)).toFixed(1)}% (${shares.map((s) => `${(100 * s).toFixed(1)}%`).join(", ")}); idle worker time per revision: median ${median(idle).toFixed(0)} ms${workers > 1 ? " (target share ≥ 90%)" : ""}`);
+      console.log(`  strategy decisions: ${(decisions.length / ROUNDS).toFixed(0)} per bisection, median ${median(decisions).toFixed(1)} ms, total ${goDuration(decisions.reduce((a, b) => a + b, 0) / ROUNDS)} per bisection (a freed worker waits for them)`);
       if (workers > 1) failed ||= median(shares) < 0.9;
     }
     if (failed) process.exitCode = 1;
