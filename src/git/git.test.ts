@@ -117,6 +117,17 @@ describe("git layer", () => {
     }
   });
 
+  it("removes a slot a killed predecessor left, even one this start never used", async () => {
+    const dir = join(s.dir, "unused");
+    await new Worktrees(repo, dir, false).checkout(1, s.history.main[3] as string);
+    const trees = new Worktrees(repo, dir, false);
+    await trees.checkout(0, s.history.main[4] as string);
+    await trees.removeAll();
+    const list = await git(s.history.dir, ["worktree", "list", "--porcelain"]);
+    assert.equal(list.stdout.split("\n").filter((l) => l.startsWith("worktree ")).length, 1, list.stdout);
+    assert.equal(existsSync(dir), false);
+  });
+
   it("creates several slots at once (parallel builds' first checkouts)", async () => {
     const trees = new Worktrees(repo, join(s.dir, "parallel"), false);
     try {

@@ -47,7 +47,9 @@ export class Worktrees {
     // its scan of every untracked file (minutes on a built kernel tree).
     for (const path of this.created) await rm(path, { recursive: true, force: true });
     this.created.clear();
-    await this.repo.run(["worktree", "prune"]).catch(() => undefined);
+    // The whole dir before the prune: a slot a killed predecessor left, and this start never
+    // used, is gone then too, so its registration goes with the prune.
     await rm(this.dir, { recursive: true, force: true });
+    await this.repo.run(["worktree", "prune"]).catch(() => undefined);
   }
 }
