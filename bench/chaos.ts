@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       ["no build repeated", report.repeatedBuilds.length === 0, report.repeatedBuilds.join(" ")],
       ["no run index reused", report.reusedRunIndices.length === 0, report.reusedRunIndices.join(" ")],
       ["no child process left", report.leftProcesses.length === 0, report.leftProcesses.join("; ")],
-      ["no worktree left", report.leftWorktrees === 0, `${report.leftWorktrees}`],
+      ["no worktree left", report.leftWorktrees.length === 0, report.leftWorktrees.join("; ")],
       ["second concurrent resume exits 2 with one line", report.secondResume.code === 2 && secondLines.length === 1, `${report.secondResume.code}: ${report.secondResume.stderr.trim()}`],
     ];
     console.log(`bench:chaos — demo history (${history.main.length} main-line commits), ${KILLS} SIGKILLs at random moments (seed ${SEED})`);

@@ -71,8 +71,8 @@ export interface ChaosReport {
   reusedRunIndices: string[];
   /** Processes still running from the work dir after the end. */
   leftProcesses: string[];
-  /** Worktrees of the repository besides the user's own, and checkout slots left on disk. */
-  leftWorktrees: number;
+  /** Worktrees of the repository besides the user's own (git's porcelain lines), and the checkout slots' dir if left on disk. */
+  leftWorktrees: string[];
   /** The second of two concurrent resumes: its exit status and stderr. */
   secondResume: { code: number | null; stderr: string };
 }
@@ -149,13 +149,13 @@ export async function chaosBisection(spec: ChaosSpec): Promise<ChaosReport> {
   const last = await run.exit;
   if (last.code !== 0 && last.code !== 1) throw new Error(`the last resume failed (${last.code ?? last.signal}): ${last.stderr}`);
   const result = JSON.parse(readFileSync(join(spec.workDir, "result.json"), "utf8")) as { culprit?: { hash: string } };
-  const worktrees = (await git(spec.repoDir, ["worktree", "list", "--porcelain"])).stdout.split("\n").filter((l) => l.startsWith("worktree ")).length - 1;
+  const listed = (await git(spec.repoDir, ["worktree", "list", "--porcelain"])).stdout.trim().split("\n\n").slice(1);
   return {
     culprit: result.culprit?.hash,
     kills,
     ...repeatsIn(readFileSync(events, "utf8")),
     leftProcesses: processesIn(spec.workDir),
-    leftWorktrees: worktrees + (existsSync(join(spec.workDir, "worktrees")) ? 1 : 0),
+    leftWorktrees: [...listed.map((w) => w.replaceAll("\n", " ")), ...(existsSync(join(spec.workDir, "worktrees")) ? [join(spec.workDir, "worktrees")] : [])],
     secondResume,
   };
 }
