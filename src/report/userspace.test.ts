@@ -172,6 +172,25 @@ describe("userspace reports from real compiler output", () => {
   }
 });
 
+/** Lua's close-chain recursion, as ASan prints its frames. */
+const CLOSE_CYCLE = ["luaD_call", "luaV_execute", "luaD_callnoyield", "luaD_rawrunprotected", "luaD_pcall", "callclosemth", "luaF_close", "lua_resetthread", "luaB_close"];
+
+/** An ASan stack-overflow report: `top` frames, then `frames` frames of the cycle from `phase` on, then `bottom`. */
+function overflowLog(top: string[], phase: number, frames: number, bottom: string[] = []): string {
+  const names = [...top, ...Array.from({ length: frames }, (_, i) => CLOSE_CYCLE[(phase + i) % CLOSE_CYCLE.length] as string), ...bottom];
+  const lines = names.map((name, i) => `    #${i} 0x55dd18d${(i * 4099).toString(16).padStart(5, "0")} in ${name} /src/lua/${name}.c:${100 + i}`);
+  return [
+    "AddressSanitizer:DEADLYSIGNAL",
+    "=================================================================",
+    "==28866==ERROR: AddressSanitizer: stack-overflow on address 0x7ffe196b5ff8 (pc 0x7f5a7ecd9a30 bp 0x000000000000 sp 0x7ffe196b6000 T0)",
+    ...lines,
+    "",
+    "SUMMARY: AddressSanitizer: stack-overflow /src/lua/x.c:1 in x",
+    "==28866==ABORTING",
+    "",
+  ].join("\n");
+}
+
 describe("userspace reports from documented formats", () => {
   const table: { name: string; log: string; title: string; type: string; frame: string }[] = [
     {
@@ -202,6 +221,35 @@ describe("userspace reports from documented formats", () => {
       title: "panicked: called `Option::unwrap()` on a `None` value in main.rs",
       type: "PANIC",
       frame: "",
+    },
+    {
+      // Lua's coroutine.close chain (fixed by 1e64c139): the stack ran out inside malloc, called from the cycle.
+      name: "ASan stack overflow in a recursion, out of stack in malloc",
+      log: overflowLog(["__interceptor_realloc", "luaM_malloc_", "luaE_extendCI"], 0, 80),
+      title: "AddressSanitizer: stack-overflow in callclosemth",
+      type: "ASAN-STACK-OVERFLOW",
+      frame: "callclosemth",
+    },
+    {
+      name: "the same recursion, out of stack at another point of the cycle",
+      log: overflowLog([], 3, 80),
+      title: "AddressSanitizer: stack-overflow in callclosemth",
+      type: "ASAN-STACK-OVERFLOW",
+      frame: "callclosemth",
+    },
+    {
+      name: "a recursion short enough to be printed whole, down to main",
+      log: overflowLog([], 5, 30, ["main"]),
+      title: "AddressSanitizer: stack-overflow in callclosemth",
+      type: "ASAN-STACK-OVERFLOW",
+      frame: "callclosemth",
+    },
+    {
+      name: "a stack overflow without a recursion is named by its top frame",
+      log: overflowLog(["big_frame", "parse_input"], 0, 0, ["main"]),
+      title: "AddressSanitizer: stack-overflow in big_frame",
+      type: "ASAN-STACK-OVERFLOW",
+      frame: "big_frame",
     },
   ];
   for (const row of table) {

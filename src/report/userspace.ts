@@ -158,17 +158,49 @@ export function sanitizerKind(description: string): string {
   return kind;
 }
 
-/** A sanitizer report named `kind in <first non-runtime frame of its first stack>`. */
+/** Longest recursion cycle looked for, in frames. */
+const MAX_CYCLE = 64;
+
+/**
+ * The frames of the cycle a stack that overflowed repeats, starting at its least name, or [] when
+ * its deeper half repeats no cycle. Where the stack ran out (a frame of the cycle, or malloc called
+ * from one) changes from run to run; which functions recurse does not.
+ */
+export function recursionCycle(frames: readonly SanitizerFrame[]): SanitizerFrame[] {
+  const names = frames.map((f) => f.func);
+  const seen = new Map<string, number>();
+  for (const name of names) seen.set(name, (seen.get(name) ?? 0) + 1);
+  // A stack short enough to be printed whole ends in the path that entered the recursion (main…): once each.
+  let end = names.length;
+  while (end > 0 && seen.get(names[end - 1] as string) === 1) end--;
+  const from = Math.floor(end / 2);
+  for (let period = 1; period <= MAX_CYCLE && from + 2 * period <= end; period++) {
+    let repeats = true;
+    for (let i = from; i + period < end && repeats; i++) repeats = names[i] === names[i + period];
+    if (!repeats) continue;
+    const cycle = frames.slice(from, from + period);
+    const first = cycle.reduce((best, f, i) => ((f.func < (cycle[best] as SanitizerFrame).func) ? i : best), 0);
+    return [...cycle.slice(first), ...cycle.slice(0, first)];
+  }
+  return [];
+}
+
+/**
+ * A sanitizer report named `kind in <first non-runtime frame of its first stack>`; a stack overflow
+ * with a recursion in its stack is named by the recursion instead (see recursionCycle).
+ */
 function stackReport(log: string, starts: readonly number[], line: number, endLine: number, kind: string, type: string): UserspaceCrash {
   const stack = firstStack(log, starts, line + 1, endLine - line + 1);
-  const top = stack.culprits[0];
+  const cycle = kind.endsWith(": stack-overflow") ? recursionCycle(stack.culprits) : [];
+  const guilty = cycle.length > 0 ? cycle : stack.culprits;
+  const top = guilty[0];
   const noFrames = stack.frames.length === 0;
   return {
     title: withFrame(kind, top?.func ?? ""),
     type,
     frame: top?.func ?? "",
     guiltyFile: fileOf(top),
-    frames: names(stack.culprits),
+    frames: names(guilty),
     startLine: line,
     endLine,
     corrupted: noFrames,
