@@ -1,4 +1,4 @@
-// npm run bench:real-lua -- PATH_TO_LUA_CLONE [CASE...] — culprit on real crash regressions from
+// npm run bench:real-lua -- PATH_TO_LUA_CLONE [CASE...] (REAL_LUA_WORK=DIR reuses DIR's builds) — culprit on real crash regressions from
 // Lua's own history (github.com/lua/lua), data nobody tuned the strategy on. Each case is a bug
 // whose fix names it; the reproducer (bench/real-lua/*.lua) was written from the fix's test or
 // description, and the expected culprit was found without culprit: by reading the diffs and by
@@ -47,7 +47,7 @@ async function bisect(clone: string, c: RealCase, strategy: string, dir: string)
   const caseDir = join(dir, c.name);
   await mkdir(caseDir, { recursive: true });
   await copyFile(join(scripts, c.script), join(caseDir, c.script));
-  const workDir = join(caseDir, `work-${strategy}`);
+  const workDir = join(caseDir, `work-${strategy}-${process.pid}`);
   const prepared = await prepareJob(
     {
       repo: clone,
@@ -100,7 +100,8 @@ async function main(): Promise<void> {
   const clone = resolve(clonePath);
   const repo = await Repo.open(clone);
   const cases = names.length > 0 ? CASES.filter((c) => names.includes(c.name)) : CASES;
-  const dir = join(tmpdir(), `culprit-real-lua-${process.pid}`);
+  // REAL_LUA_WORK: an earlier run's directory, to read its build cache again (its work dirs are left alone).
+  const dir = process.env.REAL_LUA_WORK ?? join(tmpdir(), `culprit-real-lua-${process.pid}`);
   process.stdout.write(`work in ${dir}\n${line(COLUMNS)}\n`);
   for (const c of cases) {
     const expected = await repo.resolve(c.expected);
