@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { prepareJob } from "../src/bisect/job.js";
-import { runBisection } from "../src/bisect/orchestrator.js";
+import { Interrupted, runBisection } from "../src/bisect/orchestrator.js";
 import type { BisectResult } from "../src/bisect/result.js";
 import { goDuration } from "../src/core/duration.js";
 import { Repo } from "../src/git/git.js";
@@ -43,6 +43,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The .lua files live in the source tree (bench/real-lua), beside this file's source. */
 const scripts = resolve(here, "..", "..", "bench", "real-lua");
 
+// Ctrl-C or a kill ends the bisection in flight the way the CLI does: its worktrees and processes go with it.
+const stop = new AbortController();
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
+
 async function bisect(clone: string, c: RealCase, strategy: string, dir: string): Promise<BisectResult> {
   const caseDir = join(dir, c.name);
   await mkdir(caseDir, { recursive: true });
@@ -66,7 +70,7 @@ async function bisect(clone: string, c: RealCase, strategy: string, dir: string)
     caseDir,
     workDir,
   );
-  return runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal });
+  return runBisection(prepared.spec, prepared.deps, { signal: stop.signal });
 }
 
 /** The answer in a cell: a short hash, a range of candidates, or why there is none. */
@@ -113,4 +117,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  if (!(error instanceof Interrupted)) throw error;
+  process.stderr.write("interrupted\n");
+  process.exitCode = 130;
+}
