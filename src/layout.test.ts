@@ -69,5 +69,8 @@ describe("layout", () => {
   it("build/ and run/ never import targets/", () => {
     for (const folder of ["build", "run"]) assert.equal(graph.get(folder)?.has("targets"), false, folder);
   });
+  it("bisect/ and store/ never import queue/ (the queue is wired from above)", () => {
+    for (const folder of ["bisect", "store"]) assert.equal(graph.get(folder)?.has("queue"), false, folder);
+  });
   it("reads the real sources", () => assert.ok(graph.has("bisect") && graph.get("bisect")?.has("core")));
 });
