@@ -121,9 +121,10 @@ describe("bisection through the queue", () => {
       const result = await runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal, executor: counting, onEvent: (e) => events.push(e) });
       assert.equal(result.outcome, "culprit");
       assert.equal(result.culprit?.hash, s.history.culprit);
-      const runKey = (f: Fact | RecordedEvent): string => (f.type === "run-finished" ? `${f.request}/${f.index}` : "");
+      // A run is the same run whichever request delivered it: commit, remedies and run index.
+      const runKey = (f: Fact | RecordedEvent): string => (f.type === "run-finished" ? `${f.commit}/${f.remedies.join(",")}#${f.index}` : "");
       const recordedRuns = events.filter((e) => e.type === "run-finished").map(runKey);
-      assert.equal(new Set(recordedRuns).size, recordedRuns.length, "each run index of each request is recorded once");
+      assert.equal(new Set(recordedRuns).size, recordedRuns.length, "each run of each commit is recorded once");
       const deliveredRuns = delivered.filter((f) => f.type === "run-finished").map(runKey);
       assert.ok(deliveredRuns.length > new Set(deliveredRuns).size, "the died request's first run was reported by both workers");
       assert.deepEqual(new Set(recordedRuns), new Set(deliveredRuns), "and every run reported is recorded");
