@@ -1,8 +1,8 @@
 // Which commits to test next: the expected information a batch of runs gives about the culprit,
 // per unit of cost; with P workers, P commits whose answers split the hypotheses most finely.
 
-import type { Dag } from "./dag.js";
-import { REPRO_GRID, SPURIOUS, cachedAncestry, type Posterior } from "./bayes-posterior.js";
+import { cachedAncestry, type Dag } from "./dag.js";
+import { REPRO_GRID, SPURIOUS, type Posterior } from "./bayes-posterior.js";
 
 /** Mass of "the bug is present at X", per chance grid point, and of "absent". */
 export interface Presence {

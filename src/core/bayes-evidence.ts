@@ -1,8 +1,9 @@
 // Turns raw observations into what the Bayesian strategy reasons with: per run, target / clean /
 // masked / unusable; per binary (commits sharing a signature are one binary), pooled counts.
 
-import type { Dag } from "./dag.js";
+import { cachedAncestry, type Dag } from "./dag.js";
 import type { CrashSimilarity, CrashSummary, Observation, RunOutcome } from "./outcome.js";
+import type { BisectKind } from "./strategy.js";
 import { RELATED, classifyRun, mostFrequentCrash, targetLikeness, type EvidenceCounts, type SameCrash } from "./evidence.js";
 
 export type { EvidenceCounts } from "./evidence.js";
@@ -57,6 +58,12 @@ export interface Grading {
   batchSize?: number;
   /** False: commits with equal signatures are not pooled (they were seen to behave differently). */
   trustSignatures?: boolean;
+  /** Which way the bug spreads from a commit that showed it (cause: to descendants; fix: to
+   *  ancestors): batches there are known to run where the bug is. Absent: only the commits that
+   *  showed the target teach the batch-failure rate. */
+  kind?: BisectKind;
+  /** Commits the problem itself says carry the bug (the start commit): their runs are fresh draws where the bug is. */
+  carriers?: readonly number[];
 }
 
 export function remedyKey(remedies: readonly string[]): string {
@@ -168,7 +175,12 @@ export function gatherEvidence(
     });
   }
   for (const g of groups) g.members.sort((a, b) => a - b);
-  const batchFailure = batchSize > 1 ? batchFailureBelief(groups) : Float64Array.from(BATCH_FAILURE_GRID, (b) => (b === 0 ? 1 : 0));
+  const carriers = grading.kind ? knownCarriers(dag, groups, grading.kind) : new Set<number>();
+  for (const c of grading.carriers ?? []) {
+    const g = groupOf.get(c);
+    if (g !== undefined) carriers.add(g);
+  }
+  const batchFailure = batchSize > 1 ? batchFailureBelief(groups, carriers) : Float64Array.from(BATCH_FAILURE_GRID, (b) => (b === 0 ? 1 : 0));
   return { groups, groupOf, buildFailed, built, activeRemedies: [...activeRemedies].sort(), batchFailure, related };
 }
 
@@ -176,27 +188,56 @@ export function gatherEvidence(
 const OWN_CHANCE: readonly number[] = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9, 0.99];
 
 /**
- * What the batches of commits that showed the target say about whole batches failing: at such a
- * commit the bug is there, so a batch without a single target run is either the chance or a dead
- * batch. Each commit gets its own chance (marginalised), so a chance that changes along the range
- * is not mistaken for dead batches.
+ * Groups known to carry the bug whatever their own runs showed: a descendant (cause) or an
+ * ancestor (fix) of a commit of another group that showed the target.
  */
-export function batchFailureBelief(groups: readonly EvidenceGroup[]): Float64Array {
+export function knownCarriers(dag: Dag, groups: readonly EvidenceGroup[], kind: BisectKind): Set<number> {
+  const shown = groups.flatMap((g, i) => (g.counts.target >= 1 ? g.members.map((m) => ({ group: i, commit: m })) : []));
+  const carriers = new Set<number>();
+  if (shown.length === 0) return carriers;
+  groups.forEach((g, i) => {
+    const carries = g.members.some((m) => {
+      const below = kind === "cause" ? cachedAncestry(dag, m) : undefined;
+      return shown.some((s) => s.group !== i && (below ? below[s.commit] === 1 : cachedAncestry(dag, s.commit)[m] === 1));
+    });
+    if (carries) carriers.add(i);
+  });
+  return carriers;
+}
+
+/** One group's batches when the bug is there with chance p and a batch fails whole with chance beta. */
+function batchesLikelihood(batches: readonly BatchCounts[], p: number, beta: number): number {
+  let l = 1;
+  for (const x of batches) l *= (1 - beta) * p ** x.target * (1 - p) ** x.clean + (x.target === 0 ? beta : 0);
+  return l;
+}
+
+/**
+ * What batches at commits known to carry the bug say about whole batches failing: there a batch
+ * without a single target run is either the chance or a dead batch. A group that carries the bug
+ * only because its own runs showed it was chosen by that very result: its likelihood is taken
+ * given that it showed the target at all, or its one live batch would count as proof that batches
+ * never fail. Each group gets its own chance (marginalised), so a chance that changes along the
+ * range is not mistaken for dead batches.
+ */
+export function batchFailureBelief(groups: readonly EvidenceGroup[], carriers: ReadonlySet<number> = new Set()): Float64Array {
   const B = BATCH_FAILURE_GRID.length;
   const log = Float64Array.from(BATCH_FAILURE_PRIOR, Math.log);
-  for (const g of groups) {
-    if (g.counts.target < 1) continue;
+  groups.forEach((g, i) => {
+    const known = carriers.has(i);
+    if (!known && g.counts.target < 1) return;
     for (let b = 0; b < B; b++) {
       const beta = BATCH_FAILURE_GRID[b] as number;
       let sum = 0;
       for (const p of OWN_CHANCE) {
-        let l = 1;
-        for (const x of g.batches) l *= (1 - beta) * p ** x.target * (1 - p) ** x.clean + (x.target === 0 ? beta : 0);
-        sum += l / OWN_CHANCE.length;
+        const l = batchesLikelihood(g.batches, p, beta);
+        // P(some batch shows the target) = 1 − P(every batch shows nothing).
+        const shows = known ? 1 : 1 - g.batches.reduce((q, x) => q * ((1 - beta) * (1 - p) ** (x.target + x.clean) + beta), 1);
+        sum += l / Math.max(shows, 1e-12) / OWN_CHANCE.length;
       }
       log[b] = (log[b] as number) + Math.log(Math.max(sum, 1e-300));
     }
-  }
+  });
   const max = Math.max(...log);
   const w = log.map((v) => Math.exp(v - max));
   const total = w.reduce((a, v) => a + v, 0);
@@ -210,9 +251,9 @@ export function batchFailureRisk(belief: Float64Array, k: number): number {
   return risk;
 }
 
-/** The batch-failure rate the posterior uses: none until the evidence says batches do fail (then its mean). */
+/** The batch-failure rate the posterior uses: the belief's mean. Never 0 while failures cannot be
+ *  ruled out: with 0, one clean batch where a deterministic crash was expected would be proof. */
 export function batchFailureRate(belief: Float64Array): number {
-  if ((belief[0] as number) >= 0.5) return 0;
   return batchFailureRisk(belief, 1);
 }
 

@@ -2,7 +2,7 @@
 // fixed" and "the start crash was a flake"), jointly with the unknown reproduction chance p.
 // p is marginalised over a small grid, so a low chance is never ruled out by a lucky streak.
 
-import type { Dag } from "./dag.js";
+import { cachedAncestry, type Dag } from "./dag.js";
 import type { BisectKind } from "./strategy.js";
 import { batchFailureRate, type BatchCounts, type Evidence, type EvidenceGroup } from "./bayes-evidence.js";
 
@@ -43,25 +43,6 @@ export interface Posterior {
   chance: Float64Array;
   /** Learnt share of commits whose chance is their own (0 = one chance for the whole range). */
   spread: number;
-}
-
-const ancestryCache = new WeakMap<Dag, Map<number, Uint8Array>>();
-
-/** Ancestry of commit i (membership array), memoised per graph: the strategy is called again and again on one graph. */
-export function cachedAncestry(dag: Dag, i: number): Uint8Array {
-  let cache = ancestryCache.get(dag);
-  if (!cache) {
-    cache = new Map();
-    ancestryCache.set(dag, cache);
-  }
-  let anc = cache.get(i);
-  if (!anc) {
-    // Bounded so a long session on a huge graph cannot grow without limit.
-    if (cache.size >= 2048) cache.clear();
-    anc = dag.ancestry(i);
-    cache.set(i, anc);
-  }
-  return anc;
 }
 
 /** Log-likelihood of `target` target runs and `clean` clean runs when the bug is present with chance p. */

@@ -17,6 +17,9 @@ export function cleanRunsNeeded(chance: number, miss = 0.05): number {
 
 /** Miss allowed on the clean side of a culprit, at the crashing side's own chance (a wrong single culprit should stay rare, ≤ 2%). */
 const LOCAL_MISS = 0.01;
+/** Chance allowed that every clean batch on the clean side failed whole: a few batches where the
+ *  bug is known to be, all live, do not rule out a rate that kills one batch in five. */
+const BATCH_MISS = 0.002;
 
 export type Verification =
   | { kind: "verified" }
@@ -56,7 +59,7 @@ function cleanBatches(evidence: Evidence, commit: number): number {
  */
 export function cleanBatchesNeeded(evidence: Evidence, batchSize: number): number {
   const least = batchSize > 1 ? 2 : 1;
-  for (let k = least; k < 4; k++) if (batchFailureRisk(evidence.batchFailure, k) <= 0.01) return k;
+  for (let k = least; k < 4; k++) if (batchFailureRisk(evidence.batchFailure, k) <= BATCH_MISS) return k;
   return 4;
 }
 
@@ -78,8 +81,12 @@ export function verifyCulprit(
   batchSize = 1,
   /** The posterior's chance spread: above 0 the chance differs along the range, and the crashing side's own runs bound it even for single-run batches. */
   spread = 0,
+  /** A good end the search found (a release that tested clean): the clean side of a culprit whose
+   *  parents all lie outside the range, since its being good rests on that end's runs alone. */
+  boundary?: number,
 ): Verification {
-  const parents = dag.parents[culprit] as readonly number[];
+  const inRange = dag.parents[culprit] as readonly number[];
+  const parents = kind === "cause" && inRange.length === 0 && boundary !== undefined && boundary !== culprit ? [boundary] : inRange;
   const crashing = kind === "cause" ? [culprit] : [...parents];
   const clean = kind === "cause" ? [...parents] : [culprit];
   // The chance may be lower here than where it was learnt: the crashing side's own runs bound it

@@ -1,15 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Dag } from "./dag.js";
+import { Dag, cachedAncestry } from "./dag.js";
 import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
 import type { BisectProblem } from "./strategy.js";
-import { gatherEvidence } from "./bayes-evidence.js";
+import { BATCH_FAILURE_GRID, batchFailureRisk, gatherEvidence } from "./bayes-evidence.js";
 import { classifyRun, countEvidence, type RunEvidence } from "./evidence.js";
 import { computePosterior, credibleSet, topHypothesis } from "./bayes-posterior.js";
 import { presenceAt, testInformation } from "./bayes-choose.js";
 import { cleanRunsNeeded, verifyCulprit } from "./bayes-stop.js";
 import { bayesStrategy, remedyToApply } from "./bayes.js";
-import { cachedAncestry } from "./bayes-posterior.js";
 import { chain, sameTitle, times } from "./testworld.js";
 
 const target: CrashSummary = { title: "general protection fault in blk_mq_run_hw_queues", alt: [], type: "DoS", frame: "" };
@@ -166,6 +165,16 @@ describe("stop rule", () => {
   it("the culprit itself must have shown the target", () => {
     assert.deepEqual(verify([obs("c6", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.5), { kind: "test", commits: [5] });
   });
+  it("a culprit whose parents lie outside the range: a found good end is its clean side", () => {
+    const branch = new Dag([{ hash: "r", parents: [] }, { hash: "x", parents: [] }, { hash: "s", parents: ["r", "x"] }]);
+    const check = (o: Observation[], boundary?: number) =>
+      verifyCulprit(branch, "cause", gatherEvidence(branch, o, target, same, []), branch.index("x"), 0.5, () => false, () => undefined, 1, 0, boundary);
+    const o = [obs("s", times(T, 10)), obs("x", times(T, 3))];
+    assert.deepEqual(check(o), { kind: "verified" });
+    assert.deepEqual(check(o, branch.index("r")), { kind: "test", commits: [branch.index("r")] });
+    assert.deepEqual(check([...o, obs("r", times(OK, 10))], branch.index("r")), { kind: "verified" });
+    assert.deepEqual(check([...o, obs("r", times(T, 1))], branch.index("r")), { kind: "clean-side-crashed", commits: [branch.index("r")] });
+  });
   it("the parent needs more clean runs when the chance is low", () => {
     assert.deepEqual(verify([obs("c5", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.1), { kind: "test", commits: [4] });
   });
@@ -194,6 +203,34 @@ describe("stop rule", () => {
       kind: "contradiction",
       commits: [4],
     });
+  });
+});
+
+describe("batch failure: learnt where the bug is known to be", () => {
+  const dag = chain(10);
+  const risk = (o: Observation[], kind: "cause" | "fix" = "cause", carriers: number[] = []) =>
+    batchFailureRisk(gatherEvidence(dag, o, target, same, [], { batchSize: 10, kind, carriers }).batchFailure, 1);
+  const prior = risk([]);
+  const dead = [...times(OK, 10)];
+  const live = [...times(T, 5), ...times(OK, 5)];
+  const cases: [string, Observation[], "cause" | "fix", number[], "less" | "same" | "more"][] = [
+    ["one live batch at a commit chosen because it crashed says nothing", [obs("c5", live)], "cause", [], "same"],
+    ["live batches at descendants of a crashing commit: batches rarely fail", [obs("c5", live), ...[6, 7, 8, 9].map((c) => obs(`c${c}`, live))], "cause", [], "less"],
+    ["a clean batch at a descendant of a crashing commit: a dead batch", [obs("c5", live), obs("c6", dead), obs("c7", dead)], "cause", [], "more"],
+    ["fix: the bug is known at ancestors of a crashing commit", [obs("c5", live), obs("c4", dead), obs("c3", dead)], "fix", [], "more"],
+    ["cause: ancestors of a crashing commit are not known to carry it", [obs("c5", live), obs("c4", dead), obs("c3", dead)], "cause", [], "same"],
+    ["the start commit carries the bug: its dead batch counts", [obs("c9", [...live, ...dead])], "cause", [9], "more"],
+  ];
+  for (const [name, o, kind, carriers, want] of cases) {
+    it(name, () => {
+      const r = risk(o, kind, carriers);
+      const got = Math.abs(r - prior) < 1e-9 ? "same" : r < prior ? "less" : "more";
+      assert.equal(got, want, `risk ${r} against the prior's ${prior}`);
+    });
+  }
+  it("the grid holds no failure and rates up to a third of batches", () => {
+    assert.equal(BATCH_FAILURE_GRID[0], 0);
+    assert.ok((BATCH_FAILURE_GRID.at(-1) as number) >= 0.3);
   });
 });
 
@@ -250,14 +287,15 @@ describe("the culprit strategy, step by step", () => {
     const step = bayesStrategy.next(problem(dag), o);
     assert.deepEqual(step.kind === "test" && step.tests.map((t) => t.commit), ["c3"]);
   });
+  // Three clean batches on the clean side: two live batches at the start cannot rule out batches that fail whole.
   it("names a verified culprit", () => {
-    const o = [obs("c7", times(T, 20)), obs("c3", times(OK, 20)), obs("c4", times(T, 10))];
+    const o = [obs("c7", times(T, 20)), obs("c3", times(OK, 30)), obs("c4", times(T, 10))];
     const step = bayesStrategy.next(problem(dag), o);
     assert.equal(step.kind, "done");
     if (step.kind === "done") assert.deepEqual(step.result.outcome === "culprit" && [step.result.culprit, step.result.parent], ["c4", "c3"]);
   });
   it("a broken build next to the culprit ends inconclusive with both candidates", () => {
-    const o = [obs("c7", times(T, 20)), obs("c2", times(OK, 10)), { commit: "c3", remedies: [], build: { kind: "failed" as const, excerpt: "" }, runs: [] }, obs("c4", times(T, 10))];
+    const o = [obs("c7", times(T, 20)), obs("c2", times(OK, 30)), { commit: "c3", remedies: [], build: { kind: "failed" as const, excerpt: "" }, runs: [] }, obs("c4", times(T, 10))];
     const step = bayesStrategy.next(problem(dag), o);
     assert.equal(step.kind, "done");
     if (step.kind === "done") {

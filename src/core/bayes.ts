@@ -4,7 +4,7 @@
 // where a batch of runs tells most per unit of cost, and names a culprit only once it is both
 // probable and verified. Pure: everything comes from the problem and the observations.
 
-import type { Dag } from "./dag.js";
+import { cachedAncestry, type Dag } from "./dag.js";
 import type { CrashSummary, Observation } from "./outcome.js";
 import type { BisectProblem, Note, RemedyRule, Step, Strategy, StrategyResult, TestRequest } from "./strategy.js";
 import {
@@ -17,7 +17,7 @@ import {
   type EvidenceGroup,
 } from "./bayes-evidence.js";
 import { countEvidence, type EvidenceCounts } from "./evidence.js";
-import { baseRoot, cachedAncestry, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
+import { baseRoot, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
 import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
 import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
 import { aboveRelease, findGoodEnd, searchedRange } from "./goodEnd.js";
@@ -156,6 +156,8 @@ interface Choice {
   remedies: string[];
   slots: number;
   untestable: (c: number) => boolean;
+  /** A found good end: the clean side of the range's roots, worth testing again. */
+  boundary?: number;
 }
 
 /** Predicted share of informative runs at an untested commit: broken and masked stretches are contiguous, so ask its tested neighbours. */
@@ -199,7 +201,8 @@ function chooseTests(choice: Choice): ScoredCandidate[] {
   const tested = evidence ? [...evidence.groupOf.keys()].sort((a, b) => a - b) : [];
   const scored: ScoredCandidate[] = [];
   const quantiles = 12 + 4 * choice.slots;
-  for (const c of candidateCommits(dag, post, quantiles, [0, dag.index(problem.start)])) {
+  const extra = [0, dag.index(problem.start), ...(choice.boundary === undefined ? [] : [choice.boundary])];
+  for (const c of candidateCommits(dag, post, quantiles, extra)) {
     if (choice.untestable(c)) continue;
     const runs = Math.round(runsPerCommit * predictedShare(evidence, tested, c, fallback));
     const cost = (evidence?.built.has(builtKey(c, remedies)) ? 0 : costBuild) + costTest;
@@ -224,7 +227,9 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
 }
 
 /** `trustSignatures` false: equal build signatures share no evidence (they were seen to behave differently). */
-function searchStep(problem: BisectProblem, observations: readonly Observation[], limits: Limits, trustSignatures = true): Step {
+/** `boundary`: a good end the search found (a release that tested clean), not one the user gave: a
+ *  culprit whose parents lie outside the range stands on its clean runs. */
+function searchStep(problem: BisectProblem, observations: readonly Observation[], limits: Limits, trustSignatures = true, boundary?: string): Step {
   const dag = problem.graph;
   const notes: Note[] = [];
   const start = dag.index(problem.start);
@@ -269,7 +274,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
   const several = startCrashesNote(startRunList, target, problem.sameCrash);
   if (several) notes.push(several);
 
-  const grading = { ...(problem.similarity ? { similarity: problem.similarity } : {}), batchSize: runsPerCommit, trustSignatures };
+  const grading = { ...(problem.similarity ? { similarity: problem.similarity } : {}), batchSize: runsPerCommit, trustSignatures, kind: problem.kind, carriers: [start] };
   let evidence = gatherEvidence(dag, observations, target, problem.sameCrash, remediesSoFar, grading);
   const typeKnown = !problem.target || problem.target.type !== "" || learnt !== undefined;
   const remedy = typeKnown ? remedyToApply(problem.remedies ?? [], evidence.groups, target, remediesSoFar) : undefined;
@@ -282,6 +287,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     if (runs >= 2) notes.push({ kind: "info", text: `"${title}" is taken for the target under another title (same type, shared stack): the title drifted along the range` });
   }
   const base = baseRoot(dag, problem.kind, start, problem.good);
+  const boundaryIndex = boundary !== undefined && dag.has(boundary) ? dag.index(boundary) : undefined;
 
   const startGroup = evidence.groups[evidence.groupOf.get(start) ?? -1];
   const startHits = startGroup?.counts.target ?? 0;
@@ -306,7 +312,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     case "test":
       return test(end.tests, [...notes, ...end.notes]);
     case "clean": {
-      const inner = searchStep(aboveRelease(problem, end.release), observations, limits, trustSignatures);
+      const inner = searchStep(aboveRelease(problem, end.release), observations, limits, trustSignatures, end.release.commit);
       const all = [...notes, ...end.notes, ...inner.notes];
       if (inner.kind === "test") return test(inner.tests, all);
       return done({ ...inner.result, searched: { bound: "release", oldest: [end.release.commit], tag: end.release.tag } }, all);
@@ -350,7 +356,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
         ? ({ kind: "verified" } as const)
         : top === post.everywhere
           ? verifyEverywhere(dag, problem.kind, evidence, untestable, ownCounts)
-          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts, runsPerCommit, post.spread);
+          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts, runsPerCommit, post.spread, boundaryIndex);
     // A clean side that crashed is tested again (up to three batches): the target there means the culprit is older.
     const recheck = (c: number): boolean => (evidence.groups[evidence.groupOf.get(c) ?? -1]?.batches.length ?? 0) < 3;
     switch (verdict.kind) {
@@ -390,7 +396,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
       case "contradiction": {
         // Equal builds behaved differently: the crash depends on something the declared
         // artifacts miss, so every commit stands on its own runs from here on.
-        const own = searchStep(problem, observations, limits, false);
+        const own = searchStep(problem, observations, limits, false, boundary);
         const note: Note = {
           kind: "info",
           text: "commits with the same build signature behaved differently: the crash depends on something the declared artifacts do not cover; judging every commit by its own runs",
@@ -405,7 +411,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     return inconclusive(problem, post, "test budget spent", notes);
   }
 
-  const picked = chooseTests({ dag, problem, post, evidence, remedies, slots, untestable });
+  const picked = chooseTests({ dag, problem, post, evidence, remedies, slots, untestable, boundary: boundaryIndex });
   if (picked.length === 0) return inconclusive(problem, post, "no test left that would tell the candidates apart", notes);
   const last = observations[observations.length - 1];
   if (last && dag.has(last.commit)) {

@@ -95,3 +95,22 @@ export class Dag {
     return this.ancestry(b)[a] === 1;
   }
 }
+
+const ancestryCache = new WeakMap<Dag, Map<number, Uint8Array>>();
+
+/** Ancestry of commit i (membership array), memoised per graph: the strategy is called again and again on one graph. */
+export function cachedAncestry(dag: Dag, i: number): Uint8Array {
+  let cache = ancestryCache.get(dag);
+  if (!cache) {
+    cache = new Map();
+    ancestryCache.set(dag, cache);
+  }
+  let anc = cache.get(i);
+  if (!anc) {
+    // Bounded so a long session on a huge graph cannot grow without limit.
+    if (cache.size >= 2048) cache.clear();
+    anc = dag.ancestry(i);
+    cache.set(i, anc);
+  }
+  return anc;
+}

@@ -4,8 +4,7 @@
 // longer build. When no release is clean (all crash, or none can be tested) the search goes on
 // below them, down to the job's `oldest` bound or the repository's first commits. Pure.
 
-import { Dag } from "./dag.js";
-import { cachedAncestry } from "./bayes-posterior.js";
+import { Dag, cachedAncestry } from "./dag.js";
 import { countEvidence, type SameCrash } from "./evidence.js";
 import { observationKey, type CrashSummary, type Observation } from "./outcome.js";
 import type { BisectProblem, Note, Release, SearchedRange, TestRequest } from "./strategy.js";
