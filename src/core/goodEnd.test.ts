@@ -48,11 +48,18 @@ function problem(overrides: Partial<BisectProblem> = {}): BisectProblem {
 const START = obs("c99", times(T, 10));
 const FAILED: Observation["build"] = { kind: "failed", excerpt: "error: old compiler" };
 
-describe("findGoodEnd: the newest clean release bounds the search", () => {
+describe("findGoodEnd: the newest clean release bounds the search, found by halving", () => {
   const cases: { name: string; observations: Observation[]; slots?: number; problem?: Partial<BisectProblem>; want: string }[] = [
-    { name: "nothing tested yet: the newest release", observations: [START], want: "test c70" },
-    { name: "two slots: the two newest releases at once", observations: [START], slots: 2, want: "test c70 c50" },
-    { name: "the newest release crashes: the next older one", observations: [START, obs("c70", times(T, 10))], want: "test c50" },
+    { name: "nothing tested yet: the release that halves the range", observations: [START], want: "test c50" },
+    { name: "two slots: the releases at a third and two thirds of the range", observations: [START], slots: 2, want: "test c70 c30" },
+    { name: "a release crashes: halve what is older", observations: [START, obs("c70", times(T, 10))], want: "test c30" },
+    { name: "a release is clean: halve what is newer", observations: [START, obs("c30", times(OK, 10))], want: "test c70" },
+    { name: "clean with no untested release newer: bisect above it", observations: [START, obs("c70", times(T, 10)), obs("c50", times(OK, 10))], want: "clean v1.2" },
+    {
+      name: "a crash older than a clean release wins: the clean batch may have been a dead one",
+      observations: [START, obs("c50", times(OK, 10)), obs("c30", times(T, 10))],
+      want: "test c10",
+    },
     { name: "the newest release is clean: bisect above it", observations: [START, obs("c70", times(OK, 10))], want: "clean v1.3" },
     {
       name: "a release that does not build is skipped",
@@ -90,7 +97,8 @@ describe("findGoodEnd: the newest clean release bounds the search", () => {
       name: "releases newer than the start commit are not ancestors: ignored",
       observations: [obs("c60", times(T, 10))],
       problem: { start: "c60" },
-      want: "test c50",
+      slots: 4,
+      want: "test c50 c30 c10",
     },
   ];
   for (const c of cases) {

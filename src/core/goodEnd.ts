@@ -8,7 +8,7 @@ import { Dag, cachedAncestry } from "./dag.js";
 import { countEvidence, type SameCrash } from "./evidence.js";
 import { observationKey, type CrashSummary, type Observation } from "./outcome.js";
 import type { BisectProblem, Note, Release, SearchedRange, TestRequest } from "./strategy.js";
-import { crashState } from "./verdict.js";
+import { crashState, type CrashState } from "./verdict.js";
 
 export type GoodEnd =
   /** The problem bounds itself (a good commit, a fix bisection, or no release older than start). */
@@ -30,8 +30,12 @@ export function releasesBelow(problem: BisectProblem): Release[] {
 /**
  * The good end, from the releases' observations under the active remedies: a release is judged
  * like syzbot judges one (crashes when the target shows at all, clean when at least half of a
- * batch is clean, else untestable). Up to `slots` untested releases are tested at once, never
- * one older than a release already known clean.
+ * batch is clean, else untestable). The newest clean release is searched for by halving, not one
+ * release after the other: a crash at a release means every newer one crashes too, a clean one
+ * every older one is clean, so each test halves the commits between the oldest release known to
+ * crash and the newest known clean. A release that showed the target wins over a clean one older
+ * than it (a clean batch can be a dead one). Up to `slots` releases are tested at once, spread
+ * over that stretch.
  */
 export function findGoodEnd(
   problem: BisectProblem,
@@ -46,30 +50,64 @@ export function findGoodEnd(
   if (releases.length === 0) return { kind: "given" };
   const runs = Math.max(1, problem.runsPerCommit);
   const byKey = new Map(observations.map((o) => [observationKey(o.commit, o.remedies), o]));
-  const tests: TestRequest[] = [];
-  const notes: Note[] = [];
-  let crashing: Release | undefined;
-  for (const release of releases) {
+  const state = releases.map((release): "untested" | "partial" | "failed" | CrashState => {
     const seen = byKey.get(observationKey(release.commit, remedies));
-    if (seen?.build?.kind === "failed") continue;
-    const have = seen?.runs.length ?? 0;
-    if (!seen?.build || have < runs) {
-      if (tests.length < slots) {
-        tests.push({ commit: release.commit, runs: runs - have, remedies: [...remedies] });
-        notes.push({ kind: "release", tag: release.tag, commit: release.commit });
-      }
-      continue;
-    }
-    const state = crashState(countEvidence(seen.runs, target, sameCrash, problem.similarity), runs);
-    if (state === "clean") {
-      if (tests.length > 0) return { kind: "test", tests, notes };
-      return { kind: "clean", release, notes: [{ kind: "info", text: `release ${release.tag} is clean: bisecting between it and the start commit` }] };
-    }
-    if (state === "crashes") crashing = release;
+    if (seen?.build?.kind === "failed") return "failed";
+    if (!seen?.build) return "untested";
+    if (seen.runs.length < runs) return "partial";
+    return crashState(countEvidence(seen.runs, target, sameCrash, problem.similarity), runs);
+  });
+  // Releases are newest first: everything newer than the oldest crashing one crashes.
+  const crashing = state.lastIndexOf("crashes");
+  const clean = state.findIndex((s, i) => i > crashing && s === "clean");
+  const upper = clean < 0 ? releases.length : clean;
+  const open: number[] = [];
+  for (let i = crashing + 1; i < upper; i++) if (state[i] === "untested" || state[i] === "partial") open.push(i);
+  if (open.length === 0) {
+    const found = releases[clean];
+    if (found) return { kind: "clean", release: found, notes: [{ kind: "info", text: `release ${found.tag} is clean: bisecting between it and the start commit` }] };
+    const oldestCrashing = releases[crashing];
+    const why = oldestCrashing ? `the crash is already there at the oldest release tested (${oldestCrashing.tag})` : "no release older than the start commit could be tested";
+    return { kind: "older", notes: [{ kind: "info", text: `${why}: searching older history` }] };
   }
-  if (tests.length > 0) return { kind: "test", tests, notes };
-  const why = crashing ? `the crash is already there at the oldest release tested (${crashing.tag})` : "no release older than the start commit could be tested";
-  return { kind: "older", notes: [{ kind: "info", text: `${why}: searching older history` }] };
+  const partial = open.filter((i) => state[i] === "partial");
+  const picks = [...new Set([...partial, ...halving(problem, releases, open, crashing, clean, Math.max(1, slots))])].slice(0, Math.max(1, slots));
+  const byIndex = (i: number): Release => releases[i] as Release;
+  const tests: TestRequest[] = picks.map((i) => {
+    const seen = byKey.get(observationKey(byIndex(i).commit, remedies));
+    return { commit: byIndex(i).commit, runs: runs - (seen?.runs.length ?? 0), remedies: [...remedies] };
+  });
+  const notes: Note[] = picks.map((i) => ({ kind: "release", tag: byIndex(i).tag, commit: byIndex(i).commit }));
+  return { kind: "test", tests, notes };
+}
+
+/**
+ * Up to `slots` untested releases (indices into `releases`, newest first) that split the commits
+ * between the oldest crashing release (or the start) and the newest clean one (or the range's
+ * oldest commit) most evenly: the culprit is as likely anywhere in that stretch.
+ */
+function halving(problem: BisectProblem, releases: readonly Release[], open: readonly number[], crashing: number, clean: number, slots: number): number[] {
+  const dag = problem.graph;
+  const size = (commit: string): number => {
+    const anc = cachedAncestry(dag, dag.index(commit));
+    let count = 0;
+    for (let i = 0; i < anc.length; i++) count += anc[i] as number;
+    return count;
+  };
+  const top = size((releases[crashing] ?? { commit: problem.start }).commit);
+  const bottom = clean < 0 ? 0 : size((releases[clean] as Release).commit);
+  const sizes = new Map(open.map((i) => [i, size((releases[i] as Release).commit)]));
+  const picks: number[] = [];
+  for (let j = 1; j <= slots && picks.length < open.length; j++) {
+    const aim = top - ((top - bottom) * j) / (slots + 1);
+    let best: number | undefined;
+    for (const i of open) {
+      if (picks.includes(i)) continue;
+      if (best === undefined || Math.abs((sizes.get(i) as number) - aim) < Math.abs((sizes.get(best) as number) - aim)) best = i;
+    }
+    if (best !== undefined) picks.push(best);
+  }
+  return picks;
 }
 
 const ranges = new WeakMap<Dag, Map<string, Dag>>();
