@@ -117,15 +117,16 @@ export function scoreCandidate(dag: Dag, post: Posterior, commit: number, inform
 /**
  * Picks up to `slots` commits. The first maximises bits per cost; each further one maximises how
  * much it refines the partition of hypotheses the chosen ones induce (discounted by how reliably a
- * batch answers it), per cost — P answers at once should not all ask the same question.
+ * batch answers it), per cost — P answers at once should not all ask the same question. Commits
+ * whose answers are on their way (`pending`, their ancestries) count as chosen already.
  */
-export function pickTests(post: Posterior, scored: readonly ScoredCandidate[], slots: number, minBits: number): ScoredCandidate[] {
+export function pickTests(post: Posterior, scored: readonly ScoredCandidate[], slots: number, minBits: number, pending: readonly Uint8Array[] = []): ScoredCandidate[] {
   const usable = scored.filter((s) => s.bits >= minBits);
   if (usable.length === 0) return [];
   usable.sort((a, b) => b.bits / b.cost - a.bits / a.cost || a.commit - b.commit);
   const first = usable[0] as ScoredCandidate;
-  const picked = [first];
-  if (slots <= 1) return picked;
+  const picked: ScoredCandidate[] = pending.length === 0 ? [first] : [];
+  if (slots <= picked.length) return picked;
   const H = post.n + 2;
   const cell = new Int32Array(H);
   // 1 when hypothesis h says the bug is present at the commit whose ancestry is `anc`.
@@ -150,8 +151,12 @@ export function pickTests(post: Posterior, scored: readonly ScoredCandidate[], s
     for (const m of sums.values()) if (m > 0) e -= m * Math.log2(m);
     return e;
   };
-  refine(first.anc);
-  while (picked.length < slots) {
+  // Cells are a bit pattern; past ~30 refinements it would overflow, far beyond any worker count.
+  const refinements = Math.min(30, pending.length + slots);
+  for (const anc of pending.slice(0, refinements - 1)) refine(anc);
+  for (const s of picked) refine(s.anc);
+  let done = Math.min(pending.length, refinements - 1) + picked.length;
+  while (picked.length < slots && done < refinements) {
     const now = partitionEntropy(undefined);
     let best: ScoredCandidate | undefined;
     let bestScore = 0;
@@ -167,9 +172,8 @@ export function pickTests(post: Posterior, scored: readonly ScoredCandidate[], s
     }
     if (!best || bestScore < minBits / 4) break;
     picked.push(best);
-    // Cells are a bit pattern; past ~30 picks it would overflow, far beyond any worker count.
-    if (picked.length >= 30) break;
     refine(best.anc);
+    done++;
   }
   return picked;
 }

@@ -277,6 +277,15 @@ describe("the culprit strategy, step by step", () => {
     const step = bayesStrategy.next(problem(dag, { parallelism: 3 }), []);
     assert.equal(step.kind === "test" ? step.tests.length : 0, 3);
   });
+  it("a test in flight is not asked for again: the free worker gets the question it leaves open", () => {
+    const o = [obs("c7", times(T, 20))];
+    const both = bayesStrategy.next(problem(dag, { parallelism: 2 }), o);
+    const first = both.kind === "test" ? both.tests[0] : undefined;
+    assert.ok(first && both.kind === "test" && both.tests.length === 2);
+    const step = bayesStrategy.next(problem(dag, { parallelism: 2 }), o, [first]);
+    assert.equal(step.kind === "test" && step.tests.length, 1);
+    assert.notEqual(step.kind === "test" && step.tests[0]?.commit, first.commit);
+  });
   it("no target crash at the start after three tries: not reproduced", () => {
     const step = bayesStrategy.next(problem(dag), [obs("c7", times(OK, 60))]);
     assert.equal(step.kind, "done");

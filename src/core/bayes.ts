@@ -32,7 +32,7 @@ const START_MIN_TRIES = 60;
 
 export const bayesStrategy: Strategy = {
   name: "culprit",
-  next: (problem, observations) => nextStep(problem, observations),
+  next: (problem, observations, inFlight) => nextStep(problem, observations, DEFAULT_LIMITS, inFlight),
 };
 
 function test(tests: TestRequest[], notes: Note[]): Step {
@@ -158,6 +158,8 @@ interface Choice {
   untestable: (c: number) => boolean;
   /** A found good end: the clean side of the range's roots, worth testing again. */
   boundary?: number;
+  /** Commits being tested now. */
+  pending?: readonly number[];
 }
 
 /** Predicted share of informative runs at an untested commit: broken and masked stretches are contiguous, so ask its tested neighbours. */
@@ -203,12 +205,12 @@ function chooseTests(choice: Choice): ScoredCandidate[] {
   const quantiles = 12 + 4 * choice.slots;
   const extra = [0, dag.index(problem.start), ...(choice.boundary === undefined ? [] : [choice.boundary])];
   for (const c of candidateCommits(dag, post, quantiles, extra)) {
-    if (choice.untestable(c)) continue;
+    if (choice.untestable(c) || choice.pending?.includes(c)) continue;
     const runs = Math.round(runsPerCommit * predictedShare(evidence, tested, c, fallback));
     const cost = (evidence?.built.has(builtKey(c, remedies)) ? 0 : costBuild) + costTest;
     scored.push(scoreCandidate(dag, post, c, runs, cost));
   }
-  return pickTests(post, scored, choice.slots, MIN_BITS);
+  return pickTests(post, scored, choice.slots, MIN_BITS, (choice.pending ?? []).map((c) => cachedAncestry(dag, c)));
 }
 
 /** Knobs a caller other than the orchestrator may turn (the benchmark lifts the budget to time the choice itself). */
@@ -218,8 +220,14 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = { batchBudget };
 
-export function nextStep(problem: BisectProblem, observations: readonly Observation[], limits: Limits = DEFAULT_LIMITS): Step {
-  const step = searchStep(problem, observations, limits);
+/** `inFlight`: tests started earlier whose answers are still to come (the orchestrator's pipeline). */
+export function nextStep(
+  problem: BisectProblem,
+  observations: readonly Observation[],
+  limits: Limits = DEFAULT_LIMITS,
+  inFlight: readonly TestRequest[] = [],
+): Step {
+  const step = searchStep(problem, observations, { limits, trustSignatures: true, inFlight });
   if (step.kind !== "done" || problem.kind !== "cause" || step.result.searched) return step;
   // The start commit's own answers (does not build, does not reproduce) looked at nothing older.
   if (step.result.outcome === "no-culprit" && (step.result.reason === "not-reproduced" || step.result.reason === "untestable")) return step;
@@ -227,9 +235,18 @@ export function nextStep(problem: BisectProblem, observations: readonly Observat
 }
 
 /** `trustSignatures` false: equal build signatures share no evidence (they were seen to behave differently). */
-/** `boundary`: a good end the search found (a release that tested clean), not one the user gave: a
- *  culprit whose parents lie outside the range stands on its clean runs. */
-function searchStep(problem: BisectProblem, observations: readonly Observation[], limits: Limits, trustSignatures = true, boundary?: string): Step {
+interface Search {
+  limits: Limits;
+  /** False: equal build signatures share no evidence (they were seen to behave differently). */
+  trustSignatures: boolean;
+  /** A good end the search found (a release that tested clean), not one the user gave: a culprit
+   *  whose parents lie outside the range stands on its clean runs. */
+  boundary?: string;
+  inFlight: readonly TestRequest[];
+}
+
+function searchStep(problem: BisectProblem, observations: readonly Observation[], search: Search): Step {
+  const { limits, trustSignatures, boundary } = search;
   const dag = problem.graph;
   const notes: Note[] = [];
   const start = dag.index(problem.start);
@@ -312,7 +329,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     case "test":
       return test(end.tests, [...notes, ...end.notes]);
     case "clean": {
-      const inner = searchStep(aboveRelease(problem, end.release), observations, limits, trustSignatures, end.release.commit);
+      const inner = searchStep(aboveRelease(problem, end.release), observations, { ...search, boundary: end.release.commit });
       const all = [...notes, ...end.notes, ...inner.notes];
       if (inner.kind === "test") return test(inner.tests, all);
       return done({ ...inner.result, searched: { bound: "release", oldest: [end.release.commit], tag: end.release.tag } }, all);
@@ -396,7 +413,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
       case "contradiction": {
         // Equal builds behaved differently: the crash depends on something the declared
         // artifacts miss, so every commit stands on its own runs from here on.
-        const own = searchStep(problem, observations, limits, false, boundary);
+        const own = searchStep(problem, observations, { ...search, trustSignatures: false });
         const note: Note = {
           kind: "info",
           text: "commits with the same build signature behaved differently: the crash depends on something the declared artifacts do not cover; judging every commit by its own runs",
@@ -411,8 +428,15 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     return inconclusive(problem, post, "test budget spent", notes);
   }
 
-  const picked = chooseTests({ dag, problem, post, evidence, remedies, slots, untestable, boundary: boundaryIndex });
-  if (picked.length === 0) return inconclusive(problem, post, "no test left that would tell the candidates apart", notes);
+  // Tests in flight are answers already on their way: the new ones ask what those do not.
+  const pending = search.inFlight.filter((r) => dag.has(r.commit)).map((r) => dag.index(r.commit));
+  const free = Math.max(1, slots - pending.length);
+  const picked = chooseTests({ dag, problem, post, evidence, remedies, slots: free, untestable, boundary: boundaryIndex, pending });
+  if (picked.length === 0) {
+    // What is still worth asking is being asked: wait for those answers.
+    if (pending.length > 0) return test([], notes);
+    return inconclusive(problem, post, "no test left that would tell the candidates apart", notes);
+  }
   const last = observations[observations.length - 1];
   if (last && dag.has(last.commit)) {
     const w = presenceAt(post, cachedAncestry(dag, dag.index(last.commit))).w;

@@ -76,8 +76,8 @@ export function reproducerBoundary(problem: BisectProblem, observations: readonl
 export function withReproducerBoundary(inner: Strategy): Strategy {
   return {
     name: inner.name,
-    next(problem, observations): Step {
-      const step = inner.next(problem, observations);
+    next(problem, observations, inFlight): Step {
+      const step = inner.next(problem, observations, inFlight);
       if (step.kind !== "done" || step.result.outcome === "culprit") return step;
       if (step.result.outcome === "no-culprit" && step.result.reason === "not-reproduced") return step;
       const boundary = reproducerBoundary(problem, observations);

@@ -213,11 +213,24 @@ describe("the issue's example scenario", () => {
 });
 
 describe("small simulated suite (accuracy floors and calibration)", () => {
-  // Another seed than the one `culprit sim` reports, and small ranges, to keep this under a few seconds.
-  const scenarios = builtinSuite(5).filter((s) => s.history.commits <= 1500).slice(0, 80);
+  // Another seed than the one `culprit sim` reports, and small ranges, to keep this under a few
+  // seconds: the first four small scenarios of every family, the six that break what the
+  // posterior assumes included.
+  const suite = builtinSuite(5).filter((s) => s.history.commits <= 1500);
+  const families = [...new Set(suite.map((s) => s.family ?? ""))];
+  const scenarios = families.flatMap((f) => suite.filter((s) => s.family === f).slice(0, 4));
   const { runs } = runSuite(scenarios, [bayesStrategy, gitBisectStrategy, syzbot2024Strategy], [1]);
   const of = (name: string) => summarise(name, 1, runs.filter((r) => r.strategy === name));
-  it("has enough scenarios", () => assert.ok(scenarios.length >= 50, `${scenarios.length}`));
+  it("has enough scenarios, four of every family", () => {
+    assert.ok(scenarios.length >= 70, `${scenarios.length}`);
+    for (const family of ["old-base", "title-drift", "chance-change", "batch-failure", "named-target", "culprit-same-signature"]) {
+      assert.equal(scenarios.filter((s) => s.family === family).length, 4, family);
+    }
+  });
+  it("culprit is right in at least three of every family's four", () => {
+    const weak = families.filter((f) => runs.filter((r) => r.strategy === "culprit" && r.family === f && isCorrect(r.grade)).length < 3);
+    assert.deepEqual(weak, []);
+  });
   it("culprit is right at least 93% of the time, wrong with a single culprit at most 3%", () => {
     const s = of("culprit");
     assert.ok(s.correctPct >= 93, `correct ${s.correctPct}`);
