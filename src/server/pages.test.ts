@@ -49,6 +49,10 @@ describe("pages", () => {
       FINISHED,
       stamped(FINISHED, [
         { type: "started", at: 1, kind: "cause", start: "f".repeat(40), strategy: "culprit", resumed: false },
+        { type: "build-started", at: 1, request: "r1", commit: CULPRIT, remedies: [], toolchain: "gcc" },
+        { type: "build-finished", at: 1, request: "r1", commit: CULPRIT, remedies: [], build: { kind: "ok", signature: "5".repeat(64) }, cached: false, durationMs: 1500, cacheKey: "a".repeat(64), signatureLabel: "build" },
+        ...[0, 1].map((index): BisectEvent => ({ type: "run-finished", at: 1, request: "r1", commit: CULPRIT, remedies: [], index, outcome: { kind: "crash", crash: { title: HOSTILE, alt: [], type: "", frame: "" } }, durationMs: 1, log: "b".repeat(64) })),
+        { type: "tests-finished", at: 1, request: "r1", commit: CULPRIT, remedies: [], runs: 2, durationMs: 2000 },
         { type: "finished", at: 2, result },
       ]),
     );
@@ -96,8 +100,11 @@ describe("pages", () => {
     assert.ok(page.includes(CULPRIT.slice(0, 12)));
   });
 
-  it("shows a finished job: result, corrections, log; no live script", async () => {
+  it("shows a finished job: result, corrections, each commit tested, log; no live script", async () => {
     const page = await (await get(`/jobs/${FINISHED}`)).text();
+    assert.ok(page.includes(`<td class="hash">${CULPRIT.slice(0, 12)}</td>`));
+    assert.ok(page.includes("2× crashed: KASAN: use-after-free in &lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert.ok(page.includes("<td>1.5s</td><td>2s</td>"));
     assert.ok(page.includes(CULPRIT));
     assert.ok(page.includes("net: free &lt;b&gt;twice&lt;/b&gt;"));
     assert.ok(page.includes("confidence 0.970"));

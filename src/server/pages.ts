@@ -8,10 +8,12 @@ import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { LogView } from "../bisect/logview.js";
 import type { BisectResult } from "../bisect/result.js";
+import { goDuration } from "../core/duration.js";
 import type { JobRow, Store } from "../store/store.js";
 import { corrected } from "../store/summary.js";
 import { authorize, type TokenEntry } from "./access.js";
 import { accessOf, TOKEN_COOKIE, type Env } from "./auth.js";
+import { commitRows, type CommitRow } from "./commits.js";
 
 type Page = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -43,6 +45,14 @@ function jobRow(job: JobRow): Page {
   const answer = job.outcome === "culprit" && job.culprit ? html`<span class="hash">${job.culprit.slice(0, 12)}</span>` : (job.outcome ?? "");
   return html`<tr><td><a class="hash" href="/jobs/${job.id}">${job.id.slice(0, 8)}</a></td><td class="${job.status}">${job.status}</td><td>${job.kind}</td>
 <td>${job.repo}</td><td>${job.crashTitle ?? ""}</td><td>${answer}</td><td>${job.confidence !== null ? job.confidence.toFixed(2) : ""}</td><td>${when(job.createdAt)}</td></tr>`;
+}
+
+function commitLine(row: CommitRow): Page {
+  const build = row.build;
+  const built = !build ? "building" : build.ok ? html`<span class="hash">${(build.signature ?? "").slice(0, 12)}</span>${build.cached ? " (cached)" : ""}` : html`<span class="failed">failed</span>`;
+  return html`<tr><td class="hash">${row.commit.slice(0, 12)}${row.remedies.length > 0 ? ` + ${row.remedies.join(", ")}` : ""}</td><td>${row.label ?? ""}</td><td>${built}</td>
+<td>${row.runs.map((r, i) => html`${i > 0 ? html`<br>` : ""}${r.count}× ${r.outcome}`)}</td><td class="${row.verdict === "bad" ? "failed" : row.verdict === "good" ? "finished" : ""}">${row.verdict ?? ""}</td>
+<td>${build ? goDuration(build.durationMs) : ""}</td><td>${row.testMs > 0 ? goDuration(row.testMs) : ""}</td></tr>`;
 }
 
 function resultBlock(result: BisectResult): Page {
@@ -109,6 +119,7 @@ ${jobs.map(jobRow)}</table>`,
     const events = await store.events(job.id);
     const view = new LogView();
     const lines = events.flatMap((e) => view.lines(e.event));
+    const commits = commitRows(events.map((e) => e.event));
     const corrections = await store.corrections(job.id);
     const verdict = corrected(job.culprit, corrections);
     const result = job.result ? (JSON.parse(job.result) as BisectResult) : undefined;
@@ -121,6 +132,7 @@ ${jobs.map(jobRow)}</table>`,
 ${job.error ? html`<p class="failed">${job.error}</p>` : ""}
 ${result ? resultBlock(result) : ""}
 ${corrections.length > 0 ? html`<h2>Corrections</h2><p>believed: ${verdict.source === "invalid" ? "result marked invalid" : html`culprit <span class="hash">${verdict.culprit ?? "none"}</span> (${verdict.source})`}</p><ul>${corrections.map((k) => html`<li>${when(k.at)} ${k.by}: ${k.kind === "invalid" ? "marked invalid" : html`culprit <span class="hash">${k.culprit}</span>`} — ${k.reason}</li>`)}</ul>` : ""}
+${commits.length > 0 ? html`<h2>Commits</h2><table><tr><th>commit</th><th>release or title</th><th>build signature</th><th>runs</th><th>verdict</th><th>build</th><th>test</th></tr>${commits.map(commitLine)}</table>` : ""}
 <h2>Log</h2><pre id="log" data-job="${job.id}" data-after="${events.at(-1)?.event.seq ?? -1}">${lines.map((l) => `${l}\n`).join("")}</pre>
 ${live ? html`<script src="/assets/follow.js"></script>` : ""}`,
       ),
