@@ -1,7 +1,7 @@
 // Turns raw observations into what the Bayesian strategy reasons with: per run, target / clean /
 // masked / unusable; per binary (commits sharing a signature are one binary), pooled counts.
 
-import { cachedAncestry, type Dag } from "./dag.js";
+import type { Dag } from "./dag.js";
 import type { CrashSimilarity, CrashSummary, Observation, RunOutcome } from "./outcome.js";
 import type { BisectKind } from "./strategy.js";
 import { RELATED, classifyRun, mostFrequentCrash, targetLikeness, type EvidenceCounts, type SameCrash } from "./evidence.js";
@@ -192,15 +192,33 @@ const OWN_CHANCE: readonly number[] = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9
  * ancestor (fix) of a commit of another group that showed the target.
  */
 export function knownCarriers(dag: Dag, groups: readonly EvidenceGroup[], kind: BisectKind): Set<number> {
-  const shown = groups.flatMap((g, i) => (g.counts.target >= 1 ? g.members.map((m) => ({ group: i, commit: m })) : []));
-  const carriers = new Set<number>();
-  if (shown.length === 0) return carriers;
+  const n = dag.size;
+  const shownBy = new Int32Array(n).fill(-1);
   groups.forEach((g, i) => {
-    const carries = g.members.some((m) => {
-      const below = kind === "cause" ? cachedAncestry(dag, m) : undefined;
-      return shown.some((s) => s.group !== i && (below ? below[s.commit] === 1 : cachedAncestry(dag, s.commit)[m] === 1));
-    });
-    if (carries) carriers.add(i);
+    if (g.counts.target >= 1) for (const m of g.members) shownBy[m] = i;
+  });
+  // One pass in topological order (cause: from parents; fix: from children, backwards), keeping
+  // up to two distinct groups that showed the target strictly before each commit: enough to know
+  // whether one of them is another group than the commit's own.
+  const first = new Int32Array(n).fill(-1);
+  const second = new Int32Array(n).fill(-1);
+  const note = (c: number, g: number): void => {
+    if (g < 0 || first[c] === g || second[c] === g) return;
+    if (first[c] === -1) first[c] = g;
+    else if (second[c] === -1) second[c] = g;
+  };
+  const visit = (c: number, from: readonly number[]): void => {
+    for (const p of from) {
+      note(c, shownBy[p] as number);
+      note(c, first[p] as number);
+      note(c, second[p] as number);
+    }
+  };
+  if (kind === "cause") for (let c = 0; c < n; c++) visit(c, dag.parents[c] as readonly number[]);
+  else for (let c = n - 1; c >= 0; c--) visit(c, dag.children[c] as readonly number[]);
+  const carriers = new Set<number>();
+  groups.forEach((g, i) => {
+    if (g.members.some((m) => (first[m] !== -1 && first[m] !== i) || (second[m] !== -1 && second[m] !== i))) carriers.add(i);
   });
   return carriers;
 }
