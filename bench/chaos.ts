@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     if (plain.status !== 0 && plain.status !== 1) throw new Error(`uninterrupted bisection failed: ${plain.stderr}`);
 
     const chaosStart = performance.now();
-    const report = await chaosBisection({ repoDir: history.dir, jobFile, workDir: join(dir, "chaos"), kills: KILLS, seed: SEED, maxEvents: 8, maxDelayMs: 1500 });
+    const report = await chaosBisection({ repoDir: history.dir, jobFile, workDir: join(dir, "chaos"), kills: KILLS, seed: SEED, maxEvents: 4, maxDelayMs: 300 });
     const chaosMs = performance.now() - chaosStart;
     const secondLines = report.secondResume.stderr.trim().split("\n");
     const checks: [string, boolean, string][] = [
