@@ -278,6 +278,9 @@ export function batchFailureRate(belief: Float64Array): number {
 /**
  * A target named by title only (`--crash TITLE`) learns its type, frames and other titles from the
  * first run that shows it, so remedies can spare it and graded identity can compare stacks.
+ * The report of a run is evidence and the type read from the title a guess: where they differ the
+ * run's wins, since the runs the target is compared with are typed the same way (a guessed type
+ * that no run carries made every drifted title of the bug look unrelated).
  * Returns undefined while no run has shown it.
  */
 export function learnTarget(named: CrashSummary, observations: readonly Observation[], sameCrash: SameCrash): CrashSummary | undefined {
@@ -287,7 +290,7 @@ export function learnTarget(named: CrashSummary, observations: readonly Observat
       const seen = [run.crash, ...(run.more ?? [])].find((c) => sameCrash(c, named));
       if (!seen) continue;
       const alt = [...new Set([...named.alt, ...seen.alt, seen.title])].filter((t) => t !== named.title);
-      return { ...seen, title: named.title, alt, type: named.type || seen.type, frame: named.frame || seen.frame };
+      return { ...seen, title: named.title, alt, type: seen.type || named.type, frame: seen.frame || named.frame };
     }
   }
   return undefined;
