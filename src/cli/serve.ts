@@ -13,6 +13,10 @@ interface ServeFlags {
   port: string;
   host: string;
   maxJobs: string;
+  smtp?: string;
+  mailFrom?: string;
+  mailAll?: boolean;
+  publicUrl?: string;
 }
 
 function wholeNumber(flag: string, value: string, min: number): number {
@@ -32,9 +36,14 @@ export function registerServe(program: Command): void {
     .option("--port <n>", "TCP port (0: any free one)", "8470")
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--max-jobs <n>", "jobs run at once", "2")
+    .option("--smtp <url>", "smtp://HOST:PORT to send report e-mails through (they are written to DATA/outbox either way)")
+    .option("--mail-from <addr>", "the From of report e-mails (default culprit@ this host)")
+    .option("--mail-all", "mail unreliable results too (merge, no-op or release culprits, low confidence)")
+    .option("--public-url <url>", "the server's address as readers of the e-mails reach it, for their links (default where it listens)")
     .action(async (flags: ServeFlags) => {
       const port = flags.port === "0" ? 0 : wholeNumber("--port", flags.port, 1);
       const maxJobs = wholeNumber("--max-jobs", flags.maxJobs, 1);
+      if (flags.smtp !== undefined && !/^smtps?:\/\/[^/\s]+/.test(flags.smtp)) throw new UserError(`--smtp must be smtp://HOST:PORT, got '${flags.smtp}'`, "for example --smtp smtp://127.0.0.1:25");
       const say = (line: string): void => void process.stdout.write(`culprit serve: ${line}\n`);
       const server = await startServer({
         dataDir: flags.data ?? defaultDataDir(),
@@ -45,6 +54,10 @@ export function registerServe(program: Command): void {
         host: flags.host,
         maxJobs,
         say,
+        ...(flags.smtp ? { smtp: flags.smtp } : {}),
+        ...(flags.mailFrom ? { mailFrom: flags.mailFrom } : {}),
+        mailAll: flags.mailAll ?? false,
+        ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
       });
       say(`listening on ${server.url}`);
       await new Promise<void>((resolve) => {

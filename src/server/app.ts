@@ -2,6 +2,7 @@
 // Server-Sent Events, cancelled, retried and corrected. Every input is checked; a mistake is a
 // 4xx with one sentence ({"error": "..."}) and nothing is stored.
 
+import { basename } from "node:path";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
@@ -15,6 +16,7 @@ import { JOB_STATUSES } from "../store/schema.js";
 import type { Correction, JobRow, Store, StoredEvent } from "../store/store.js";
 import { corrected } from "../store/summary.js";
 import type { TokenEntry } from "./access.js";
+import type { MailOutcome } from "./outbox.js";
 import { need, type Env } from "./auth.js";
 import { registerPages } from "./pages.js";
 import { isTerminal, JobConflict, NoSuchJob, type JobFeed, type Jobs } from "./jobs.js";
@@ -29,6 +31,8 @@ export interface AppDeps {
   tokens: readonly TokenEntry[];
   /** How long an event stream may stay silent before a comment line is sent (default 15 s). */
   keepaliveMs?: number;
+  /** Writes (and sends) a finished job's report e-mail even when it would be held back. */
+  mail?: (id: string) => Promise<MailOutcome>;
 }
 
 /** An answer to a request that cannot be served as asked. */
@@ -169,6 +173,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (row.status !== "finished") throw new Refused(409, `job ${row.id} is ${row.status}: only a finished job's result can be marked invalid`);
     await store.addCorrection({ jobId: row.id, by: c.get("caller").name, kind: "invalid", culprit: null, reason });
     return c.json(shown(row, await store.corrections(row.id)), 201);
+  });
+
+  // An admin mails a result held back as unreliable or invalid; a message already written is not written again.
+  app.post("/api/jobs/:id/mail", need(tokens, "admin"), async (c) => {
+    const row = await jobOf(c);
+    if (!deps.mail) throw new Refused(409, "this server writes no report e-mails");
+    if (row.status !== "finished") throw new Refused(409, `job ${row.id} is ${row.status}: only a finished job's result can be mailed`);
+    const outcome = await deps.mail(row.id);
+    return c.json(outcome.kind === "not-mailed" ? { outcome: outcome.kind, why: outcome.why } : { outcome: outcome.kind, message: basename(outcome.file) });
   });
 
   app.post("/api/jobs/:id/culprit", need(tokens, "admin"), limit, async (c) => {

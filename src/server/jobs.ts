@@ -50,6 +50,8 @@ export interface JobsOptions {
   maxJobs: number;
   /** Where a bug (not a user's mistake) in running a job is said. */
   warn?: (line: string) => void;
+  /** Told once a job has finished with a result stored (report e-mails hang here). */
+  onFinished?: (id: string) => void;
 }
 
 export class Jobs {
@@ -240,6 +242,7 @@ export class Jobs {
     }
     await store.updateJob(row.id, { status, ...columns });
     this.publish(row.id, { kind: "end", status });
+    if (status === "finished") this.options.onFinished?.(row.id);
   }
 
   private warn(line: string): void {

@@ -9,12 +9,17 @@ import { mkdir, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
 import type { RecordedEvent } from "../bisect/events.js";
+import { simpleHistory } from "../bisect/testkit.js";
+import { generateHistory } from "../demo/history.js";
 import type { BisectResult } from "../bisect/result.js";
 import { openDataDir, type DataDir } from "../store/data.js";
 import { resultColumns } from "../store/summary.js";
 import { composeReportMail, mailDecision } from "./mail.js";
+import { call, follow } from "./client.js";
 import { Outbox, envelopeRecipients } from "./outbox.js";
+import { jobFields } from "./testkit.js";
 
 const CULPRIT_HASH = "0c4b2a8e1c5c7a8b9d0e1f2a3b4c5d6e7f8a9b0c";
 const START = "3dbdb38e286903ec220aaf1fb29a8d94297da246";
@@ -204,9 +209,11 @@ async function finishedJob(data: DataDir, id: string, r: BisectResult): Promise<
 
 /** Resolves once `dir` holds `count` files ending in `suffix` (polling the disk the sink writes to). */
 async function filesIn(dir: string, suffix: string, count: number): Promise<string[]> {
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const names = (await readdir(dir)).filter((n) => n.endsWith(suffix)).sort();
     if (names.length >= count) return names;
+    if (Date.now() > deadline) throw new Error(`${dir} holds ${names.length} of ${count} ${suffix} files after 2 minutes`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -289,6 +296,76 @@ describe("the outbox and a real SMTP server", () => {
     } finally {
       await outbox.stop();
       await data.store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+
+describe("culprit serve --smtp", () => {
+  it("mails a finished job's result to the culprit's people once; an admin's request does not mail it again", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "culprit-mail-"));
+    const received = join(dir, "received");
+    const root = join(dir, "repos");
+    const data = join(dir, "data");
+    await mkdir(received);
+    await mkdir(root);
+    const sink = await smtpSink(received);
+    const server = spawn(process.execPath, [MAIN, "serve", "--data", data, "--root", root, "--port", "0", "--max-jobs", "1", "--smtp", sink.url, "--mail-from", "culprit <bot@bisect.example>", "--public-url", "https://bisect.example/"], { stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => server.once("exit", (code, signal) => resolve({ code, signal })));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let said = "";
+        server.stdout.on("data", (chunk: Buffer) => {
+          said += chunk.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(said);
+          if (m) resolve(m[1] as string);
+        });
+        void exited.then(() => reject(new Error(`culprit serve exited: ${said}`)));
+      });
+      const [admin] = parseYaml(await readFile(join(data, "tokens.yaml"), "utf8")) as { token: string }[];
+      const server_ = { url, token: admin?.token as string };
+      const history = await generateHistory(join(root, "project"), simpleHistory(16, { culprit: 10 }));
+      const id = ((await call(server_, "POST", "/api/jobs", jobFields(history))).json as { id: string }).id;
+      let ended = "";
+      await follow(server_, `/api/jobs/${id}/events`, (message) => {
+        if (message.event === "end") ended = message.data;
+      });
+      assert.match(ended, /finished/, JSON.stringify((await call(server_, "GET", `/api/jobs/${id}`)).json));
+
+      const [name] = await filesIn(received, ".eml", 1);
+      const text = await readFile(join(received, name as string), "utf8");
+      const envelope = JSON.parse(await readFile(join(received, (name as string).replace(".eml", ".json")), "utf8")) as { from: string; to: string[] };
+      const job = (await call(server_, "GET", `/api/jobs/${id}`)).json as { result: string | { recipients: { to: string[]; cc: string[] } } };
+      const result = (typeof job.result === "string" ? JSON.parse(job.result) : job.result) as BisectResult;
+      assert.equal(envelope.from, "bot@bisect.example");
+      assert.deepEqual(envelope.to, [...result.recipients.to, ...result.recipients.cc]);
+      assert.ok(envelope.to.length > 0);
+      const { headers, body } = parse(text);
+      assert.equal(headers.get("from"), "culprit <bot@bisect.example>");
+      assert.equal(headers.get("subject"), `[culprit] ${result.report?.title as string}`);
+      assert.equal(headers.get("message-id"), `<culprit-bisect-${id}@bisect.example>`);
+      assert.match(body, new RegExp(`^culprit has bisected this issue to:\r\n\r\ncommit ${history.culprit as string}\r\n`));
+      assert.match(body, new RegExp(`bisection log:  https://bisect\\.example/api/jobs/${id}/log\r\n`));
+      assert.match(body, /console output: https:\/\/bisect\.example\/api\/blobs\/[0-9a-f]{64}\r\n/);
+      assert.match(body, new RegExp(`job page:       https://bisect\\.example/jobs/${id}\r\n`));
+      assert.match(body, new RegExp(`Fixes: ${(history.culprit as string).slice(0, 12)} \\("`));
+      // The console log link leads to a run's log (the demo's runs print little: only that it is served).
+      const consoleKey = /api\/blobs\/([0-9a-f]{64})/.exec(body)?.[1] as string;
+      assert.equal((await fetch(`${url}/api/blobs/${consoleKey}`, { headers: { authorization: `Bearer ${server_.token}` } })).status, 200);
+
+      // An admin's request finds the message written; a reader may not ask.
+      assert.deepEqual((await call(server_, "POST", `/api/jobs/${id}/mail`)).json, { outcome: "exists", message: `${id}.eml` });
+      const refused = await fetch(`${url}/api/jobs/${id}/mail`, { method: "POST", headers: { authorization: "Bearer read-token-that-is-unknown" } });
+      assert.equal(refused.status, 401);
+      assert.deepEqual((await readdir(received)).filter((n) => n.endsWith(".eml")), [name]);
+      // The sink saves a message before it answers; the server moves it to sent/ once answered.
+      assert.deepEqual(await filesIn(join(data, "outbox", "sent"), ".eml", 1), [`${id}.eml`]);
+    } finally {
+      server.kill("SIGTERM");
+      assert.deepEqual(await exited, { code: 0, signal: null });
+      await sink.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -2,6 +2,7 @@
 
 import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { UserError } from "../core/errors.js";
@@ -9,6 +10,7 @@ import { openDataDir } from "../store/data.js";
 import { readTokens, realRoots, writeAdminTokens } from "./access.js";
 import { createApp } from "./app.js";
 import { Jobs } from "./jobs.js";
+import { Outbox, type MailOutcome } from "./outbox.js";
 
 export interface ServeOptions {
   dataDir: string;
@@ -22,6 +24,14 @@ export interface ServeOptions {
   maxJobs: number;
   /** Says what the server is doing (where its tokens are, where it listens). */
   say?: (line: string) => void;
+  /** smtp://HOST:PORT to send report e-mails through; without it they stay in DATA/outbox. */
+  smtp?: string;
+  /** The From of report e-mails (default culprit@ this host's name). */
+  mailFrom?: string;
+  /** Mail unreliable results too. */
+  mailAll?: boolean;
+  /** The server's address in report e-mails' links (default the address it listens on). */
+  publicUrl?: string;
 }
 
 export interface RunningServer {
@@ -39,6 +49,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const data = await openDataDir(options.dataDir, options.db);
   let server: ReturnType<typeof serve>;
   let jobs: Jobs;
+  let outbox: Outbox | undefined;
   try {
     const tokensFile = join(data.dir, "tokens.yaml");
     if (!given && !existsSync(tokensFile)) {
@@ -46,8 +57,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       say(`wrote an admin token to ${tokensFile}`);
     }
     const tokens = given ?? readTokens(tokensFile);
-    jobs = new Jobs({ data, roots, maxJobs: options.maxJobs });
-    const app = createApp({ store: data.store, blobs: data.blobs, jobs, tokens });
+    // The outbox needs the listening address for its links; jobs finish only after jobs.start() below.
+    const mailed = (id: string): Promise<MailOutcome> => outbox?.jobFinished(id, true) ?? Promise.resolve({ kind: "not-mailed", why: "the server is still starting" });
+    jobs = new Jobs({
+      data,
+      roots,
+      maxJobs: options.maxJobs,
+      onFinished: (id) => void outbox?.jobFinished(id).catch((err: unknown) => say(`report e-mail for job ${id}: ${err instanceof Error ? err.message : String(err)}`)),
+    });
+    const app = createApp({ store: data.store, blobs: data.blobs, jobs, tokens, mail: mailed });
     server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
       s.once("error", (err: NodeJS.ErrnoException) =>
@@ -60,6 +78,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+  outbox = new Outbox({
+    dir: join(data.dir, "outbox"),
+    store: data.store,
+    baseUrl: options.publicUrl ?? url,
+    from: options.mailFrom ?? `culprit <culprit@${hostname()}>`,
+    ...(options.smtp ? { smtp: options.smtp } : {}),
+    mailAll: options.mailAll ?? false,
+  });
+  await outbox.start();
   await jobs.start();
   return {
     url,
@@ -71,6 +98,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         if ("closeAllConnections" in server) server.closeAllConnections();
       });
       await jobs.stop();
+      await outbox?.stop();
       await data.store.close();
     },
   };
