@@ -31,7 +31,7 @@ export function registerServe(program: Command): void {
     .description("run the bisection service: an HTTP API that takes jobs and runs them on this machine")
     .option("--data <dir>", "jobs' work dirs, logs, the SQLite store, tokens.yaml (default $XDG_DATA_HOME/culprit, else ~/.local/share/culprit)")
     .option("--db <url>", "a postgres:// URL to keep jobs and events in PostgreSQL instead of the data dir's SQLite file")
-    .option("--tokens <file>", "callers' bearer tokens: a YAML list of {name, token, role: read|submit|admin} (default DATA/tokens.yaml, made with one admin token)")
+    .option("--tokens <file>", "callers' bearer tokens: a YAML list of {name, token, role: read|worker|submit|admin} (default DATA/tokens.yaml, made with one admin token)")
     .option("--root <dir...>", "directories whose repositories jobs may name (a job's repo must lie below one)")
     .option("--port <n>", "TCP port (0: any free one)", "8470")
     .option("--host <addr>", "address to listen on", "127.0.0.1")

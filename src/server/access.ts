@@ -1,6 +1,8 @@
 // Who may do what: bearer tokens with roles from a file, and which repositories a job may name.
-// Roles are ordered: read < submit < admin. The submit role runs the job's build and reproducer
-// commands on the server's machine, as the server's user: give it only to people who may.
+// Roles are ordered: read < worker < submit < admin. The submit role runs the job's build and
+// reproducer commands on the server's machine, as the server's user: give it only to people who
+// may. The worker role is a worker machine's: it reads a job's settings and the repository, and
+// uploads logs and artifacts by content key; it cannot submit, cancel or correct.
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFileSync, realpathSync, writeFileSync } from "node:fs";
@@ -9,7 +11,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { UserError } from "../core/errors.js";
 
-export const ROLES = ["read", "submit", "admin"] as const;
+export const ROLES = ["read", "worker", "submit", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Caller {
@@ -42,7 +44,7 @@ export function parseTokens(text: string, file: string): TokenEntry[] {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const at = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
-    throw new UserError(`tokens file ${file}${at}: ${issue?.message ?? "invalid"}`, "write a list of {name, token, role}, role one of read, submit, admin, tokens of 16 characters or more");
+    throw new UserError(`tokens file ${file}${at}: ${issue?.message ?? "invalid"}`, "write a list of {name, token, role}, role one of read, worker, submit, admin, tokens of 16 characters or more");
   }
   const seen = new Set<string>();
   for (const t of parsed.data) {
@@ -65,7 +67,7 @@ export function readTokens(file: string): TokenEntry[] {
 /** A tokens file with one admin token, readable by its owner only: what a first `culprit serve` writes. */
 export function writeAdminTokens(file: string): string {
   const token = randomBytes(24).toString("base64url");
-  writeFileSync(file, `# culprit serve's callers: name, token, role (read, submit or admin)\n- name: admin\n  token: ${token}\n  role: admin\n`, { mode: 0o600, flag: "wx" });
+  writeFileSync(file, `# culprit serve's callers: name, token, role (read, worker, submit or admin)\n- name: admin\n  token: ${token}\n  role: admin\n`, { mode: 0o600, flag: "wx" });
   return token;
 }
 

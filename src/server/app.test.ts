@@ -72,7 +72,7 @@ describe(`culprit serve's API on ${name}`, () => {
       ["a wrong status filter", () => get(h, "/api/jobs?status=done"), 400, /status/],
       ["a job that is not there", () => get(h, "/api/jobs/00000000-0000-0000-0000-000000000000"), 404, /no job/],
       ["a malformed job id", () => get(h, "/api/jobs/..%2F..%2Fetc"), 404, /no job/],
-      ["a blob that is not there", () => get(h, `/api/blobs/${"0".repeat(64)}`), 404, /no log/],
+      ["a blob that is not there", () => get(h, `/api/blobs/${"0".repeat(64)}`), 404, /no blob/],
       ["an unknown endpoint", () => get(h, "/api/nothing"), 404, /no such endpoint/],
     ];
     for (const [name, request, status, said] of cases) {

@@ -19,6 +19,7 @@ import type { TokenEntry } from "./access.js";
 import type { MailOutcome } from "./outbox.js";
 import { need, type Env } from "./auth.js";
 import { registerPages } from "./pages.js";
+import { fileResponse, registerWorkerApi } from "./workerApi.js";
 import { isTerminal, JobConflict, NoSuchJob, type JobFeed, type Jobs } from "./jobs.js";
 
 /** A job file is a few hundred bytes; anything near this is not one. */
@@ -197,12 +198,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json(shown(row, await store.corrections(row.id)), 201);
   });
 
+  // Hono answers HEAD with this route too: a worker asks whether a key is stored before it uploads.
   app.get("/api/blobs/:key", need(tokens, "read"), async (c) => {
     const key = c.req.param("key");
-    const bytes = isBlobKey(key) ? await blobs.get(key) : undefined;
-    if (!bytes) throw new Refused(404, `no log ${key}`);
-    return c.body(new Uint8Array(bytes), 200, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });
+    if (!isBlobKey(key) || !(await blobs.has(key))) throw new Refused(404, `no blob ${key}`);
+    return c.req.method === "HEAD" ? c.body(null, 200) : fileResponse(blobs.pathOf(key));
   });
+
+  registerWorkerApi(app, { store, blobs, tokens });
 
   /** A job's events from `after` on, then live until it stops; each with the log lines it adds. */
   function followEvents(c: Context<Env>, row: JobRow, after: number): Response {

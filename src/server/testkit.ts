@@ -6,17 +6,18 @@ import { join } from "node:path";
 import type { Hono } from "hono";
 import type { GeneratedHistory } from "../demo/history.js";
 import { openDataDir, type DataDir } from "../store/data.js";
-import type { TokenEntry } from "./access.js";
+import type { Role, TokenEntry } from "./access.js";
 import { createApp } from "./app.js";
 import { Jobs } from "./jobs.js";
 
 export const TOKENS: TokenEntry[] = [
   { name: "reader", token: "read-token-0123456789", role: "read" },
+  { name: "worker", token: "worker-token-0123456789", role: "worker" },
   { name: "submitter", token: "submit-token-0123456789", role: "submit" },
   { name: "admin", token: "admin-token-0123456789", role: "admin" },
 ];
 
-export const auth = (role: "read" | "submit" | "admin"): Record<string, string> => ({
+export const auth = (role: Role): Record<string, string> => ({
   authorization: `Bearer ${TOKENS.find((t) => t.role === role)?.token as string}`,
 });
 
