@@ -4,6 +4,7 @@
 
 import type { BisectResult } from "../bisect/result.js";
 import { DASHBOARD_CONFIDENCE_CUTOFF } from "../core/syzbot.js";
+import type { StoredEvent } from "../store/store.js";
 
 export interface ReportMailInput {
   jobId: string;
@@ -22,6 +23,16 @@ export interface ReportMailInput {
 }
 
 export type MailDecision = { mail: true } | { mail: false; why: string };
+
+/** A console log that showed the reported crash where it was reported (the culprit; a fix: the start commit): the mail's and the job page's link. */
+export function crashConsoleLog(result: BisectResult, events: readonly StoredEvent[]): string | undefined {
+  const commit = result.kind === "fix" ? result.start : result.culprit?.hash;
+  const title = result.report?.title;
+  const crashed = events.filter(
+    (s) => s.log !== null && s.event.type === "run-finished" && s.event.commit === commit && s.event.outcome.kind === "crash" && (title === undefined || s.event.outcome.crash.title === title),
+  );
+  return crashed.at(-1)?.log ?? undefined;
+}
 
 /** Why syzbot's dashboard would not report this result; empty when it is a result worth a mail. */
 export function doubts(result: BisectResult, invalid: boolean): string[] {

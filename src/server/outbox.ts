@@ -11,7 +11,7 @@ import { createTransport, type Transporter } from "nodemailer";
 import type { BisectResult } from "../bisect/result.js";
 import type { Store } from "../store/store.js";
 import { corrected } from "../store/summary.js";
-import { composeReportMail, mailDecision } from "./mail.js";
+import { composeReportMail, crashConsoleLog, mailDecision } from "./mail.js";
 
 export interface OutboxOptions {
   dir: string;
@@ -108,7 +108,7 @@ export class Outbox {
     const invalid = corrected(row.culprit, await this.options.store.corrections(id)).source === "invalid";
     const decision = mailDecision(result, invalid, force || (this.options.mailAll ?? false));
     if (!decision.mail) return { kind: "not-mailed", why: decision.why };
-    const consoleLog = await this.consoleLog(id, result);
+    const consoleLog = crashConsoleLog(result, await this.options.store.events(id));
     const mail = composeReportMail({
       jobId: id,
       result,
@@ -132,17 +132,6 @@ export class Outbox {
     }
     await this.flush();
     return { kind: "written", file: this.file(id) };
-  }
-
-  /** A console log that showed the reported crash where it was reported (the culprit; a fix: the start commit). */
-  private async consoleLog(id: string, result: BisectResult): Promise<string | undefined> {
-    const commit = result.kind === "fix" ? result.start : result.culprit?.hash;
-    const title = result.report?.title;
-    const events = await this.options.store.events(id);
-    const crashed = events.filter(
-      (s) => s.log !== null && s.event.type === "run-finished" && s.event.commit === commit && s.event.outcome.kind === "crash" && (title === undefined || s.event.outcome.crash.title === title),
-    );
-    return crashed.at(-1)?.log ?? undefined;
   }
 
   /** Tries every message whose time has come; one flush at a time. */

@@ -100,7 +100,7 @@ describe("pages", () => {
     assert.ok(page.includes(CULPRIT.slice(0, 12)));
   });
 
-  it("shows a finished job: result, corrections, each commit tested, log; no live script", async () => {
+  it("shows a finished job: result, corrections, each commit tested, log; not followed live", async () => {
     const page = await (await get(`/jobs/${FINISHED}`)).text();
     assert.ok(page.includes(`<td class="hash">${CULPRIT.slice(0, 12)}</td>`));
     assert.ok(page.includes("2× crashed: KASAN: use-after-free in &lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -111,16 +111,55 @@ describe("pages", () => {
     assert.ok(page.includes("result marked invalid"));
     assert.ok(page.includes("reproducer &lt;i&gt;flaky&lt;/i&gt;"));
     assert.ok(page.includes(`bisecting cause commit starting from ${"f".repeat(40)}`));
-    assert.ok(!page.includes("<script"));
+    assert.ok(page.includes('data-live="false"'));
+    assert.ok(page.includes('<script src="/assets/uplot.js"></script><script src="/assets/job.js"></script>'));
+    assert.ok(!/<script>|<script [^s]|on\w+=/.test(page), "no inline script or handler");
+    assert.ok(page.includes('<span class="flag">invalid</span>'), "the invalid mark is a flag");
+    assert.ok(page.includes(`href="/crashes?title=${encodeURIComponent(HOSTILE)}"`), "linked to the crash's page");
+    assert.match(page, /<li data-stage="done" class="done">done<\/li>/);
   });
 
   it("follows a running job's log live with its one script, from the last event shown", async () => {
     const page = await (await get(`/jobs/${RUNNING}`)).text();
-    assert.ok(page.includes('<script src="/assets/follow.js"></script>'));
-    assert.ok(page.includes(`data-job="${RUNNING}" data-after="-1"`));
-    const script = await get("/assets/follow.js", {});
+    assert.ok(page.includes(`data-job="${RUNNING}" data-live="true" data-after="-1"`));
+    const script = await get("/assets/job.js", {});
     assert.match(script.headers.get("content-type") ?? "", /javascript/);
     assert.match(await script.text(), /new EventSource\("\/api\/jobs\/" \+ job \+ "\/events\?after=" \+ log\.dataset\.after\)/);
+    const chart = await get("/assets/uplot.js", {});
+    assert.match(chart.headers.get("content-type") ?? "", /javascript/);
+    assert.match(await chart.text(), /uPlot/, "uPlot, served from node_modules");
+    assert.match((await get("/assets/uplot.css", {})).headers.get("content-type") ?? "", /text\/css/);
+  });
+
+  it("serves the chart's data and the stages as JSON, to a reader only", async () => {
+    assert.equal((await get(`/api/jobs/${FINISHED}/dashboard`, {})).status, 401);
+    const view = (await (await get(`/api/jobs/${FINISHED}/dashboard`)).json()) as { series: unknown; stages: { name: string; state: string }[] };
+    // Its repository is not there to draw the range from: stages only.
+    assert.equal(view.series, null);
+    assert.deepEqual(view.stages.map((s) => s.name), ["reproduce", "find good", "bisect", "verify", "done"]);
+    assert.equal(view.stages.at(-1)?.state, "done");
+    assert.equal((await get(`/api/jobs/00000000-0000-4000-8000-000000000000/dashboard`)).status, 404);
+  });
+
+  it("lists jobs with their progress, culprit, confidence and flags", async () => {
+    const page = await (await get("/jobs")).text();
+    assert.ok(page.includes("<th>progress</th>"));
+    assert.ok(page.includes("7 tested, 70 runs, 0s"));
+    assert.ok(page.includes("<td>0.97</td>"));
+  });
+
+  it("shows every bisection of one crash title with its corrections, exact title only", async () => {
+    const page = await (await get(`/crashes?title=${encodeURIComponent(HOSTILE)}`)).text();
+    assert.ok(page.includes("bisections of this crash (1)"));
+    assert.ok(page.includes(`href="/jobs/${FINISHED}"`));
+    assert.ok(page.includes("reproducer &lt;i&gt;flaky&lt;/i&gt;"));
+    assert.ok(page.includes('<span class="flag">invalid</span>'));
+    const byPath = await (await get(`/crashes/${encodeURIComponent(HOSTILE)}`)).text();
+    assert.ok(byPath.includes("bisections of this crash (1)"));
+    const part = await (await get(`/crashes?title=${encodeURIComponent("KASAN")}`)).text();
+    assert.ok(part.includes("bisections of this crash (0)"), "a part of a title is another title");
+    assert.equal((await get("/crashes")).status, 400);
+    assert.equal((await get(`/crashes?title=x`, {})).status, 302, "signed in only");
   });
 
   it("says a job is not there", async () => {

@@ -1,39 +1,40 @@
-// Server-rendered pages: the jobs list and a job's page (state, result, corrections, and the
-// bisection log, which grows live through the job's event stream). Every value is escaped by
-// hono's html template; the only script is served from here, and the pages forbid any other.
+// Server-rendered pages: the jobs list, a job's page (stages, the posterior chart, result,
+// corrections, commits, and the bisection log, which grows live through the job's event stream)
+// and a crash's page (every bisection of one crash title). Every value is escaped by hono's html
+// template; the only scripts are served from here (the page's own and uPlot, from node_modules),
+// and the pages forbid any other.
 
-import type { Hono } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
 import { setCookie } from "hono/cookie";
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { LogView } from "../bisect/logview.js";
+import { describeProgress, progressOf } from "../bisect/progress.js";
 import type { BisectResult } from "../bisect/result.js";
 import { goDuration } from "../core/duration.js";
-import type { JobRow, Store } from "../store/store.js";
+import type { Correction, JobRow, Store } from "../store/store.js";
 import { corrected } from "../store/summary.js";
 import { authorize, type TokenEntry } from "./access.js";
-import { accessOf, TOKEN_COOKIE, type Env } from "./auth.js";
+import { ChartLibrary, JOB_SCRIPT } from "./assets.js";
+import { accessOf, need, TOKEN_COOKIE, type Env } from "./auth.js";
 import { commitRows, type CommitRow } from "./commits.js";
+import { jobDashboard, JobGraphs } from "./dashboard.js";
+import { crashConsoleLog } from "./mail.js";
+import { stagesOf, type Stage } from "./stages.js";
 
 type Page = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-const POLICY = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-const STYLE = `body{font-family:system-ui,sans-serif;margin:1.5em;max-width:80em}table{border-collapse:collapse}td,th{padding:.2em .6em;text-align:left;border-bottom:1px solid #ddd}pre{background:#f6f6f6;padding:1em;overflow-x:auto}.finished{color:#070}.failed,.cancelled{color:#a00}.hash{font-family:monospace}`;
+const STYLE = `body{font-family:system-ui,sans-serif;margin:1.5em;max-width:80em}table{border-collapse:collapse}td,th{padding:.2em .6em;text-align:left;border-bottom:1px solid #ddd}pre{background:#f6f6f6;padding:1em;overflow-x:auto}.finished{color:#070}.failed,.cancelled{color:#a00}.hash{font-family:monospace}
+#stages{display:flex;gap:.4em;list-style:none;padding:0}#stages li{padding:.2em .8em;border-radius:1em;border:1px solid #bbb;color:#888}#stages li.done{background:#e6f4e6;color:#070;border-color:#7b7}#stages li.current{background:#e6eefc;color:#124;border-color:#36c;font-weight:bold}#stages li.skipped{text-decoration:line-through}
+.flag{background:#fde8c8;border-radius:.3em;padding:0 .3em;margin-right:.3em}#posterior{min-height:300px}.crash{max-height:24em}`;
 
-/** Appends each event's log lines to the page's log as they come; reloads once the job stops, to show its result. */
-const FOLLOW_SCRIPT = `const log = document.getElementById("log");
-const job = log.dataset.job;
-const source = new EventSource("/api/jobs/" + job + "/events?after=" + log.dataset.after);
-source.addEventListener("event", (e) => {
-  for (const line of JSON.parse(e.data).lines) log.append(line + "\\n");
-});
-source.addEventListener("end", () => { source.close(); location.reload(); });
-`;
+const JS = { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" };
 
 function layout(title: string, body: Page): Page {
   return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${title}</title><style>${raw(STYLE)}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title><link rel="stylesheet" href="/assets/uplot.css"><style>${raw(STYLE)}</style></head>
 <body>${body}</body></html>`;
 }
 
@@ -41,11 +42,40 @@ function when(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
 }
 
-function jobRow(job: JobRow): Page {
+function resultOf(job: JobRow): BisectResult | undefined {
+  return job.result ? (JSON.parse(job.result) as BisectResult) : undefined;
+}
+
+/** The doubts syzbot's dashboard shows next to a culprit. */
+function flagsOf(result: BisectResult | undefined, corrections: readonly Correction[] = []): string[] {
+  const flags = result ? [result.noop ? "no-op" : "", result.merge ? "merge" : "", result.release ? "release" : ""] : [];
+  if (corrected(null, corrections).source === "invalid") flags.push("invalid");
+  return flags.filter((f) => f !== "");
+}
+
+function flagList(flags: readonly string[]): Page {
+  return html`${flags.map((f) => html`<span class="flag">${f}</span>`)}`;
+}
+
+function crashLink(title: string): Page {
+  return html`<a href="/crashes?title=${encodeURIComponent(title)}">${title}</a>`;
+}
+
+/** How far a job got: steps done and left and an ETA while it runs (as the CLI's status line), what it tested once it ended. */
+async function progressCell(store: Store, job: JobRow, now: number): Promise<string> {
+  if (job.status === "queued") return "waiting";
+  if (job.status === "running") return describeProgress(progressOf((await store.events(job.id)).map((s) => s.event), now));
+  const result = resultOf(job);
+  return result ? `${result.revisionsTested} tested, ${result.runs} runs, ${goDuration(Math.round(result.time.totalMs / 1000) * 1000)}` : "";
+}
+
+async function jobRow(store: Store, job: JobRow, now: number): Promise<HtmlEscapedString> {
   const answer = job.outcome === "culprit" && job.culprit ? html`<span class="hash">${job.culprit.slice(0, 12)}</span>` : (job.outcome ?? "");
   return html`<tr><td><a class="hash" href="/jobs/${job.id}">${job.id.slice(0, 8)}</a></td><td class="${job.status}">${job.status}</td><td>${job.kind}</td>
-<td>${job.repo}</td><td>${job.crashTitle ?? ""}</td><td>${answer}</td><td>${job.confidence !== null ? job.confidence.toFixed(2) : ""}</td><td>${when(job.createdAt)}</td></tr>`;
+<td>${job.repo}</td><td>${job.crashTitle ? crashLink(job.crashTitle) : ""}</td><td>${await progressCell(store, job, now)}</td><td>${answer}</td><td>${job.confidence !== null ? job.confidence.toFixed(2) : ""}</td><td>${flagList(flagsOf(resultOf(job)))}</td><td>${when(job.createdAt)}</td></tr>`;
 }
+
+const JOB_HEADER = html`<tr><th>job</th><th>status</th><th>kind</th><th>repo</th><th>crash</th><th>progress</th><th>culprit</th><th>confidence</th><th>flags</th><th>submitted</th></tr>`;
 
 function commitLine(row: CommitRow): Page {
   const build = row.build;
@@ -55,26 +85,46 @@ function commitLine(row: CommitRow): Page {
 <td>${build ? goDuration(build.durationMs) : ""}</td><td>${row.testMs > 0 ? goDuration(row.testMs) : ""}</td></tr>`;
 }
 
-function resultBlock(result: BisectResult): Page {
-  const flags = [result.noop ? "no-op" : "", result.merge ? "merge" : "", result.release ? "release" : ""].filter((f) => f !== "");
+function stageList(stages: readonly Stage[]): Page {
+  return html`<ol id="stages">${stages.map((s) => html`<li data-stage="${s.name}" class="${s.state}">${s.name}</li>`)}</ol>`;
+}
+
+function resultBlock(result: BisectResult, flags: readonly string[], consoleLog: string | undefined): Page {
   const culprit = result.culprit;
   return html`<h2>Result: ${result.outcome}</h2>
-${culprit ? html`<p>culprit <span class="hash">${culprit.hash}</span> ${culprit.title}<br>by ${culprit.author.name} &lt;${culprit.author.email}&gt;, ${culprit.date}</p>` : ""}
-<p>confidence ${result.confidence.toFixed(3)}${flags.length > 0 ? `, flags: ${flags.join(", ")}` : ""}; ${result.revisionsTested} revisions tested, ${result.builds} builds, ${result.runs} runs</p>
-${result.candidates.length > 0 ? html`<p>${result.candidates.length} candidates</p>` : ""}
-${result.report ? html`<p>crash: ${result.report.title}</p>` : ""}
-${result.recipients.to.length > 0 ? html`<p>to: ${result.recipients.to.join(", ")}${result.recipients.cc.length > 0 ? `; cc: ${result.recipients.cc.join(", ")}` : ""}</p>` : ""}`;
+${result.detail ? html`<p>${result.detail}</p>` : ""}
+${
+  culprit
+    ? html`<p id="culprit">culprit <span class="hash">${culprit.hash}</span> ${culprit.title}<br>by ${culprit.author.name} &lt;${culprit.author.email}&gt;, ${culprit.date}</p>
+${culprit.diffstat ? html`<pre class="diffstat">${culprit.diffstat}</pre>` : ""}
+${culprit.signature ? html`<p>build signature <span class="hash">${culprit.signature.slice(0, 16)}</span> at the culprit, <span class="hash">${(culprit.parentSignature ?? "unknown").slice(0, 16)}</span> at its parent${culprit.signature === culprit.parentSignature ? " (the same: it does not change the build)" : ""}</p>` : ""}`
+    : ""
+}
+<p>confidence ${result.confidence.toFixed(3)}${flags.length > 0 ? html`, flags: ${flagList(flags)}` : ""}; ${result.revisionsTested} revisions tested, ${result.builds} builds, ${result.runs} runs</p>
+${result.candidates.length > 0 ? html`<p>${result.candidates.length} candidates: ${result.candidates.map((c) => html`<br><span class="hash">${c.hash.slice(0, 12)}</span> ${c.title}`)}</p>` : ""}
+${result.recipients.to.length > 0 ? html`<p>to: ${result.recipients.to.join(", ")}${result.recipients.cc.length > 0 ? `; cc: ${result.recipients.cc.join(", ")}` : ""}</p>` : ""}
+${result.report ? html`<h3>Crash: ${result.report.title}</h3>${consoleLog ? html`<p><a href="/api/blobs/${consoleLog}">console log</a></p>` : ""}${result.report.text ? html`<pre class="crash">${result.report.text}</pre>` : ""}` : ""}`;
+}
+
+function correctionList(corrections: readonly Correction[], bisected: string | null): Page {
+  if (corrections.length === 0) return html``;
+  const verdict = corrected(bisected, corrections);
+  return html`<h2>Corrections</h2><p id="believed">believed: ${verdict.source === "invalid" ? "result marked invalid" : html`culprit <span class="hash">${verdict.culprit ?? "none"}</span> (${verdict.source})`}</p><ul>${corrections.map((k) => html`<li>${when(k.at)} ${k.by}: ${k.kind === "invalid" ? "marked invalid" : html`culprit <span class="hash">${k.culprit}</span>`} — ${k.reason}</li>`)}</ul>`;
 }
 
 export function registerPages(app: Hono<Env>, deps: { store: Store; tokens: readonly TokenEntry[] }): void {
   const { store, tokens } = deps;
+  const graphs = new JobGraphs();
+  const chart = new ChartLibrary();
 
-  app.use("/jobs*", async (c, next) => {
+  const signedIn: MiddlewareHandler<Env> = async (c, next) => {
     c.header("content-security-policy", POLICY);
     const access = accessOf(c, tokens, "read");
     if (access.kind === "denied") return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`);
     await next();
-  });
+  };
+  app.use("/jobs*", signedIn);
+  app.use("/crashes*", signedIn);
 
   app.get("/", (c) => c.redirect("/jobs"));
 
@@ -93,48 +143,77 @@ export function registerPages(app: Hono<Env>, deps: { store: Store; tokens: read
   app.post("/login", async (c) => {
     const form = await c.req.parseBody();
     const token = typeof form["token"] === "string" ? form["token"] : "";
-    const next = typeof form["next"] === "string" && /^\/jobs(\/[0-9a-f-]{36})?$/.test(form["next"]) ? form["next"] : "/jobs";
+    const next = typeof form["next"] === "string" && /^\/(jobs(\/[0-9a-f-]{36})?|crashes)$/.test(form["next"]) ? form["next"] : "/jobs";
     if (authorize(tokens, `Bearer ${token}`, "read").kind === "denied") return c.redirect(`/login?next=${encodeURIComponent(next)}`);
     setCookie(c, TOKEN_COOKIE, token, { httpOnly: true, sameSite: "Strict", path: "/" });
     return c.redirect(next);
   });
 
-  app.get("/assets/follow.js", (c) => c.body(FOLLOW_SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8" }));
+  app.get("/assets/job.js", (c) => c.body(JOB_SCRIPT, 200, JS));
+  app.get("/assets/uplot.js", (c) => c.body(chart.script, 200, JS));
+  app.get("/assets/uplot.css", (c) => c.body(chart.style, 200, { "content-type": "text/css; charset=utf-8" }));
+
+  // The job page's live parts as JSON: the posterior over the range and the stages.
+  app.get("/api/jobs/:id/dashboard", need(tokens, "read"), async (c) => {
+    const id = c.req.param("id");
+    const job = /^[0-9a-f-]{36}$/.test(id) ? await store.job(id) : undefined;
+    if (!job) return c.json({ error: `no job ${id}` }, 404);
+    return c.json(await jobDashboard(store, graphs, job));
+  });
 
   app.get("/jobs", async (c) => {
     const jobs = await store.jobs({ limit: 200 });
-    return c.html(
-      layout(
-        "culprit: jobs",
-        html`<h1>Jobs</h1><table><tr><th>job</th><th>status</th><th>kind</th><th>repo</th><th>crash</th><th>answer</th><th>confidence</th><th>submitted</th></tr>
-${jobs.map(jobRow)}</table>`,
-      ),
-    );
+    const now = Date.now();
+    const rows = await Promise.all(jobs.map((j) => jobRow(store, j, now)));
+    return c.html(layout("culprit: jobs", html`<h1>Jobs</h1><table id="jobs">${JOB_HEADER}${rows}</table>`));
   });
+
+  // Every bisection of one crash title (the title as a query parameter, or the path's last part).
+  const crashPage = async (title: string): Promise<HtmlEscapedString> => {
+    const jobs = (await store.jobs({ crash: title, limit: 1000 })).filter((j) => j.crashTitle === title);
+    const now = Date.now();
+    const attempts = await Promise.all(
+      jobs.map(async (j) => {
+        const corrections = await store.corrections(j.id);
+        return html`<h3><a class="hash" href="/jobs/${j.id}">${j.id.slice(0, 8)}</a> <span class="${j.status}">${j.status}</span> ${j.kind} bisection of ${j.repo}, ${when(j.createdAt)}</h3>
+<p>${await progressCell(store, j, now)}${j.outcome ? html` · ${j.outcome}` : ""}${j.culprit ? html` <span class="hash">${j.culprit.slice(0, 12)}</span>` : ""}${j.confidence !== null ? ` · confidence ${j.confidence.toFixed(2)}` : ""} ${flagList(flagsOf(resultOf(j), corrections))}</p>
+${correctionList(corrections, j.culprit)}`;
+      }),
+    );
+    return layout(`culprit: ${title}`, html`<p><a href="/jobs">jobs</a></p><h1>${title}</h1><p>bisections of this crash (${jobs.length})</p>${attempts}`) as Promise<HtmlEscapedString>;
+  };
+  app.get("/crashes", async (c) => {
+    const title = c.req.query("title") ?? "";
+    if (title.length === 0 || title.length > 500) return c.html(layout("culprit: no crash", html`<p>give a crash title: /crashes?title=…</p>`), 400);
+    return c.html(await crashPage(title));
+  });
+  app.get("/crashes/:title{.+}", async (c) => c.html(await crashPage(c.req.param("title"))));
 
   app.get("/jobs/:id", async (c) => {
     const id = c.req.param("id");
     const job = /^[0-9a-f-]{36}$/.test(id) ? await store.job(id) : undefined;
     if (!job) return c.html(layout("culprit: no such job", html`<p>no job ${id}</p>`), 404);
-    const events = await store.events(job.id);
+    const stored = await store.events(job.id);
+    const events = stored.map((s) => s.event);
     const view = new LogView();
-    const lines = events.flatMap((e) => view.lines(e.event));
-    const commits = commitRows(events.map((e) => e.event));
+    const lines = events.flatMap((e) => view.lines(e));
+    const commits = commitRows(events);
     const corrections = await store.corrections(job.id);
-    const verdict = corrected(job.culprit, corrections);
-    const result = job.result ? (JSON.parse(job.result) as BisectResult) : undefined;
+    const result = resultOf(job);
     const live = job.status === "queued" || job.status === "running";
     return c.html(
       layout(
         `culprit: ${job.crashTitle ?? job.id}`,
-        html`<p><a href="/jobs">jobs</a></p><h1>${job.crashTitle ?? "(crash not known yet)"}</h1>
-<p>job <span class="hash">${job.id}</span>: <span class="${job.status}">${job.status}</span>, ${job.kind} bisection of ${job.repo} (${job.strategy}), submitted by ${job.submittedBy ?? "import"} at ${when(job.createdAt)}${job.retryOf ? html`, retry of <a href="/jobs/${job.retryOf}">${job.retryOf.slice(0, 8)}</a>` : ""}</p>
+        html`<p><a href="/jobs">jobs</a>${job.crashTitle ? html` · <a href="/crashes?title=${encodeURIComponent(job.crashTitle)}">every bisection of this crash</a>` : ""}</p><h1>${job.crashTitle ?? "(crash not known yet)"}</h1>
+<p>job <span class="hash">${job.id}</span>: <span id="status" class="${job.status}">${job.status}</span>, ${job.kind} bisection of ${job.repo} (${job.strategy}), submitted by ${job.submittedBy ?? "import"} at ${when(job.createdAt)}${job.retryOf ? html`, retry of <a href="/jobs/${job.retryOf}">${job.retryOf.slice(0, 8)}</a>` : ""}</p>
 ${job.error ? html`<p class="failed">${job.error}</p>` : ""}
-${result ? resultBlock(result) : ""}
-${corrections.length > 0 ? html`<h2>Corrections</h2><p>believed: ${verdict.source === "invalid" ? "result marked invalid" : html`culprit <span class="hash">${verdict.culprit ?? "none"}</span> (${verdict.source})`}</p><ul>${corrections.map((k) => html`<li>${when(k.at)} ${k.by}: ${k.kind === "invalid" ? "marked invalid" : html`culprit <span class="hash">${k.culprit}</span>`} — ${k.reason}</li>`)}</ul>` : ""}
+${stageList(stagesOf(events, 0))}
+${result ? resultBlock(result, flagsOf(result, corrections), crashConsoleLog(result, stored)) : ""}
+${correctionList(corrections, job.culprit)}
+<h2>Posterior</h2><div id="posterior"><p>no posterior yet: it starts once the start commit's runs show the crash</p></div><p id="posterior-note"></p>
 ${commits.length > 0 ? html`<h2>Commits</h2><table><tr><th>commit</th><th>release or title</th><th>build signature</th><th>runs</th><th>verdict</th><th>build</th><th>test</th></tr>${commits.map(commitLine)}</table>` : ""}
-<h2>Log</h2><pre id="log" data-job="${job.id}" data-after="${events.at(-1)?.event.seq ?? -1}">${lines.map((l) => `${l}\n`).join("")}</pre>
-${live ? html`<script src="/assets/follow.js"></script>` : ""}`,
+<h2>Log</h2><pre id="log" data-job="${job.id}" data-live="${live ? "true" : "false"}" data-after="${events.at(-1)?.seq ?? -1}">${lines.map((l) => `${l}\n`).join("")}</pre>
+<script src="/assets/uplot.js"></script><script src="/assets/job.js"></script>`,
       ),
     );
   });
