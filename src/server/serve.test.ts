@@ -2,52 +2,21 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { generateHistory } from "../demo/history.js";
 import { simpleHistory } from "../bisect/testkit.js";
 import { processesIn, repeatsIn } from "../bisect/chaoskit.js";
 import { loadEvents } from "../bisect/events.js";
 import { Store } from "../store/store.js";
 import { call, follow } from "./client.js";
+import { adminToken, MAIN, startServe } from "./servekit.js";
 import { jobFields } from "./testkit.js";
 
-const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const run = promisify(execFile);
-
-interface ServeProcess {
-  url: string;
-  /** What it printed before it listened. */
-  said: string;
-  pid: number;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** `culprit serve` on a free loopback port, once it listens. */
-async function startServe(data: string, root: string): Promise<ServeProcess> {
-  const server = spawn(process.execPath, [MAIN, "serve", "--data", data, "--root", root, "--port", "0", "--max-jobs", "1"], { stdio: ["ignore", "pipe", "pipe"] });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => server.once("exit", (code, signal) => resolve({ code, signal })));
-  let said = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    server.stdout.on("data", (chunk: Buffer) => {
-      said += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(said);
-      if (m) resolve(m[1] as string);
-    });
-    void exited.then(() => reject(new Error(`culprit serve exited: ${said}`)));
-  });
-  return { url, said, pid: server.pid as number, exited };
-}
-
-async function adminToken(data: string): Promise<string> {
-  const [admin] = parseYaml(await readFile(join(data, "tokens.yaml"), "utf8")) as { token: string }[];
-  return admin?.token as string;
-}
 
 describe("culprit serve on a socket", () => {
   it("takes a job from culprit submit, runs it, and culprit jobs / show report it; stops on SIGTERM", async () => {
