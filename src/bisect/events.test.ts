@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generator } from "../sim/random.js";
-import { EventLog, loadEvents, nextRunIndex, observationsOf, type BisectEvent } from "./events.js";
+import { EventLog, loadEvents, nextRunIndex, observationsOf, openRequests, type BisectEvent } from "./events.js";
 
 function withDir(body: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), "culprit-events-"));
@@ -153,4 +153,36 @@ describe("event log", () => {
       assert.deepEqual(new EventLog(file).events.map((e) => e.seq), [0, 1]);
     });
   });
+});
+
+describe("requests still open after a restart", () => {
+  const started = (request: string, commit: string, indices: number[]): BisectEvent => ({ type: "tests-started", at: 0, request, commit, remedies: [], indices });
+  const ranIn = (request: string, commit: string, index: number): BisectEvent => ({ ...run(commit, index, false), request } as BisectEvent);
+  const built = (request: string, commit: string, ok: boolean): BisectEvent => ({
+    type: "build-finished",
+    at: 0,
+    request,
+    commit,
+    remedies: [],
+    build: ok ? { kind: "ok", signature: "s" } : { kind: "failed", excerpt: "e" },
+    cached: false,
+    durationMs: 1,
+    cacheKey: KEY,
+    signatureLabel: "build",
+  });
+  const finished = (request: string, commit: string): BisectEvent => ({ type: "tests-finished", at: 0, request, commit, remedies: [], runs: 2, durationMs: 1 });
+  const cases: [string, BisectEvent[], string[]][] = [
+    ["started, nothing back yet", [started("r1", "a", [0, 1])], ["r1"]],
+    ["built, one run of two back", [started("r1", "a", [0, 1]), built("r1", "a", true), ranIn("r1", "a", 0)], ["r1"]],
+    ["finished", [started("r1", "a", [0, 1]), built("r1", "a", true), ranIn("r1", "a", 0), ranIn("r1", "a", 1), finished("r1", "a")], []],
+    ["every run back, its end not yet", [started("r1", "a", [0, 1]), ranIn("r1", "a", 0), ranIn("r1", "a", 1)], []],
+    ["its build failed", [started("r1", "a", [0, 1]), built("r1", "a", false)], []],
+    ["build only, not built yet", [started("r1", "a", [])], ["r1"]],
+    ["build only, built", [started("r1", "a", []), built("r1", "a", true)], []],
+    ["its runs delivered by another request", [started("r1", "a", [0]), ranIn("r2", "a", 0)], []],
+    ["two, one done", [started("r1", "a", [0]), started("r2", "b", [0]), ranIn("r1", "a", 0), finished("r1", "a")], ["r2"]],
+  ];
+  for (const [name, events, open] of cases) {
+    it(name, () => assert.deepEqual(openRequests(events).map((r) => r.request), open));
+  }
 });

@@ -350,6 +350,37 @@ export function nextRunIndex(events: readonly BisectEvent[], commit: string, rem
   return next;
 }
 
+/** A request handed out whose answer is not all in: one an executor that outlives this process may still be carrying out. */
+export interface OpenRequest {
+  request: string;
+  commit: string;
+  remedies: string[];
+  indices: number[];
+}
+
+/**
+ * Requests started and not finished: no tests-finished, no failed build, and (for a build-only
+ * request) no build at all, with some claimed run still missing. A restarted server asks for
+ * these again by id, so their work is found where it is, never done twice.
+ */
+export function openRequests(events: readonly BisectEvent[]): OpenRequest[] {
+  const started = new Map<string, OpenRequest>();
+  const closed = new Set<string>();
+  const ran = new Set<string>();
+  const built = new Set<string>();
+  for (const e of events) {
+    if (e.type === "tests-started") started.set(e.request, { request: e.request, commit: e.commit, remedies: e.remedies, indices: e.indices });
+    if (e.type === "tests-finished") closed.add(e.request);
+    if (e.type === "build-finished") (e.build.kind === "failed" ? closed : built).add(e.request);
+    if (e.type === "run-finished") ran.add(`${observationKey(e.commit, e.remedies)}#${e.index}`);
+  }
+  return [...started.values()].filter((r) => {
+    if (closed.has(r.request)) return false;
+    if (r.indices.length === 0) return !built.has(r.request);
+    return r.indices.some((i) => !ran.has(`${observationKey(r.commit, r.remedies)}#${i}`));
+  });
+}
+
 /** The resolved problem recorded by an earlier start of this bisection, if any. */
 export function recordedProblem(events: readonly BisectEvent[]): Extract<BisectEvent, { type: "problem" }> | undefined {
   for (const e of events) if (e.type === "problem") return e;

@@ -16,6 +16,8 @@ export interface ExecutionRequest {
   /** The job (event log) it belongs to: a worker elsewhere finds the job's build and reproducer settings by it. */
   job: string;
   commit: string;
+  /** The commit's tree: with it a machine without the source finds the build by its cache key. */
+  tree?: string;
   /** Remedies to build with (e.g. "disable:LOCKDEP"), sorted. */
   remedies: string[];
   /** Run indices claimed for this request, recorded before it was handed out; empty: build only. */
@@ -44,6 +46,11 @@ export interface Executor {
    * interrupted run is no fact, and a build cut short is none either.
    */
   execute(request: ExecutionRequest, options: ExecutionOptions): Promise<Fact[]>;
+  /**
+   * Requests outlive this process (a queue): a restarted bisection asks again, by id, for those
+   * still open, instead of handing their runs out anew.
+   */
+  readonly durable?: boolean;
 }
 
 /** Where the logs named by facts are found here, by content key. */

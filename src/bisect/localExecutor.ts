@@ -57,6 +57,13 @@ export class LocalExecutor implements Executor {
     }
   }
 
+  /** Where the request's build is (or will be) in the build cache: its tree, build configuration and toolchain. */
+  async cacheKeyOf(request: ExecutionRequest, toolchain?: string): Promise<string> {
+    const { repo, builder, cache } = this.parts;
+    const tree = request.tree ?? (await repo.treeHash(request.commit));
+    return cache.keyOf({ tree, config: builder.configHash(request.remedies), toolchain: toolchain ?? (await builder.toolchain(request.commit)) });
+  }
+
   /** The build of a request: recorded and still cached, found in the cache, or made now. Undefined: interrupted. */
   private async buildOnce(
     request: ExecutionRequest,
@@ -64,10 +71,10 @@ export class LocalExecutor implements Executor {
     signal: AbortSignal,
     emit: (fact: Fact) => void,
   ): Promise<{ outcome: BuildOutcome; cacheKey: string } | undefined> {
-    const { repo, builder, cache } = this.parts;
+    const { builder, cache } = this.parts;
     const { commit, remedies } = request;
     const toolchain = await builder.toolchain(commit);
-    const cacheKey = cache.keyOf({ tree: await repo.treeHash(commit), config: builder.configHash(remedies), toolchain });
+    const cacheKey = await this.cacheKeyOf(request, toolchain);
     const recorded = request.recorded;
     // A resumed bisection may find the build recorded but its cache entry gone: build again.
     if (recorded && (recorded.kind === "failed" || (await cache.lookup(cacheKey)))) return { outcome: recorded, cacheKey };

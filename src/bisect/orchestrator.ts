@@ -23,7 +23,7 @@ import { commitRecipients } from "../recipients/trailers.js";
 import type { CrashReport } from "../report/types.js";
 import { journalGroupsIn } from "../run/exec.js";
 import type { Runner } from "../run/runner.js";
-import { EventLog, nextRunIndex, observationsOf, recordedProblem, type BisectEvent, type GraphBoundary, type RecordedEvent } from "./events.js";
+import { EventLog, nextRunIndex, observationsOf, openRequests, recordedProblem, type BisectEvent, type GraphBoundary, type OpenRequest, type RecordedEvent } from "./events.js";
 import type { ExecutionRequest, Executor, Fact, LogLocator } from "./executor.js";
 import { LocalExecutor } from "./localExecutor.js";
 import { lockWorkDir } from "./lock.js";
@@ -304,6 +304,18 @@ class Session {
     const settleAll = async (): Promise<void> => {
       await Promise.allSettled(inFlight.values());
     };
+    const begin = (request: TestRequest, reattached?: OpenRequest): void => {
+      const running: Promise<void> = this.test(request, reattached).then(
+        () => void inFlight.delete(request),
+        (reason: unknown) => {
+          inFlight.delete(request);
+          failure ??= { reason };
+        },
+      );
+      inFlight.set(request, running);
+    };
+    // Requests an earlier start handed to executors that outlived it: their answers are still coming.
+    if (this.executor.durable) for (const open of openRequests(this.log.events)) begin({ commit: open.commit, remedies: open.remedies, runs: open.indices.length }, open);
     try {
       for (;;) {
         this.checkAborted();
@@ -317,16 +329,7 @@ class Session {
         if (step.kind === "done") return step.result;
         const start = requestsToStart(step.tests, pending, workers - inFlight.size);
         if (start.length === 0 && inFlight.size === 0) throw new Error(`strategy ${this.deps.strategy.name} asked for no tests and gave no result`);
-        for (const request of start) {
-          const running: Promise<void> = this.test(request).then(
-            () => void inFlight.delete(request),
-            (reason: unknown) => {
-              inFlight.delete(request);
-              failure ??= { reason };
-            },
-          );
-          inFlight.set(request, running);
-        }
+        for (const request of start) begin(request);
         // Ask again as soon as one test is done (or at once if a worker is still free and the
         // strategy had more to give than was started).
         if (inFlight.size >= workers || start.length === 0) await Promise.race(inFlight.values());
@@ -364,18 +367,19 @@ class Session {
   }
 
   /** Hands one test to the executor, with its run indices claimed, and records the facts it returns. */
-  private async test(test: TestRequest): Promise<void> {
+  private async test(test: TestRequest, reattached?: OpenRequest): Promise<void> {
     const { commit, remedies } = test;
     const key = observationKey(commit, remedies);
     const recorded = observationsOf(this.log.events).find((o) => observationKey(o.commit, o.remedies) === key)?.build;
     // Indices are handed out once, recorded before the request leaves: after an interrupted
     // batch whose runs finished out of order, a resume continues past every index already used.
     const first = nextRunIndex(this.log.events, commit, remedies);
-    const indices = recorded?.kind === "failed" ? [] : Array.from({ length: Math.max(0, test.runs) }, (_, i) => first + i);
+    const indices = reattached ? reattached.indices : recorded?.kind === "failed" ? [] : Array.from({ length: Math.max(0, test.runs) }, (_, i) => first + i);
     const request: ExecutionRequest = {
-      id: randomUUID(),
+      id: reattached?.request ?? randomUUID(),
       job: this.log.job,
       commit,
+      tree: await this.repo.treeHash(commit),
       remedies,
       indices,
       ...(recorded ? { recorded } : {}),

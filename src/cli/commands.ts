@@ -7,5 +7,6 @@ import { registerImport } from "./import.js";
 import { registerParse } from "./parse.js";
 import { registerServe } from "./serve.js";
 import { registerSim } from "./sim.js";
+import { registerWorker } from "./worker.js";
 
-export const commands: ((program: Command) => void)[] = [registerBisect, registerClient, registerDemo, registerImport, registerParse, registerServe, registerSim];
+export const commands: ((program: Command) => void)[] = [registerBisect, registerClient, registerDemo, registerImport, registerParse, registerServe, registerSim, registerWorker];

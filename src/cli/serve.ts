@@ -17,11 +17,12 @@ interface ServeFlags {
   mailFrom?: string;
   mailAll?: boolean;
   publicUrl?: string;
+  queue?: string;
 }
 
-function wholeNumber(flag: string, value: string, min: number): number {
+export function wholeNumber(flag: string, value: string, min: number, command = "serve"): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got '${value}'`, "see culprit serve --help");
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number ≥ ${min}, got '${value}'`, `see culprit ${command} --help`);
   return n;
 }
 
@@ -40,6 +41,7 @@ export function registerServe(program: Command): void {
     .option("--mail-from <addr>", "the From of report e-mails (default culprit@ this host)")
     .option("--mail-all", "mail unreliable results too (merge, no-op or release culprits, low confidence)")
     .option("--public-url <url>", "the server's address as readers of the e-mails reach it, for their links (default where it listens)")
+    .option("--queue <url>", "redis://HOST:PORT: hand jobs' builds and runs to `culprit worker`s through BullMQ queues there (default: run them on this machine)")
     .action(async (flags: ServeFlags) => {
       const port = flags.port === "0" ? 0 : wholeNumber("--port", flags.port, 1);
       const maxJobs = wholeNumber("--max-jobs", flags.maxJobs, 1);
@@ -58,7 +60,9 @@ export function registerServe(program: Command): void {
         ...(flags.mailFrom ? { mailFrom: flags.mailFrom } : {}),
         mailAll: flags.mailAll ?? false,
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+        ...(flags.queue ? { queue: flags.queue } : {}),
       });
+      if (flags.queue) say(`builds and runs go to workers through ${flags.queue}`);
       say(`listening on ${server.url}`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {

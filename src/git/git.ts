@@ -20,6 +20,8 @@ export interface GitRunOptions {
   /** Exit codes that are answers, not failures (e.g. 1 for `merge-base --is-ancestor`). */
   okCodes?: number[];
   cwd?: string;
+  /** Added to the environment (e.g. a credential as GIT_CONFIG_*, kept out of the argv others can read). */
+  env?: Record<string, string>;
 }
 
 export interface GitOutput {
@@ -32,7 +34,7 @@ export function git(cwd: string, args: readonly string[], options: GitRunOptions
     execFile(
       "git",
       args as string[],
-      { cwd: options.cwd ?? cwd, maxBuffer: 1 << 30, encoding: "utf8", env: { ...process.env, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" } },
+      { cwd: options.cwd ?? cwd, maxBuffer: 1 << 30, encoding: "utf8", env: { ...process.env, ...options.env, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0" } },
       (err, stdout, stderr) => {
         if (!err) return resolve({ code: 0, stdout });
         const code = typeof err.code === "number" ? err.code : null;

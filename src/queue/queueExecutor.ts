@@ -9,6 +9,9 @@ import type { ExecutionOptions, ExecutionRequest, Executor, Fact } from "../bise
 import { ATTEMPTS, BACKOFF_MS, connectionOf, queueName, type Capability, type FactsSoFar, type QueuedRequest } from "./queues.js";
 
 export class QueueExecutor implements Executor {
+  /** A request lives in Redis: a restarted server finds it again by id. */
+  readonly durable = true;
+
   private constructor(
     private readonly queue: Queue<QueuedRequest, Fact[]>,
     private readonly events: QueueEvents,
@@ -20,6 +23,8 @@ export class QueueExecutor implements Executor {
     const name = queueName(capability);
     const queue = new Queue<QueuedRequest, Fact[]>(name, { connection });
     const events = new QueueEvents(name, { connection });
+    // Each request in flight listens for its progress and its end: a server has dozens at once.
+    events.setMaxListeners(0);
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     return new QueueExecutor(queue, events);
   }
@@ -73,4 +78,23 @@ export class QueueExecutor implements Executor {
 
 function isFactsSoFar(data: unknown): data is FactsSoFar {
   return typeof data === "object" && data !== null && Array.isArray((data as { facts?: unknown }).facts);
+}
+
+/** One executor per capability's queue, opened when a job first needs it (a server's jobs share them). */
+export class QueueExecutors {
+  private readonly open = new Map<Capability, Promise<QueueExecutor>>();
+
+  constructor(private readonly redisUrl: string) {}
+
+  forCapability(capability: Capability): Promise<QueueExecutor> {
+    let executor = this.open.get(capability);
+    if (!executor) this.open.set(capability, (executor = QueueExecutor.open(this.redisUrl, capability)));
+    return executor;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map(async (e) => (await e).close()));
+  }
 }

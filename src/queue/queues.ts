@@ -3,6 +3,7 @@
 // request's (adding it twice adds it once), and facts travelling as job progress.
 
 import type { ConnectionOptions } from "bullmq";
+import { Redis } from "ioredis";
 import type { ExecutionRequest, Fact } from "../bisect/executor.js";
 import { UserError } from "../core/errors.js";
 
@@ -11,6 +12,11 @@ export type Capability = (typeof CAPABILITIES)[number];
 
 export function isCapability(text: string): text is Capability {
   return (CAPABILITIES as readonly string[]).includes(text);
+}
+
+/** The queue a job's requests go on: a kernel target's need a machine that builds kernels and boots them (`qemu`). */
+export function capabilityOf(job: { target?: unknown }): Capability {
+  return job.target ? "qemu" : "generic";
 }
 
 export function queueName(capability: Capability): string {
@@ -63,4 +69,19 @@ export function connectionOf(url: string): ConnectionOptions {
     // BullMQ's blocking connections must wait out a Redis restart instead of failing commands.
     maxRetriesPerRequest: null,
   };
+}
+
+/** Says in one sentence when Redis does not answer at `url` within `timeoutMs` (BullMQ would wait for it forever). */
+export async function checkReachable(url: string, timeoutMs = 5_000): Promise<void> {
+  const connection = connectionOf(url) as { host: string; port: number; password?: string; username?: string };
+  const client = new Redis({ ...connection, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    throw new UserError(`cannot reach Redis at ${url}: ${err instanceof Error ? err.message : String(err)}`, "start redis-server there, or give another --queue");
+  } finally {
+    client.disconnect();
+  }
 }

@@ -23,7 +23,7 @@ export interface WorkerOptions {
   /** The executor for a request's job (built from the job's settings, which the server holds). */
   sideFor(request: ExecutionRequest): Promise<WorkerSide>;
   /** Makes a log readable by the server under its key, before the fact naming it is sent. */
-  shipLog(key: string, file: string): Promise<void>;
+  shipLog(key: string, file: string, request: ExecutionRequest): Promise<void>;
   stallTiming?: StallTiming;
 }
 
@@ -65,7 +65,7 @@ async function carryOut(job: Job<QueuedRequest, Fact[]>, options: WorkerOptions,
     reporting = reporting
       .then(async () => {
         if (unreported !== undefined) return;
-        if (log !== undefined) await options.shipLog(log, side.logs.path(log));
+        if (log !== undefined) await options.shipLog(log, side.logs.path(log), request);
         facts.push(fact);
         await job.updateProgress({ facts: [...facts] });
       })
@@ -75,6 +75,8 @@ async function carryOut(job: Job<QueuedRequest, Fact[]>, options: WorkerOptions,
   };
   await side.executor.execute(request, { signal: signal ?? new AbortController().signal, onFact });
   await reporting;
+  // Cut short (the worker stopping): what it did is reported, the rest is done again elsewhere.
+  if (signal?.aborted) throw new Error("the worker stopped before the request was done");
   // A fact the server may not have had: the request fails and BullMQ retries it (an infra error, never a verdict).
   if (unreported !== undefined) throw unreported;
   return facts;

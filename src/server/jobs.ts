@@ -9,7 +9,8 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { validateJob } from "../bisect/config.js";
 import { recordedProblem, type RecordedEvent } from "../bisect/events.js";
-import { prepareJob, resumeJob } from "../bisect/job.js";
+import type { Executor } from "../bisect/executor.js";
+import { prepareJob, resumeJob, type PreparedJob } from "../bisect/job.js";
 import { LOGS_DIR, LogStore } from "../bisect/logstore.js";
 import { Interrupted, runBisection } from "../bisect/orchestrator.js";
 import { UserError } from "../core/errors.js";
@@ -52,6 +53,8 @@ export interface JobsOptions {
   warn?: (line: string) => void;
   /** Told once a job has finished with a result stored (report e-mails hang here). */
   onFinished?: (id: string) => void;
+  /** Where a job's tests run (e.g. workers through a queue); default in this process. */
+  executorFor?: (job: PreparedJob["job"]) => Promise<Executor>;
 }
 
 export class Jobs {
@@ -221,7 +224,8 @@ export class Jobs {
     let columns: Parameters<typeof store.updateJob>[1] = {};
     try {
       const prepared = await resumeJob(row.workDir);
-      const result = await runBisection(prepared.spec, prepared.deps, { signal: entry.controller.signal, job: row.id, onEvent });
+      const executor = await this.options.executorFor?.(prepared.job);
+      const result = await runBisection(prepared.spec, prepared.deps, { signal: entry.controller.signal, job: row.id, onEvent, ...(executor ? { executor } : {}) });
       status = "finished";
       await writing;
       const summary = summarize((await store.events(row.id)).map((e) => e.event));

@@ -11,6 +11,8 @@ import { readTokens, realRoots, writeAdminTokens } from "./access.js";
 import { createApp } from "./app.js";
 import { Jobs } from "./jobs.js";
 import { Outbox, type MailOutcome } from "./outbox.js";
+import { capabilityOf, checkReachable } from "../queue/queues.js";
+import { QueueExecutors } from "../queue/queueExecutor.js";
 
 export interface ServeOptions {
   dataDir: string;
@@ -32,6 +34,8 @@ export interface ServeOptions {
   mailAll?: boolean;
   /** The server's address in report e-mails' links (default the address it listens on). */
   publicUrl?: string;
+  /** redis://HOST:PORT: jobs' tests go to workers through BullMQ queues instead of running here. */
+  queue?: string;
 }
 
 export interface RunningServer {
@@ -46,6 +50,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // The caller's mistakes are found before anything is written.
   const roots = realRoots(options.roots);
   const given = options.tokensFile ? readTokens(options.tokensFile) : undefined;
+  if (options.queue) await checkReachable(options.queue);
+  const queues = options.queue ? new QueueExecutors(options.queue) : undefined;
   const data = await openDataDir(options.dataDir, options.db);
   let server: ReturnType<typeof serve>;
   let jobs: Jobs;
@@ -63,6 +69,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       data,
       roots,
       maxJobs: options.maxJobs,
+      ...(queues ? { executorFor: (job) => queues.forCapability(capabilityOf(job)) } : {}),
       onFinished: (id) => void outbox?.jobFinished(id).catch((err: unknown) => say(`report e-mail for job ${id}: ${err instanceof Error ? err.message : String(err)}`)),
     });
     const app = createApp({ store: data.store, blobs: data.blobs, jobs, tokens, mail: mailed });
@@ -74,6 +81,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
   } catch (err) {
     await data.store.close();
+    await queues?.close();
     throw err;
   }
   const address = server.address() as AddressInfo;
@@ -98,6 +106,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         if ("closeAllConnections" in server) server.closeAllConnections();
       });
       await jobs.stop();
+      await queues?.close();
       await outbox?.stop();
       await data.store.close();
     },
