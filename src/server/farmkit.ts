@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import type { BisectEvent } from "../bisect/events.js";
+import type { BisectEvent, RecordedEvent } from "../bisect/events.js";
 import { observationKey } from "../core/outcome.js";
 import { call, follow, type ServerAddress } from "./client.js";
 
@@ -90,20 +90,33 @@ export interface EndedJob {
   status: string;
   culprit: string | null;
   outcome: string | null;
-  events: BisectEvent[];
+  events: RecordedEvent[];
 }
 
 /** Follows a job's events until it stops; `onEvent` sees each as it is stored. */
-export async function jobEnd(server: ServerAddress, id: string, onEvent: (event: BisectEvent) => void = () => undefined): Promise<EndedJob> {
-  const events: BisectEvent[] = [];
+export async function jobEnd(server: ServerAddress, id: string, onEvent: (event: RecordedEvent) => void = () => undefined): Promise<EndedJob> {
+  const events: RecordedEvent[] = [];
   await follow(server, `/api/jobs/${id}/events`, (message) => {
     if (message.event !== "event") return;
-    const event = (JSON.parse(message.data) as { event: BisectEvent }).event;
+    const event = (JSON.parse(message.data) as { event: RecordedEvent }).event;
     events.push(event);
     onEvent(event);
   });
   const job = (await call(server, "GET", `/api/jobs/${id}`)).json as { status: string; culprit: string | null; outcome: string | null };
   return { status: job.status, culprit: job.culprit, outcome: job.outcome, events };
+}
+
+/** What is wrong with a job's stored events as a sequence: numbers missing or given twice. */
+export function sequenceGaps(events: readonly RecordedEvent[]): string[] {
+  const count = new Map<number, number>();
+  for (const e of events) count.set(e.seq, (count.get(e.seq) ?? 0) + 1);
+  const last = Math.max(-1, ...count.keys());
+  const problems: string[] = [];
+  for (let seq = 0; seq <= last; seq++) {
+    const n = count.get(seq) ?? 0;
+    if (n !== 1) problems.push(n === 0 ? `event ${seq} missing` : `event ${seq} stored ${n} times`);
+  }
+  return problems;
 }
 
 /** Runs recorded more than once (same commit, remedies and run index), and claimed runs of finished requests never recorded. */
