@@ -96,6 +96,53 @@ export class Dag {
   }
 }
 
+/**
+ * How many commits each of `commits` descends from, itself included: |ancestry(c)|. Taken oldest
+ * first, a commit whose predecessor in that order is one of its ancestors only walks what lies
+ * between the two (release tags on one line: one walk of the graph in all), else it walks alone.
+ */
+export function ancestorCounts(dag: Dag, commits: readonly number[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  const order = [...new Set(commits)].sort((a, b) => a - b);
+  let seen = new Uint8Array(dag.size);
+  let total = 0;
+  let previous = -1;
+  for (const c of order) {
+    // Walks from c through what `seen` lacks; reaching `previous` means seen ⊆ ancestry(c).
+    let reached = previous < 0;
+    const walk = (marks: Uint8Array): number => {
+      let added = 0;
+      const stack = [c];
+      if (!marks[c]) {
+        marks[c] = 1;
+        added++;
+      } else if (c === previous) reached = true;
+      while (stack.length > 0) {
+        const at = stack.pop() as number;
+        for (const p of dag.parents[at] as readonly number[]) {
+          if (marks[p]) {
+            if (p === previous) reached = true;
+            continue;
+          }
+          marks[p] = 1;
+          added++;
+          stack.push(p);
+        }
+      }
+      return added;
+    };
+    const added = walk(seen);
+    if (reached) total += added;
+    else {
+      seen = new Uint8Array(dag.size);
+      total = walk(seen);
+    }
+    counts.set(c, total);
+    previous = c;
+  }
+  return counts;
+}
+
 const ancestryCache = new WeakMap<Dag, Map<number, Uint8Array>>();
 
 /** Ancestry of commit i (membership array), memoised per graph: the strategy is called again and again on one graph. */

@@ -4,7 +4,7 @@
 // longer build. When no release is clean (all crash, or none can be tested) the search goes on
 // below them, down to the job's `oldest` bound or the repository's first commits. Pure.
 
-import { Dag, cachedAncestry } from "./dag.js";
+import { Dag, ancestorCounts, cachedAncestry } from "./dag.js";
 import { countEvidence, type SameCrash } from "./evidence.js";
 import { observationKey, type CrashSummary, type Observation } from "./outcome.js";
 import type { BisectProblem, Note, Release, SearchedRange, TestRequest } from "./strategy.js";
@@ -88,15 +88,13 @@ export function findGoodEnd(
  */
 function halving(problem: BisectProblem, releases: readonly Release[], open: readonly number[], crashing: number, clean: number, slots: number): number[] {
   const dag = problem.graph;
-  const size = (commit: string): number => {
-    const anc = cachedAncestry(dag, dag.index(commit));
-    let count = 0;
-    for (let i = 0; i < anc.length; i++) count += anc[i] as number;
-    return count;
-  };
-  const top = size((releases[crashing] ?? { commit: problem.start }).commit);
-  const bottom = clean < 0 ? 0 : size((releases[clean] as Release).commit);
-  const sizes = new Map(open.map((i) => [i, size((releases[i] as Release).commit)]));
+  const topCommit = dag.index((releases[crashing] ?? { commit: problem.start }).commit);
+  const bottomCommit = clean < 0 ? undefined : dag.index((releases[clean] as Release).commit);
+  const openCommits = open.map((i) => dag.index((releases[i] as Release).commit));
+  const counts = ancestorCounts(dag, [topCommit, ...(bottomCommit === undefined ? [] : [bottomCommit]), ...openCommits]);
+  const top = counts.get(topCommit) as number;
+  const bottom = bottomCommit === undefined ? 0 : (counts.get(bottomCommit) as number);
+  const sizes = new Map(open.map((i, k) => [i, counts.get(openCommits[k] as number) as number]));
   const picks: number[] = [];
   for (let j = 1; j <= slots && picks.length < open.length; j++) {
     const aim = top - ((top - bottom) * j) / (slots + 1);
