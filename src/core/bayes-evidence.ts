@@ -3,7 +3,6 @@
 
 import type { Dag } from "./dag.js";
 import type { CrashSimilarity, CrashSummary, Observation, RunOutcome } from "./outcome.js";
-import type { BisectKind } from "./strategy.js";
 import { RELATED, classifyRun, mostFrequentCrash, targetLikeness, type EvidenceCounts, type SameCrash } from "./evidence.js";
 
 export type { EvidenceCounts } from "./evidence.js";
@@ -35,6 +34,11 @@ export interface BatchCounts {
 export const BATCH_FAILURE_GRID: readonly number[] = [0, 0.05, 0.1, 0.2, 0.35];
 const BATCH_FAILURE_PRIOR: readonly number[] = [0.7, 0.075, 0.075, 0.075, 0.075];
 
+/** The batch-failure prior for batches of `batchSize` runs: a batch of one run is an independent run. */
+export function batchFailurePrior(batchSize: number): Float64Array {
+  return batchSize > 1 ? Float64Array.from(BATCH_FAILURE_PRIOR) : Float64Array.from(BATCH_FAILURE_GRID, (b) => (b === 0 ? 1 : 0));
+}
+
 export interface Evidence {
   groups: EvidenceGroup[];
   /** Dag index → index into `groups`, for commits with any observation that built or ran. */
@@ -45,8 +49,9 @@ export interface Evidence {
   built: Set<string>;
   /** Remedies applied so far: once applied, every later build uses them. */
   activeRemedies: string[];
-  /** P(batch-failure rate = BATCH_FAILURE_GRID[i] | batches at commits that showed the target); all on 0 for batches of one run. */
-  batchFailure: Float64Array;
+  /** Prior of the batch-failure rate over BATCH_FAILURE_GRID; all on 0 for batches of one run. The
+   *  posterior learns the rate jointly with the culprit (bayes-posterior.ts). */
+  batchFailurePrior: Float64Array;
   /** Crashes counted as the target under another title (title drift), by title: how many runs showed each. */
   related: Map<string, number>;
 }
@@ -58,12 +63,6 @@ export interface Grading {
   batchSize?: number;
   /** False: commits with equal signatures are not pooled (they were seen to behave differently). */
   trustSignatures?: boolean;
-  /** Which way the bug spreads from a commit that showed it (cause: to descendants; fix: to
-   *  ancestors): batches there are known to run where the bug is. Absent: only the commits that
-   *  showed the target teach the batch-failure rate. */
-  kind?: BisectKind;
-  /** Commits the problem itself says carry the bug (the start commit): their runs are fresh draws where the bug is. */
-  carriers?: readonly number[];
 }
 
 export function remedyKey(remedies: readonly string[]): string {
@@ -175,104 +174,14 @@ export function gatherEvidence(
     });
   }
   for (const g of groups) g.members.sort((a, b) => a - b);
-  const carriers = grading.kind ? knownCarriers(dag, groups, grading.kind) : new Set<number>();
-  for (const c of grading.carriers ?? []) {
-    const g = groupOf.get(c);
-    if (g !== undefined) carriers.add(g);
-  }
-  const batchFailure = batchSize > 1 ? batchFailureBelief(groups, carriers) : Float64Array.from(BATCH_FAILURE_GRID, (b) => (b === 0 ? 1 : 0));
-  return { groups, groupOf, buildFailed, built, activeRemedies: [...activeRemedies].sort(), batchFailure, related };
+  return { groups, groupOf, buildFailed, built, activeRemedies: [...activeRemedies].sort(), batchFailurePrior: batchFailurePrior(batchSize), related };
 }
 
-/** Chance grid for a commit's own reproduction chance when learning batch failure (each commit its own chance). */
-const OWN_CHANCE: readonly number[] = [0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9, 0.99];
-
-/**
- * Groups known to carry the bug whatever their own runs showed: a descendant (cause) or an
- * ancestor (fix) of a commit of another group that showed the target.
- */
-export function knownCarriers(dag: Dag, groups: readonly EvidenceGroup[], kind: BisectKind): Set<number> {
-  const n = dag.size;
-  const shownBy = new Int32Array(n).fill(-1);
-  groups.forEach((g, i) => {
-    if (g.counts.target >= 1) for (const m of g.members) shownBy[m] = i;
-  });
-  // One pass in topological order (cause: from parents; fix: from children, backwards), keeping
-  // up to two distinct groups that showed the target strictly before each commit: enough to know
-  // whether one of them is another group than the commit's own.
-  const first = new Int32Array(n).fill(-1);
-  const second = new Int32Array(n).fill(-1);
-  const note = (c: number, g: number): void => {
-    if (g < 0 || first[c] === g || second[c] === g) return;
-    if (first[c] === -1) first[c] = g;
-    else if (second[c] === -1) second[c] = g;
-  };
-  const visit = (c: number, from: readonly number[]): void => {
-    for (const p of from) {
-      note(c, shownBy[p] as number);
-      note(c, first[p] as number);
-      note(c, second[p] as number);
-    }
-  };
-  if (kind === "cause") for (let c = 0; c < n; c++) visit(c, dag.parents[c] as readonly number[]);
-  else for (let c = n - 1; c >= 0; c--) visit(c, dag.children[c] as readonly number[]);
-  const carriers = new Set<number>();
-  groups.forEach((g, i) => {
-    if (g.members.some((m) => (first[m] !== -1 && first[m] !== i) || (second[m] !== -1 && second[m] !== i))) carriers.add(i);
-  });
-  return carriers;
-}
-
-/** One group's batches when the bug is there with chance p and a batch fails whole with chance beta. */
-function batchesLikelihood(batches: readonly BatchCounts[], p: number, beta: number): number {
-  let l = 1;
-  for (const x of batches) l *= (1 - beta) * p ** x.target * (1 - p) ** x.clean + (x.target === 0 ? beta : 0);
-  return l;
-}
-
-/**
- * What batches at commits known to carry the bug say about whole batches failing: there a batch
- * without a single target run is either the chance or a dead batch. A group that carries the bug
- * only because its own runs showed it was chosen by that very result: its likelihood is taken
- * given that it showed the target at all, or its one live batch would count as proof that batches
- * never fail. Each group gets its own chance (marginalised), so a chance that changes along the
- * range is not mistaken for dead batches.
- */
-export function batchFailureBelief(groups: readonly EvidenceGroup[], carriers: ReadonlySet<number> = new Set()): Float64Array {
-  const B = BATCH_FAILURE_GRID.length;
-  const log = Float64Array.from(BATCH_FAILURE_PRIOR, Math.log);
-  groups.forEach((g, i) => {
-    const known = carriers.has(i);
-    if (!known && g.counts.target < 1) return;
-    for (let b = 0; b < B; b++) {
-      const beta = BATCH_FAILURE_GRID[b] as number;
-      let sum = 0;
-      for (const p of OWN_CHANCE) {
-        const l = batchesLikelihood(g.batches, p, beta);
-        // P(some batch shows the target) = 1 − P(every batch shows nothing).
-        const shows = known ? 1 : 1 - g.batches.reduce((q, x) => q * ((1 - beta) * (1 - p) ** (x.target + x.clean) + beta), 1);
-        sum += l / Math.max(shows, 1e-12) / OWN_CHANCE.length;
-      }
-      log[b] = (log[b] as number) + Math.log(Math.max(sum, 1e-300));
-    }
-  });
-  const max = Math.max(...log);
-  const w = log.map((v) => Math.exp(v - max));
-  const total = w.reduce((a, v) => a + v, 0);
-  return w.map((v) => v / total);
-}
-
-/** E[β^k] under the batch-failure belief: the chance that k batches at a commit where the bug is all fail. */
+/** E[β^k] under a belief over BATCH_FAILURE_GRID: the chance that k batches at a commit where the bug is all fail. */
 export function batchFailureRisk(belief: Float64Array, k: number): number {
   let risk = 0;
   belief.forEach((w, b) => (risk += w * (BATCH_FAILURE_GRID[b] as number) ** k));
   return risk;
-}
-
-/** The batch-failure rate the posterior uses: the belief's mean. Never 0 while failures cannot be
- *  ruled out: with 0, one clean batch where a deterministic crash was expected would be proof. */
-export function batchFailureRate(belief: Float64Array): number {
-  return batchFailureRisk(belief, 1);
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import { cachedAncestry, type Dag } from "./dag.js";
 import type { BisectKind } from "./strategy.js";
-import { batchFailureRate, type BatchCounts, type Evidence, type EvidenceGroup } from "./bayes-evidence.js";
+import { BATCH_FAILURE_GRID, type BatchCounts, type Evidence, type EvidenceGroup } from "./bayes-evidence.js";
 
 /** Reproduction chances considered; denser at the low end, where mistakes are costly. */
 export const REPRO_GRID: readonly number[] = [0.04, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.97, 0.999];
@@ -43,6 +43,8 @@ export interface Posterior {
   chance: Float64Array;
   /** Learnt share of commits whose chance is their own (0 = one chance for the whole range). */
   spread: number;
+  /** P(batch-failure rate = BATCH_FAILURE_GRID[i] | evidence), learnt jointly with the culprit. */
+  batchFailure: Float64Array;
 }
 
 /** Log-likelihood of `target` target runs and `clean` clean runs when the bug is present with chance p. */
@@ -65,10 +67,35 @@ export function batchesLogLikelihood(batches: readonly BatchCounts[], p: number,
   return ll;
 }
 
-/** One commit's present log-likelihood at every grid chance: batches (with batch failure beta) or plain counts. */
-function ownLogLikelihoods(group: EvidenceGroup, beta: number): Float64Array {
+/**
+ * One group's present log-likelihood at every (batch-failure rate, chance): `ll[r][g]` for the
+ * r-th rate of `rates`. A group whose every batch showed the target (or said nothing) is
+ * separable: its likelihood at rate β is the one at β = 0 plus `shown`·log(1 − β), so it needs no
+ * table of its own per rate. A batch without the target but with clean runs is not: it is either
+ * the chance or a dead batch.
+ */
+interface GroupLikelihood {
+  ll: Float64Array[];
+  separable: boolean;
+  /** Batches that showed the target. */
+  shown: number;
+}
+
+function groupLikelihood(group: EvidenceGroup, rates: readonly number[]): GroupLikelihood {
   const { target, clean } = group.counts;
-  return Float64Array.from(REPRO_GRID, (p) => (beta > 0 ? batchesLogLikelihood(group.batches, p, beta) : presentLogLikelihood(target, clean, p)));
+  const zero = Float64Array.from(REPRO_GRID, (p) => presentLogLikelihood(target, clean, p));
+  let shown = 0;
+  let separable = true;
+  for (const b of group.batches) {
+    if (b.target > 0) shown++;
+    else if (b.clean > 0) separable = false;
+  }
+  const ll = rates.map((beta) => {
+    if (beta === 0) return zero;
+    if (separable) return zero.map((v) => v + shown * Math.log1p(-beta));
+    return Float64Array.from(REPRO_GRID, (p) => batchesLogLikelihood(group.batches, p, beta));
+  });
+  return { ll, separable, shown };
 }
 
 /** log Σ_g prior(g)·exp(ll[g]): a commit's likelihood under a chance of its own. */
@@ -86,11 +113,12 @@ const CHANCE_SPREAD_PRIOR: readonly number[] = [0.7, 0.1, 0.1, 0.1];
 /**
  * How much the reproduction chance differs from commit to commit (a hierarchical prior: each
  * commit has the range's chance, or with probability ε one of its own), learnt from the commits
- * that showed the target. None until the evidence says so: then the posterior mean of ε.
+ * that showed the target, each with the batch-failure rate marginalised under `ratePrior` (log
+ * weights of `likelihoods[i].ll`). None until the evidence says so: then the posterior mean of ε.
  */
-export function chanceSpread(groups: readonly EvidenceGroup[], beta: number): number {
-  const present = groups.filter((g) => g.counts.target >= 1).map((g) => {
-    const ll = ownLogLikelihoods(g, beta);
+export function chanceSpread(likelihoods: readonly GroupLikelihood[], logRatePrior: readonly number[]): number {
+  const present = likelihoods.map(({ ll: byRate }) => {
+    const ll = Float64Array.from(REPRO_GRID, (_, g) => logSumExp(byRate.map((l, r) => (logRatePrior[r] as number) + (l[g] as number))));
     return { ll, own: ownMarginal(ll) };
   });
   if (present.length < 2) return 0;
@@ -148,17 +176,37 @@ export function baseRoot(dag: Dag, kind: BisectKind, start: number, good?: strin
   }
 }
 
+/**
+ * The joint posterior over (hypothesis, chance, batch-failure rate), marginalised over the rate:
+ * the rate is learnt from every batch at once, under every hypothesis. A clean batch at a commit
+ * is then, for each hypothesis that puts the bug there, as likely as a dead batch is, so a clean
+ * side that rests on a batch or two keeps the older hypotheses alive until the rate is known to
+ * be low. (Learning the rate only where the bug is already known misses exactly the dead batches
+ * that moved the search: those are the commits taken for clean.)
+ */
 export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence, baseRootIndex?: number): Posterior {
   const n = dag.size;
   const G = REPRO_GRID.length;
+  // Rates with prior weight: only 0 for batches of one run, and then everything below is the chance-only posterior.
+  const rateIndex = [...evidence.batchFailurePrior.keys()].filter((b) => (evidence.batchFailurePrior[b] as number) > 0);
+  const rates = rateIndex.map((b) => BATCH_FAILURE_GRID[b] as number);
+  const R = rates.length;
+  const logRatePrior = rateIndex.map((b) => Math.log(evidence.batchFailurePrior[b] as number));
+  const logAlive = rates.map((beta) => Math.log1p(-beta));
+  const sign = kind === "cause" ? 1 : -1;
+  // acc[c·G + g]: Σ over groups at descendants of c of (present − absent)·sign at rate 0;
+  // shownAcc[c]: their batches that showed the target (separable groups move by log(1 − β) each);
+  // extra[(c·R + r)·G + g]: what the inseparable groups add at rate r beyond rate 0.
   const acc = new Float64Array(n * G);
-  const base = new Float64Array(G);
-  const everywhereLL = new Float64Array(G);
+  const shownAcc = new Float64Array(n);
+  let extra: Float64Array | undefined;
+  const base = new Float64Array(R * G);
+  const everywhereLL = new Float64Array(R * G);
   let nowhereLL = 0;
   const penalty = new Float64Array(n);
-  const beta = batchFailureRate(evidence.batchFailure);
-  const eps = chanceSpread(evidence.groups, beta);
-  for (const group of evidence.groups) {
+  const likelihoods = evidence.groups.map((group) => groupLikelihood(group, rates));
+  const eps = chanceSpread(likelihoods.filter((_, i) => (evidence.groups[i]?.counts.target ?? 0) >= 1), logRatePrior);
+  evidence.groups.forEach((group, i) => {
     const { target, clean } = group.counts;
     const rep = group.members[0] as number;
     if (group.members.length > 1) {
@@ -174,52 +222,133 @@ export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence,
         if (k > 0 && k < all) penalty[c] = CONTRADICTION;
       }
     }
-    if (target + clean === 0) continue;
+    if (target + clean === 0) return;
     const absent = absentLogLikelihood(target, clean);
-    const delta = new Float64Array(G);
-    const ll = ownLogLikelihoods(group, beta);
-    const own = eps > 0 ? ownMarginal(ll) : 0;
-    for (let g = 0; g < G; g++) {
-      // With spread ε, this commit has the range's chance, or (ε) one of its own.
-      const shared = ll[g] as number;
-      const present = eps > 0 ? logAdd(Math.log1p(-eps) + shared, Math.log(eps) + own) : shared;
-      everywhereLL[g] = (everywhereLL[g] as number) + present;
-      // Cause: present iff the culprit is an ancestor; fix: absent iff it is.
-      base[g] = (base[g] as number) + (kind === "cause" ? absent : present);
-      delta[g] = kind === "cause" ? present - absent : absent - present;
+    const { ll, separable, shown } = likelihoods[i] as GroupLikelihood;
+    // With spread ε, this commit has the range's chance, or (ε) one of its own.
+    const present = ll.map((byChance) => {
+      if (eps <= 0) return byChance;
+      const own = ownMarginal(byChance);
+      return byChance.map((shared) => logAdd(Math.log1p(-eps) + shared, Math.log(eps) + own));
+    });
+    for (let r = 0; r < R; r++) {
+      for (let g = 0; g < G; g++) {
+        const p = (present[r] as Float64Array)[g] as number;
+        everywhereLL[r * G + g] = (everywhereLL[r * G + g] as number) + p;
+        // Cause: present iff the culprit is an ancestor; fix: absent iff it is.
+        base[r * G + g] = (base[r * G + g] as number) + (kind === "cause" ? absent : p);
+      }
     }
     nowhereLL += absent;
+    const zero = present[0] as Float64Array;
+    const delta = Float64Array.from(zero, (p) => sign * (p - absent));
     const anc = cachedAncestry(dag, rep);
+    if (separable || R === 1) {
+      for (let c = 0; c < n; c++) {
+        if (!anc[c]) continue;
+        const row = c * G;
+        for (let g = 0; g < G; g++) acc[row + g] = (acc[row + g] as number) + (delta[g] as number);
+        shownAcc[c] = (shownAcc[c] as number) + sign * shown;
+      }
+      return;
+    }
+    extra ??= new Float64Array(n * R * G);
+    const more = new Float64Array(R * G);
+    for (let r = 1; r < R; r++) for (let g = 0; g < G; g++) more[r * G + g] = sign * (((present[r] as Float64Array)[g] as number) - (zero[g] as number));
     for (let c = 0; c < n; c++) {
       if (!anc[c]) continue;
       const row = c * G;
       for (let g = 0; g < G; g++) acc[row + g] = (acc[row + g] as number) + (delta[g] as number);
+      const cell = c * R * G;
+      for (let k = G; k < R * G; k++) extra[cell + k] = (extra[cell + k] as number) + (more[k] as number);
     }
-  }
+  });
   const prior = commitPrior(dag, baseRootIndex);
   const H = n + 2;
   const joint = new Float64Array(H * G);
   const logPriorG = REPRO_PRIOR.map(Math.log);
-  let max = -Infinity;
+  // Rate r's share of the joint, summed relative to a running maximum so nothing underflows.
+  const rateSum = new Float64Array(R);
+  let rateMax = -Infinity;
+  const addRates = (rates: Float64Array, top: number): void => {
+    if (top === -Infinity) return;
+    if (top > rateMax) {
+      const scale = Math.exp(rateMax - top);
+      for (let r = 0; r < R; r++) rateSum[r] = (rateSum[r] as number) * scale;
+      rateMax = top;
+    }
+    const scale = Math.exp(top - rateMax);
+    for (let r = 0; r < R; r++) rateSum[r] = (rateSum[r] as number) + (rates[r] as number) * scale;
+  };
+  // One row of the joint (a hypothesis, every chance), marginalised over the rate: cells[g·R + r]
+  // holds its log value at (g, r) on entry; `into[g]` gets the marginal, `rowRate` the row's share
+  // of each rate relative to the returned maximum.
+  const cells = new Float64Array(G * R);
+  const rowRate = new Float64Array(R);
+  const marginalise = (into: Float64Array, at: number): number => {
+    let top = -Infinity;
+    for (let k = 0; k < G * R; k++) if ((cells[k] as number) > top) top = cells[k] as number;
+    rowRate.fill(0);
+    for (let g = 0; g < G; g++) {
+      if (R === 1) {
+        into[at + g] = cells[g] as number;
+        continue;
+      }
+      let sum = 0;
+      for (let r = 0; r < R; r++) {
+        const w = top === -Infinity ? 0 : Math.exp((cells[g * R + r] as number) - top);
+        rowRate[r] = (rowRate[r] as number) + w;
+        sum += w;
+      }
+      into[at + g] = top + Math.log(sum);
+    }
+    return top;
+  };
+  let jointMax = -Infinity;
+  // A commit whose evidence terms equal the previous commit's (no tested commit tells them apart:
+  // most of a range between two tested commits) has the same row of the joint: copied, not recomputed.
+  let previous = -1;
+  let previousTop = -Infinity;
+  const sameRow = (c: number): boolean => {
+    if (previous < 0 || prior[c] !== prior[previous] || penalty[c] !== penalty[previous] || shownAcc[c] !== shownAcc[previous]) return false;
+    for (let g = 0; g < G; g++) if (acc[c * G + g] !== acc[previous * G + g]) return false;
+    if (extra) for (let k = 0; k < R * G; k++) if (extra[c * R * G + k] !== extra[previous * R * G + k]) return false;
+    return true;
+  };
   for (let c = 0; c < n; c++) {
     const pc = prior[c] as number;
     if (pc === 0) continue;
-    const lp = Math.log(pc) + (penalty[c] as number);
-    for (let g = 0; g < G; g++) {
-      const v = lp + (logPriorG[g] as number) + (base[g] as number) + (acc[c * G + g] as number);
-      joint[c * G + g] = v;
-      if (v > max) max = v;
+    if (!sameRow(c)) {
+      const lp = Math.log(pc) + (penalty[c] as number);
+      const shownHere = shownAcc[c] as number;
+      for (let g = 0; g < G; g++) {
+        const fixed = lp + (logPriorG[g] as number) + (acc[c * G + g] as number);
+        for (let r = 0; r < R; r++) {
+          const more = extra ? (extra[(c * R + r) * G + g] as number) : 0;
+          cells[g * R + r] = fixed + (logRatePrior[r] as number) + (base[r * G + g] as number) + shownHere * (logAlive[r] as number) + more;
+        }
+      }
+      previousTop = marginalise(joint, c * G);
+      previous = c;
+    } else {
+      for (let g = 0; g < G; g++) joint[c * G + g] = joint[previous * G + g] as number;
+      previous = c;
     }
+    // rowRate still holds this row's shares: the copied row's are the same.
+    if (R > 1) addRates(rowRate, previousTop);
+    jointMax = Math.max(jointMax, previousTop);
   }
   const lpEverywhere = Math.log(PRIOR_EVERYWHERE);
   const lpNowhere = Math.log(PRIOR_NOWHERE);
-  for (let g = 0; g < G; g++) {
-    const e = lpEverywhere + (logPriorG[g] as number) + (everywhereLL[g] as number);
-    const z = lpNowhere + (logPriorG[g] as number) + nowhereLL;
-    joint[n * G + g] = e;
-    joint[(n + 1) * G + g] = z;
-    if (e > max) max = e;
-    if (z > max) max = z;
+  for (const [h, cell] of [
+    [n, (g: number, r: number): number => lpEverywhere + (everywhereLL[r * G + g] as number)],
+    // Nothing is present anywhere: the rate says nothing.
+    [n + 1, (): number => lpNowhere + nowhereLL],
+  ] as const) {
+    for (let g = 0; g < G; g++) for (let r = 0; r < R; r++) cells[g * R + r] = cell(g, r) + (logPriorG[g] as number) + (logRatePrior[r] as number);
+    const top = marginalise(joint, h * G);
+    if (R > 1) addRates(rowRate, top);
+    for (let g = 0; g < G; g++) jointMax = Math.max(jointMax, joint[h * G + g] as number);
   }
   let total = 0;
   for (let c = 0; c < n; c++) {
@@ -228,14 +357,14 @@ export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence,
       continue;
     }
     for (let g = 0; g < G; g++) {
-      const v = Math.exp((joint[c * G + g] as number) - max);
+      const v = Math.exp((joint[c * G + g] as number) - jointMax);
       joint[c * G + g] = v;
       total += v;
     }
   }
   for (let h = n; h < H; h++) {
     for (let g = 0; g < G; g++) {
-      const v = Math.exp((joint[h * G + g] as number) - max);
+      const v = Math.exp((joint[h * G + g] as number) - jointMax);
       joint[h * G + g] = v;
       total += v;
     }
@@ -252,7 +381,10 @@ export function computePosterior(dag: Dag, kind: BisectKind, evidence: Evidence,
     }
     mass[h] = m;
   }
-  return { kind, n, everywhere: n, nowhere: n + 1, joint, mass, chance, spread: eps };
+  const batchFailure = new Float64Array(BATCH_FAILURE_GRID.length);
+  const rateTotal = rateSum.reduce((a, v) => a + v, 0);
+  rateIndex.forEach((b, r) => (batchFailure[b] = R === 1 ? 1 : (rateSum[r] as number) / rateTotal));
+  return { kind, n, everywhere: n, nowhere: n + 1, joint, mass, chance, spread: eps, batchFailure };
 }
 
 /** The `q` quantile of the reproduction chance from one commit's own counts alone (the chance may change along the range). */
@@ -265,6 +397,12 @@ export function ownReproChanceQuantile(target: number, clean: number, q: number)
     if (cum >= q * total) return REPRO_GRID[g] as number;
   }
   return REPRO_GRID[REPRO_GRID.length - 1] as number;
+}
+
+function logSumExp(xs: readonly number[]): number {
+  const m = Math.max(...xs);
+  if (m === -Infinity) return m;
+  return m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0));
 }
 
 function logAdd(a: number, b: number): number {

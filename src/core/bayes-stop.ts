@@ -17,9 +17,10 @@ export function cleanRunsNeeded(chance: number, miss = 0.05): number {
 
 /** Miss allowed on the clean side of a culprit, at the crashing side's own chance (a wrong single culprit should stay rare, ≤ 2%). */
 const LOCAL_MISS = 0.01;
-/** Chance allowed that every clean batch on the clean side failed whole: a few batches where the
- *  bug is known to be, all live, do not rule out a rate that kills one batch in five. */
-const BATCH_MISS = 0.002;
+/** Chance allowed, under the learnt batch-failure rate, that every clean batch on the clean side was
+ *  dead instead: a wrong single culprit must stay rare (≤ 2% of any kind of world), and this is
+ *  only one way to reach one. */
+const BATCH_MISS = 0.0005;
 
 export type Verification =
   | { kind: "verified" }
@@ -53,14 +54,17 @@ function cleanBatches(evidence: Evidence, commit: number): number {
 }
 
 /**
- * How many batches without the target a clean side needs so that failing batches explain it at
- * most 1% of the time; at least two when batches hold several runs: a failed batch looks exactly
- * like a clean one, and is only seen as failed where the bug is known to be.
+ * How many batches without the target a clean side needs so that, under the posterior's belief
+ * about the batch-failure rate, dead batches explain it at most BATCH_MISS of the time; at least
+ * two when batches hold several runs: a dead batch looks exactly like a clean one.
  */
-export function cleanBatchesNeeded(evidence: Evidence, batchSize: number): number {
+export function cleanBatchesNeeded(batchFailure: Float64Array | undefined, batchSize: number): number {
   const least = batchSize > 1 ? 2 : 1;
-  for (let k = least; k < 4; k++) if (batchFailureRisk(evidence.batchFailure, k) <= BATCH_MISS) return k;
-  return 4;
+  if (!batchFailure) return least;
+  // Ends: the grid's highest rate to the k-th power falls below BATCH_MISS for a k of a few.
+  let k = least;
+  while (batchFailureRisk(batchFailure, k) > BATCH_MISS) k++;
+  return k;
 }
 
 /**
@@ -84,6 +88,8 @@ export function verifyCulprit(
   /** A good end the search found (a release that tested clean): the clean side of a culprit whose
    *  parents all lie outside the range, since its being good rests on that end's runs alone. */
   boundary?: number,
+  /** The posterior's belief about the batch-failure rate (Posterior.batchFailure); absent: batches do not fail whole. */
+  batchFailure?: Float64Array,
 ): Verification {
   const inRange = dag.parents[culprit] as readonly number[];
   const parents = kind === "cause" && inRange.length === 0 && boundary !== undefined && boundary !== culprit ? [boundary] : inRange;
@@ -97,7 +103,7 @@ export function verifyCulprit(
   }));
   // With one run per batch the crashing side's own rate is a single run: it bounds nothing unless the chance is known to spread.
   const need = spread > 0 || batchSize > 1 ? Math.max(cleanRunsNeeded(chance), cleanRunsNeeded(local, LOCAL_MISS)) : cleanRunsNeeded(chance);
-  const batchesNeeded = cleanBatchesNeeded(evidence, batchSize);
+  const batchesNeeded = cleanBatchesNeeded(batchFailure, batchSize);
   const missing: number[] = [];
   const ownOnly: number[] = [];
   const contradicted: number[] = [];

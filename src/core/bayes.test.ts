@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Dag, cachedAncestry } from "./dag.js";
 import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
 import type { BisectProblem } from "./strategy.js";
-import { BATCH_FAILURE_GRID, batchFailureRisk, gatherEvidence } from "./bayes-evidence.js";
+import { BATCH_FAILURE_GRID, batchFailurePrior, batchFailureRisk, gatherEvidence } from "./bayes-evidence.js";
 import { classifyRun, countEvidence, type RunEvidence } from "./evidence.js";
 import { computePosterior, credibleSet, topHypothesis } from "./bayes-posterior.js";
 import { presenceAt, testInformation } from "./bayes-choose.js";
@@ -206,28 +206,40 @@ describe("stop rule", () => {
   });
 });
 
-describe("batch failure: learnt where the bug is known to be", () => {
+describe("batch failure: learnt jointly with the culprit", () => {
   const dag = chain(10);
-  const risk = (o: Observation[], kind: "cause" | "fix" = "cause", carriers: number[] = []) =>
-    batchFailureRisk(gatherEvidence(dag, o, target, same, [], { batchSize: 10, kind, carriers }).batchFailure, 1);
+  const risk = (o: Observation[], kind: "cause" | "fix" = "cause") =>
+    batchFailureRisk(computePosterior(dag, kind, gatherEvidence(dag, o, target, same, [], { batchSize: 10 })).batchFailure, 1);
   const prior = risk([]);
   const dead = [...times(OK, 10)];
   const live = [...times(T, 5), ...times(OK, 5)];
-  const cases: [string, Observation[], "cause" | "fix", number[], "less" | "same" | "more"][] = [
-    ["one live batch at a commit chosen because it crashed says nothing", [obs("c5", live)], "cause", [], "same"],
-    ["live batches at descendants of a crashing commit: batches rarely fail", [obs("c5", live), ...[6, 7, 8, 9].map((c) => obs(`c${c}`, live))], "cause", [], "less"],
-    ["a clean batch at a descendant of a crashing commit: a dead batch", [obs("c5", live), obs("c6", dead), obs("c7", dead)], "cause", [], "more"],
-    ["fix: the bug is known at ancestors of a crashing commit", [obs("c5", live), obs("c4", dead), obs("c3", dead)], "fix", [], "more"],
-    ["cause: ancestors of a crashing commit are not known to carry it", [obs("c5", live), obs("c4", dead), obs("c3", dead)], "cause", [], "same"],
-    ["the start commit carries the bug: its dead batch counts", [obs("c9", [...live, ...dead])], "cause", [9], "more"],
+  const cases: [string, Observation[], "cause" | "fix", "less" | "same" | "more"][] = [
+    ["live batches at commits that showed the target: batches rarely fail", [5, 6, 7, 8, 9].map((c) => obs(`c${c}`, live)), "cause", "less"],
+    ["clean batches at descendants of a crashing commit: dead batches", [obs("c5", live), obs("c6", dead), obs("c7", dead)], "cause", "more"],
+    ["fix: the bug is at ancestors of a crashing commit, so their clean batches were dead", [obs("c5", live), obs("c4", dead), obs("c3", dead)], "fix", "more"],
+    ["the start commit's dead batch counts", [obs("c9", [...live, ...dead])], "cause", "more"],
   ];
-  for (const [name, o, kind, carriers, want] of cases) {
+  for (const [name, o, kind, want] of cases) {
     it(name, () => {
-      const r = risk(o, kind, carriers);
+      const r = risk(o, kind);
       const got = Math.abs(r - prior) < 1e-9 ? "same" : r < prior ? "less" : "more";
       assert.equal(got, want, `risk ${r} against the prior's ${prior}`);
     });
   }
+  it("the prior's mean with no evidence", () => {
+    assert.ok(Math.abs(prior - batchFailureRisk(batchFailurePrior(10), 1)) < 1e-12, `${prior}`);
+    assert.equal(batchFailureRisk(computePosterior(dag, "cause", gatherEvidence(dag, [], target, same, [], { batchSize: 1 })).batchFailure, 1), 0);
+  });
+  it("a clean batch below the lowest crashing commit may be a dead one: it is not taken as proof that batches never fail", () => {
+    // The carriers-only estimate ignored it (nothing below it crashed), yet it is where a dead batch
+    // at a commit that carries the bug lands: the search walked up past it.
+    const above = [6, 7, 8, 9].map((c) => obs(`c${c}`, live));
+    assert.ok(risk([...above, obs("c5", dead)]) > risk(above));
+    // Its own posterior: the culprit is c6 unless that batch was dead.
+    const post = computePosterior(dag, "cause", gatherEvidence(dag, [...above, obs("c5", dead)], target, same, [], { batchSize: 10 }));
+    const older = [0, 1, 2, 3, 4, 5].reduce((a, c) => a + (post.mass[c] as number), 0) + (post.mass[post.everywhere] as number);
+    assert.ok(older > 0.02, `older hypotheses ${older}`);
+  });
   it("the grid holds no failure and rates up to a third of batches", () => {
     assert.equal(BATCH_FAILURE_GRID[0], 0);
     assert.ok((BATCH_FAILURE_GRID.at(-1) as number) >= 0.3);
@@ -296,15 +308,16 @@ describe("the culprit strategy, step by step", () => {
     const step = bayesStrategy.next(problem(dag), o);
     assert.deepEqual(step.kind === "test" && step.tests.map((t) => t.commit), ["c3"]);
   });
-  // Three clean batches on the clean side: two live batches at the start cannot rule out batches that fail whole.
+  // Four clean batches on the clean side: three live batches in all cannot rule out batches that fail whole.
   it("names a verified culprit", () => {
-    const o = [obs("c7", times(T, 20)), obs("c3", times(OK, 30)), obs("c4", times(T, 10))];
+    const o = [obs("c7", times(T, 20)), obs("c3", times(OK, 40)), obs("c4", times(T, 10))];
     const step = bayesStrategy.next(problem(dag), o);
     assert.equal(step.kind, "done");
     if (step.kind === "done") assert.deepEqual(step.result.outcome === "culprit" && [step.result.culprit, step.result.parent], ["c4", "c3"]);
   });
   it("a broken build next to the culprit ends inconclusive with both candidates", () => {
-    const o = [obs("c7", times(T, 20)), obs("c2", times(OK, 30)), { commit: "c3", remedies: [], build: { kind: "failed" as const, excerpt: "" }, runs: [] }, obs("c4", times(T, 10))];
+    // Five clean batches at c2: with three live batches in all, four dead ones in a row are still worth a look.
+    const o = [obs("c7", times(T, 20)), obs("c2", times(OK, 50)), { commit: "c3", remedies: [], build: { kind: "failed" as const, excerpt: "" }, runs: [] }, obs("c4", times(T, 10))];
     const step = bayesStrategy.next(problem(dag), o);
     assert.equal(step.kind, "done");
     if (step.kind === "done") {

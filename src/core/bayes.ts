@@ -291,7 +291,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
   const several = startCrashesNote(startRunList, target, problem.sameCrash);
   if (several) notes.push(several);
 
-  const grading = { ...(problem.similarity ? { similarity: problem.similarity } : {}), batchSize: runsPerCommit, trustSignatures, kind: problem.kind, carriers: [start] };
+  const grading = { ...(problem.similarity ? { similarity: problem.similarity } : {}), batchSize: runsPerCommit, trustSignatures };
   let evidence = gatherEvidence(dag, observations, target, problem.sameCrash, remediesSoFar, grading);
   const typeKnown = !problem.target || problem.target.type !== "" || learnt !== undefined;
   const remedy = typeKnown ? remedyToApply(problem.remedies ?? [], evidence.groups, target, remediesSoFar) : undefined;
@@ -373,7 +373,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
         ? ({ kind: "verified" } as const)
         : top === post.everywhere
           ? verifyEverywhere(dag, problem.kind, evidence, untestable, ownCounts)
-          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts, runsPerCommit, post.spread, boundaryIndex);
+          : verifyCulprit(dag, problem.kind, evidence, top, reproChanceGiven(post, top), untestable, ownCounts, runsPerCommit, post.spread, boundaryIndex, post.batchFailure);
     // A clean side that crashed is tested again (up to three batches): the target there means the culprit is older.
     const recheck = (c: number): boolean => (evidence.groups[evidence.groupOf.get(c) ?? -1]?.batches.length ?? 0) < 3;
     switch (verdict.kind) {

@@ -87,7 +87,7 @@ describe("posteriorSeries: the chart of a job page", () => {
       { commit: "c5", remedies: [], build: { kind: "ok" as const, signature: "sig-c5" }, runs: times(OK, 4) },
       { commit: "c8", remedies: [], build: { kind: "ok" as const, signature: "sig-c8" }, runs: times(T, 4) },
     ];
-    const evidence = gatherEvidence(dag, observations, target, sameTitle, [], { batchSize: 4, trustSignatures: true, kind: "cause", carriers: [11] });
+    const evidence = gatherEvidence(dag, observations, target, sameTitle, [], { batchSize: 4, trustSignatures: true });
     const post = computePosterior(dag, "cause", evidence, baseRoot(dag, "cause", 11, "c0"));
     assert.deepEqual(series?.mass, Array.from(post.mass.subarray(0, 12), (p) => Number(p.toPrecision(6))));
   });

@@ -52,8 +52,6 @@ export function posteriorSeries(dag: Dag, events: readonly BisectEvent[], gradin
     ...(grading.similarity ? { similarity: grading.similarity } : {}),
     batchSize: grading.runsPerCommit,
     trustSignatures: true,
-    kind: problem.kind,
-    carriers: [start],
   });
   const post = computePosterior(dag, problem.kind, evidence, baseRoot(dag, problem.kind, start, problem.good));
   const marks: PosteriorSeries["marks"] = [];
