@@ -81,6 +81,10 @@ describe("pages", () => {
     assert.match(right.headers.get("set-cookie") ?? "", new RegExp(`^culprit_token=${reader}; Path=/; HttpOnly; SameSite=Strict$`));
     const elsewhere = await form(reader, "https://evil.example/");
     assert.equal(elsewhere.headers.get("location"), "/jobs", "never sent off the site");
+    const crash = `/crashes?title=${encodeURIComponent(HOSTILE)}`;
+    assert.equal((await get(crash, {})).headers.get("location"), `/login?next=${encodeURIComponent(crash)}`);
+    assert.equal((await form(reader, crash)).headers.get("location"), crash, "back to the crash's page");
+    assert.equal((await form(reader, "/crashes?title=x//evil.example")).headers.get("location"), "/jobs");
   });
 
   it("a cookie reads, but never changes anything", async () => {

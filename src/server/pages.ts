@@ -57,8 +57,9 @@ function flagList(flags: readonly string[]): Page {
   return html`${flags.map((f) => html`<span class="flag">${f}</span>`)}`;
 }
 
-function crashLink(title: string): Page {
-  return html`<a href="/crashes?title=${encodeURIComponent(title)}">${title}</a>`;
+/** A crash's page: its title as a query parameter, which any title fits (slashes, spaces, <>). */
+function crashHref(title: string): string {
+  return `/crashes?title=${encodeURIComponent(title)}`;
 }
 
 /** How far a job got: steps done and left and an ETA while it runs (as the CLI's status line), what it tested once it ended. */
@@ -72,7 +73,7 @@ async function progressCell(store: Store, job: JobRow, now: number): Promise<str
 async function jobRow(store: Store, job: JobRow, now: number): Promise<HtmlEscapedString> {
   const answer = job.outcome === "culprit" && job.culprit ? html`<span class="hash">${job.culprit.slice(0, 12)}</span>` : (job.outcome ?? "");
   return html`<tr><td><a class="hash" href="/jobs/${job.id}">${job.id.slice(0, 8)}</a></td><td class="${job.status}">${job.status}</td><td>${job.kind}</td>
-<td>${job.repo}</td><td>${job.crashTitle ? crashLink(job.crashTitle) : ""}</td><td>${await progressCell(store, job, now)}</td><td>${answer}</td><td>${job.confidence !== null ? job.confidence.toFixed(2) : ""}</td><td>${flagList(flagsOf(resultOf(job)))}</td><td>${when(job.createdAt)}</td></tr>`;
+<td>${job.repo}</td><td>${job.crashTitle ? html`<a href="${crashHref(job.crashTitle)}">${job.crashTitle}</a>` : ""}</td><td>${await progressCell(store, job, now)}</td><td>${answer}</td><td>${job.confidence !== null ? job.confidence.toFixed(2) : ""}</td><td>${flagList(flagsOf(resultOf(job)))}</td><td>${when(job.createdAt)}</td></tr>`;
 }
 
 const JOB_HEADER = html`<tr><th>job</th><th>status</th><th>kind</th><th>repo</th><th>crash</th><th>progress</th><th>culprit</th><th>confidence</th><th>flags</th><th>submitted</th></tr>`;
@@ -120,7 +121,7 @@ export function registerPages(app: Hono<Env>, deps: { store: Store; tokens: read
   const signedIn: MiddlewareHandler<Env> = async (c, next) => {
     c.header("content-security-policy", POLICY);
     const access = accessOf(c, tokens, "read");
-    if (access.kind === "denied") return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`);
+    if (access.kind === "denied") return c.redirect(`/login?next=${encodeURIComponent(c.req.path + new URL(c.req.url).search)}`);
     await next();
   };
   app.use("/jobs*", signedIn);
@@ -143,7 +144,8 @@ export function registerPages(app: Hono<Env>, deps: { store: Store; tokens: read
   app.post("/login", async (c) => {
     const form = await c.req.parseBody();
     const token = typeof form["token"] === "string" ? form["token"] : "";
-    const next = typeof form["next"] === "string" && /^\/(jobs(\/[0-9a-f-]{36})?|crashes)$/.test(form["next"]) ? form["next"] : "/jobs";
+    // Only back to a page of this site (a crash page with its title as encodeURIComponent wrote it).
+    const next = typeof form["next"] === "string" && /^\/(jobs(\/[0-9a-f-]{36})?|crashes\?title=[\w.!~*'()%-]+)$/.test(form["next"]) ? form["next"] : "/jobs";
     if (authorize(tokens, `Bearer ${token}`, "read").kind === "denied") return c.redirect(`/login?next=${encodeURIComponent(next)}`);
     setCookie(c, TOKEN_COOKIE, token, { httpOnly: true, sameSite: "Strict", path: "/" });
     return c.redirect(next);
@@ -204,7 +206,7 @@ ${correctionList(corrections, j.culprit)}`;
     return c.html(
       layout(
         `culprit: ${job.crashTitle ?? job.id}`,
-        html`<p><a href="/jobs">jobs</a>${job.crashTitle ? html` · <a href="/crashes?title=${encodeURIComponent(job.crashTitle)}">every bisection of this crash</a>` : ""}</p><h1>${job.crashTitle ?? "(crash not known yet)"}</h1>
+        html`<p><a href="/jobs">jobs</a>${job.crashTitle ? html` · <a href="${crashHref(job.crashTitle)}">every bisection of this crash</a>` : ""}</p><h1>${job.crashTitle ?? "(crash not known yet)"}</h1>
 <p>job <span class="hash">${job.id}</span>: <span id="status" class="${job.status}">${job.status}</span>, ${job.kind} bisection of ${job.repo} (${job.strategy}), submitted by ${job.submittedBy ?? "import"} at ${when(job.createdAt)}${job.retryOf ? html`, retry of <a href="/jobs/${job.retryOf}">${job.retryOf.slice(0, 8)}</a>` : ""}</p>
 ${job.error ? html`<p class="failed">${job.error}</p>` : ""}
 ${stageList(stagesOf(events, 0))}
