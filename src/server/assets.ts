@@ -6,12 +6,14 @@ import { createRequire } from "node:module";
 
 /**
  * The job page's script: appends each event's log lines as they come, redraws the posterior chart
- * and the stages from /api/jobs/ID/dashboard after each event (one fetch at a time, the last one
- * wins), and reloads once the job stops, to show its result.
+ * and the stages from /api/jobs/ID/dashboard and swaps in the commits table the server renders
+ * (/jobs/ID/commits) after each event (one round at a time, then one more if events came
+ * meanwhile), and reloads once the job stops, to show its result.
  */
 export const JOB_SCRIPT = `"use strict";
 const log = document.getElementById("log");
 const chart = document.getElementById("posterior");
+const commits = document.getElementById("commits");
 const job = log.dataset.job;
 const MARKS = { bad: "#c00", good: "#070", masked: "#d80", skip: "#888" };
 let plot;
@@ -64,6 +66,11 @@ async function redraw() {
       const view = await answer.json();
       drawStages(view.stages);
       if (view.series) drawSeries(view.series);
+    }
+    if (log.dataset.live === "true") {
+      const table = await fetch("/jobs/" + job + "/commits", { credentials: "same-origin" });
+      // Rendered and escaped by the server, as the page itself.
+      if (table.ok) commits.innerHTML = await table.text();
     }
   } finally {
     fetching = false;

@@ -78,7 +78,7 @@ describe("the dashboard in chromium", () => {
     assert.ok(size.width >= 1000 && size.height >= 600, `${name}: ${size.width}×${size.height}`);
   };
 
-  it("watches a job run (log and chart change), sees its culprit, and an admin's invalid mark", async () => {
+  it("watches a job run (log, chart and commits change), sees its culprit, and an admin's invalid mark", async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/setup installs Debian's chromium package`);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
     const page = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
@@ -99,6 +99,7 @@ describe("the dashboard in chromium", () => {
     // Live: the log grows and the chart is redrawn with more runs, on the same page, while running.
     await page.waitForFunction(() => (document.getElementById("log")?.textContent ?? "").includes("bisecting cause commit"));
     const logBefore = (await page.textContent("#log"))?.length ?? 0;
+    const rowsBefore = await page.locator("#commits tr").count();
     await page.waitForSelector("#posterior canvas", { timeout: 20_000 });
     const runsBefore = Number(await page.getAttribute("#posterior", "data-runs"));
     const chartBefore = await page.locator("#posterior canvas").first().evaluate((canvas: HTMLCanvasElement) => canvas.toDataURL());
@@ -109,6 +110,8 @@ describe("the dashboard in chromium", () => {
     );
     const logAfter = (await page.textContent("#log"))?.length ?? 0;
     assert.ok(logAfter > logBefore, `the log grew: ${logBefore} → ${logAfter} characters`);
+    const rowsAfter = await page.locator("#commits tr").count();
+    assert.ok(rowsAfter > rowsBefore, `the commits table grew: ${rowsBefore} → ${rowsAfter} rows`);
     const chartAfter = await page.locator("#posterior canvas").first().evaluate((canvas: HTMLCanvasElement) => canvas.toDataURL());
     assert.notEqual(chartAfter, chartBefore, "the chart was redrawn differently");
     assert.equal(await page.getAttribute("#stages li.current", "data-stage"), "bisect");

@@ -135,6 +135,15 @@ describe("pages", () => {
     assert.match((await get("/assets/uplot.css", {})).headers.get("content-type") ?? "", /text\/css/);
   });
 
+  it("serves a job's commits table alone, for its page to swap in", async () => {
+    const table = await (await get(`/jobs/${FINISHED}/commits`)).text();
+    assert.ok(table.startsWith("<table>"));
+    assert.ok(table.includes(`<td class="hash">${CULPRIT.slice(0, 12)}</td>`));
+    assert.ok(table.includes("2× crashed: KASAN: use-after-free in &lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert.equal(await (await get(`/jobs/${RUNNING}/commits`)).text(), "<p>none tested yet</p>");
+    assert.equal((await get(`/jobs/${FINISHED}/commits`, {})).status, 302, "signed in only");
+  });
+
   it("serves the chart's data and the stages as JSON, to a reader only", async () => {
     assert.equal((await get(`/api/jobs/${FINISHED}/dashboard`, {})).status, 401);
     const view = (await (await get(`/api/jobs/${FINISHED}/dashboard`)).json()) as { series: unknown; stages: { name: string; state: string }[] };

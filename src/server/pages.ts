@@ -86,6 +86,11 @@ function commitLine(row: CommitRow): Page {
 <td>${build ? goDuration(build.durationMs) : ""}</td><td>${row.testMs > 0 ? goDuration(row.testMs) : ""}</td></tr>`;
 }
 
+function commitTable(commits: readonly CommitRow[]): Page {
+  if (commits.length === 0) return html`<p>none tested yet</p>`;
+  return html`<table><tr><th>commit</th><th>release or title</th><th>build signature</th><th>runs</th><th>verdict</th><th>build</th><th>test</th></tr>${commits.map(commitLine)}</table>`;
+}
+
 function stageList(stages: readonly Stage[]): Page {
   return html`<ol id="stages">${stages.map((s) => html`<li data-stage="${s.name}" class="${s.state}">${s.name}</li>`)}</ol>`;
 }
@@ -191,6 +196,14 @@ ${correctionList(corrections, j.culprit)}`;
   });
   app.get("/crashes/:title{.+}", async (c) => c.html(await crashPage(c.req.param("title"))));
 
+  // The commits table alone, as the job page shows it: its script swaps it in after each event.
+  app.get("/jobs/:id/commits", async (c) => {
+    const id = c.req.param("id");
+    const job = /^[0-9a-f-]{36}$/.test(id) ? await store.job(id) : undefined;
+    if (!job) return c.html(html`<p>no job ${id}</p>`, 404);
+    return c.html(commitTable(commitRows((await store.events(job.id)).map((s) => s.event))));
+  });
+
   app.get("/jobs/:id", async (c) => {
     const id = c.req.param("id");
     const job = /^[0-9a-f-]{36}$/.test(id) ? await store.job(id) : undefined;
@@ -213,7 +226,7 @@ ${stageList(stagesOf(events, 0))}
 ${result ? resultBlock(result, flagsOf(result, corrections), crashConsoleLog(result, stored)) : ""}
 ${correctionList(corrections, job.culprit)}
 <h2>Posterior</h2><div id="posterior"><p>no posterior yet: it starts once the start commit's runs show the crash</p></div><p id="posterior-note"></p>
-${commits.length > 0 ? html`<h2>Commits</h2><table><tr><th>commit</th><th>release or title</th><th>build signature</th><th>runs</th><th>verdict</th><th>build</th><th>test</th></tr>${commits.map(commitLine)}</table>` : ""}
+<h2>Commits</h2><div id="commits">${commitTable(commits)}</div>
 <h2>Log</h2><pre id="log" data-job="${job.id}" data-live="${live ? "true" : "false"}" data-after="${events.at(-1)?.seq ?? -1}">${lines.map((l) => `${l}\n`).join("")}</pre>
 <script src="/assets/uplot.js"></script><script src="/assets/job.js"></script>`,
       ),
