@@ -10,19 +10,21 @@
 
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Builder, BuildRequest, BuildResult } from "../src/build/builder.js";
-import { applyConfigEdits, type ConfigEdit } from "../src/build/kernel.js";
+import { applyConfigEdits, type ConfigEdit, type KernelBuilder } from "../src/build/kernel.js";
 import { createLinuxTarget, parseLinuxTarget } from "../src/targets/linux/target.js";
 import { LogView } from "../src/bisect/logview.js";
 import { runBisection, type BisectSpec } from "../src/bisect/orchestrator.js";
 import { strategies } from "../src/bisect/job.js";
 import { goDuration } from "../src/core/duration.js";
 import { describeRun } from "../src/core/outcome.js";
+import { execLogged } from "../src/run/exec.js";
 import type { Runner } from "../src/run/runner.js";
 import { parse, parseAll, sameCrash } from "../src/report/index.js";
+import { median } from "./median.js";
 
 const TARBALL = "/usr/src/linux-source-6.1.tar.xz";
 const WORK = process.env["CULPRIT_BENCH_DIR"] ?? join(tmpdir(), "culprit-bench-kernel");
@@ -235,13 +237,25 @@ async function ccacheStats(): Promise<CcacheStats> {
 
 interface BuildFigures {
   commit: string;
+  /** The checkout it ran in: consecutive builds in one checkout are incremental. */
+  worktree: string;
   ms: number;
   ok: boolean;
   hits: number;
   misses: number;
+  /** Objects make compiled (its "CC"/"AS" lines naming a .o). */
+  objects: string[];
 }
 
-/** Wraps the kernel builder to count ccache hits and misses per build. */
+/** Objects a kernel build log says make compiled or assembled (quiet Kbuild: "  CC      kernel/fork.o"). */
+function compiledObjects(log: string): string[] {
+  return [...log.matchAll(/^ {2}(?:CC|AS)(?: \[M\])? +(\S+\.o)$/gm)].map((m) => m[1] as string);
+}
+
+/** Where the bench keeps the object lists of each build, for finding out why one recompiled more. */
+const OBJECTS = join(WORK, "objects");
+
+/** Wraps the kernel builder to count ccache hits and misses and the objects compiled per build. */
 class MeasuredBuilder implements Builder {
   readonly builds: BuildFigures[] = [];
   constructor(private readonly inner: Builder) {}
@@ -255,12 +269,19 @@ class MeasuredBuilder implements Builder {
     const before = await ccacheStats();
     const result = await this.inner.build(request);
     const after = await ccacheStats();
+    const objects = compiledObjects(await readFile(request.logFile, "utf8").catch(() => ""));
+    // The .config culprit built with, for the plain make to start from.
+    if (this.builds.length === 0) await copyFile(join(request.worktree, ".config"), join(WORK, "plain.config"));
+    await mkdir(OBJECTS, { recursive: true });
+    await writeFile(join(OBJECTS, `culprit-${this.builds.length}-${request.commit.slice(0, 12)}.txt`), objects.join("\n"));
     this.builds.push({
       commit: request.commit,
+      worktree: request.worktree,
       ms: result.durationMs,
       ok: result.kind === "ok",
       hits: after.hits - before.hits,
       misses: after.misses - before.misses,
+      objects,
     });
     return result;
   }
@@ -296,6 +317,7 @@ async function main(): Promise<number> {
   process.env["CCACHE_MAXSIZE"] = "5G";
   const jobDir = join(WORK, "job");
   const cacheDir = join(WORK, "build-cache");
+  await rm(OBJECTS, { recursive: true, force: true });
   await rm(jobDir, { recursive: true, force: true });
   await rm(cacheDir, { recursive: true, force: true });
 
@@ -366,11 +388,71 @@ async function main(): Promise<number> {
   console.log(`  revisions tested: ${result.revisionsTested}, builds: ${result.builds} (${result.cachedBuilds} from the build cache), runs: ${result.runs}`);
   console.log(`  wall time: ${goDuration(wallMs)} (bisection: ${goDuration(result.time.totalMs)}, build: ${goDuration(result.time.buildMs)}, test: ${goDuration(result.time.testMs)})`);
   for (const b of builder.builds) {
-    console.log(`  build ${b.commit.slice(0, 12)}: ${goDuration(b.ms)} ${b.ok ? "ok" : "failed"}, ccache ${b.hits} hits / ${b.misses} misses`);
+    console.log(`  build ${b.commit.slice(0, 12)}: ${goDuration(b.ms)} ${b.ok ? "ok" : "failed"}, ${b.objects.length} objects compiled, ccache ${b.hits} hits / ${b.misses} misses`);
   }
   const share = buildMs + savedMs > 0 ? (100 * savedMs) / (buildMs + savedMs) : 0;
   console.log(`  ccache: ${hits} hits, ${misses} misses; build time saved ≈ ${goDuration(savedMs)} = ${share.toFixed(0)}% of the build time it would have taken (estimate: hits × cold-build time per miss)`);
+  await compareWithPlainMake(parts.builder, builder.builds);
   return found ? 0 : 1;
+}
+
+/**
+ * Replays culprit's builds, in the same order, in a fresh checkout with nothing but `git
+ * checkout` and a plain `make` with the builder's own flags: what make alone recompiles
+ * between the same commits. Culprit's incremental builds (each after a build in the same
+ * checkout) are then set beside the plain ones, time and objects.
+ */
+async function compareWithPlainMake(kernel: KernelBuilder, builds: readonly BuildFigures[]): Promise<void> {
+  const incremental = builds.flatMap((b, i) => (i > 0 && builds[i - 1]?.worktree === b.worktree ? [i] : []));
+  if (incremental.length === 0) {
+    console.log("  plain make: culprit made no incremental build to compare with");
+    return;
+  }
+  const tree = join(WORK, "plain");
+  const logs = join(WORK, "plain-logs");
+  await run(REPO, ["git", "worktree", "remove", "--force", tree]).catch(() => "");
+  await rm(tree, { recursive: true, force: true });
+  await rm(logs, { recursive: true, force: true });
+  await mkdir(logs, { recursive: true });
+  const started = performance.now();
+  const plain: { ms: number; objects: string[] }[] = [];
+  try {
+    for (const [i, b] of builds.entries()) {
+      if (i === 0) {
+        await git("worktree", "add", "--detach", "--force", tree, b.commit);
+        await copyFile(join(WORK, "plain.config"), join(tree, ".config"));
+      } else {
+        await git("-C", tree, "checkout", "--detach", "--force", "--quiet", b.commit);
+      }
+      const { build, env } = await kernel.makeCommand(b.commit, tree);
+      const logFile = join(logs, `${i}-${b.commit.slice(0, 12)}.log`);
+      const t = performance.now();
+      const made = await execLogged(build, { cwd: tree, env, timeoutMs: 40 * 60_000, logFile });
+      const ms = performance.now() - t;
+      if (made.kind === "spawn-error") throw new Error(`cannot run make: ${made.message}`);
+      const objects = compiledObjects(await readFile(logFile, "utf8"));
+      await writeFile(join(OBJECTS, `plain-${i}-${b.commit.slice(0, 12)}.txt`), objects.join("\n"));
+      plain.push({ ms, objects });
+    }
+  } finally {
+    await rm(tree, { recursive: true, force: true });
+    await git("worktree", "prune").catch(() => "");
+  }
+  console.log(`  plain make of the same ${builds.length} commits in the same order, in a fresh checkout (${goDuration(performance.now() - started)}, first build cold with the warm ccache):`);
+  for (const i of incremental) {
+    const b = builds[i] as BuildFigures;
+    const p = plain[i] as { ms: number; objects: string[] };
+    console.log(`    ${(builds[i - 1] as BuildFigures).commit.slice(0, 12)} → ${b.commit.slice(0, 12)}: culprit ${goDuration(b.ms)}, ${b.objects.length} objects; plain make ${goDuration(p.ms)}, ${p.objects.length} objects`);
+  }
+  const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+  const culpritMs = median(incremental.map((i) => (builds[i] as BuildFigures).ms));
+  const plainMs = median(incremental.map((i) => (plain[i] as { ms: number }).ms));
+  const culpritObjects = median(incremental.map((i) => (builds[i] as BuildFigures).objects.length));
+  const plainObjects = median(incremental.map((i) => (plain[i] as { objects: string[] }).objects.length));
+  console.log(
+    `  incremental builds (${incremental.length}), median: culprit ${seconds(culpritMs)} s, ${culpritObjects} objects; plain make ${seconds(plainMs)} s, ${plainObjects} objects; ratio ${(culpritMs / plainMs).toFixed(2)}`,
+  );
+  console.log(`  object lists: ${OBJECTS}`);
 }
 
 /** `--smoke`: build the start commit once and boot it once, to check the config before a full run. */

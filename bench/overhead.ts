@@ -22,6 +22,7 @@ import type { BisectResult } from "../src/bisect/result.js";
 import { simpleHistory } from "../src/bisect/testkit.js";
 import { goDuration } from "../src/core/duration.js";
 import type { Strategy } from "../src/core/strategy.js";
+import { median } from "./median.js";
 
 const COMMITS = 1000;
 const STRATEGY = process.argv[2] ?? "culprit";
@@ -37,12 +38,6 @@ sleep "$(( ms / 1000 )).$(printf %03d $(( ms % 1000 )))"
 if [ "$1" = build ]; then exec cp src/records.c artifact; fi
 ${TEST_SCRIPT}
 `;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 function overheadPerRevision(events: readonly BisectEvent[]): number[] {
   const out: number[] = [];

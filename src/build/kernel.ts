@@ -171,6 +171,13 @@ function onPath(name: string): Promise<boolean> {
   return new Promise((resolve) => execFile("which", [name], (err) => resolve(!err)));
 }
 
+/** A kernel make invocation: the command without targets, its environment, and the build step's full argv. */
+export interface KernelMake {
+  make: string[];
+  env: NodeJS.ProcessEnv;
+  build: string[];
+}
+
 export class KernelBuilder implements Builder {
   private readonly tags = new Map<string, Promise<Set<string>>>();
   private readonly identities = new Map<string, Promise<string>>();
@@ -219,15 +226,31 @@ export class KernelBuilder implements Builder {
     return this.ccache;
   }
 
+  /**
+   * How every make of `commit` in `tree` is run: `make` with the commit's compiler (in ccache
+   * when enabled) and the reproducible-build environment, and the whole build command. Public so
+   * a benchmark can time a plain make with exactly the builder's flags.
+   */
+  async makeCommand(commit: string, tree: string): Promise<KernelMake> {
+    const cc = await this.compiler(commit);
+    const ccache = await this.useCcache();
+    const compiler = ccache ? `ccache ${cc}` : cc;
+    // LOCALVERSION set (even empty) stops setlocalversion from appending "+" to untagged commits.
+    const make = ["make", `CC=${compiler}`, `HOSTCC=${compiler}`, "LOCALVERSION=", ...this.spec.makeArgs];
+    const env = {
+      ...process.env,
+      ...REPRODUCIBLE_ENV,
+      ...(ccache ? { CCACHE_BASEDIR: tree, CCACHE_NOHASHDIR: "true" } : {}),
+    };
+    return { make, env, build: [...make, `-j${this.spec.jobs}`, this.spec.imageTarget, "vmlinux"] };
+  }
+
   async build(request: BuildRequest): Promise<BuildResult> {
     const started = performance.now();
     const elapsed = (): number => performance.now() - started;
     const failed = (excerpt: string): BuildResult => ({ kind: "failed", excerpt, durationMs: elapsed() });
     const tree = request.worktree;
 
-    const cc = await this.compiler(request.commit);
-    const ccache = await this.useCcache();
-    const compiler = ccache ? `ccache ${cc}` : cc;
     const edits = [
       ...ALWAYS,
       ...releaseTweakEdits(this.spec.releaseTweaks, await this.reachableTags(request.commit)),
@@ -236,13 +259,7 @@ export class KernelBuilder implements Builder {
     ];
     await writeConfigIfChanged(tree, applyConfigEdits(this.spec.config, edits));
 
-    // LOCALVERSION set (even empty) stops setlocalversion from appending "+" to untagged commits.
-    const make = ["make", `CC=${compiler}`, `HOSTCC=${compiler}`, "LOCALVERSION=", ...this.spec.makeArgs];
-    const env = {
-      ...process.env,
-      ...REPRODUCIBLE_ENV,
-      ...(ccache ? { CCACHE_BASEDIR: tree, CCACHE_NOHASHDIR: "true" } : {}),
-    };
+    const { make, env, build } = await this.makeCommand(request.commit, tree);
     const configLog = `${request.logFile}.olddefconfig`;
     const configured = await execLogged([...make, "olddefconfig"], {
       cwd: tree,
@@ -258,7 +275,7 @@ export class KernelBuilder implements Builder {
       return failed(`broken config (make olddefconfig failed):\n${errorExcerpt(configText, 5)}`);
     }
 
-    const built = await execLogged([...make, `-j${this.spec.jobs}`, this.spec.imageTarget, "vmlinux"], {
+    const built = await execLogged(build, {
       cwd: tree,
       env,
       timeoutMs: this.spec.timeoutMs,

@@ -15,7 +15,6 @@ import { loadReproducer, writeInitramfs } from "../../run/initramfs.js";
 import { DEFAULT_OUTPUT_LIMIT } from "../../run/boundedLog.js";
 import { detectAccel, QemuRunner, type Accel, type QemuSpec, type VmAccel, type VmRootfs } from "../../run/qemu.js";
 import type { ParseLog, Runner } from "../../run/runner.js";
-import type { Builder } from "../../build/builder.js";
 import { DEFAULT_RELEASE_TWEAKS, KERNEL_REMEDIES, KernelBuilder, defaultJobs } from "../../build/kernel.js";
 
 const duration = durationField;
@@ -114,7 +113,8 @@ export interface LinuxTargetContext {
 }
 
 export interface LinuxTargetParts {
-  builder: Builder;
+  /** The concrete builder (a benchmark times a plain make with its flags). */
+  builder: KernelBuilder;
   runner: Runner;
   /** For BisectProblem.remedies. */
   remedies: RemedyRule[];
