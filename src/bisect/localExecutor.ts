@@ -11,8 +11,15 @@ import type { BuildOutcome } from "../core/outcome.js";
 import type { Repo } from "../git/git.js";
 import type { Worktrees } from "../git/worktree.js";
 import type { Runner } from "../run/runner.js";
+import type { Slots } from "../run/slots.js";
 import type { ExecutionOptions, ExecutionRequest, Executor, Fact } from "./executor.js";
 import type { LogStore } from "./logstore.js";
+
+/** Slots shared by every bisection of a process (a server's jobs): builds at once, test machines at once. */
+export interface SharedLimits {
+  builds: Slots;
+  machines: Slots;
+}
 
 /** Extra attempts for a build that was killed or timed out before it counts as failed. */
 const TRANSIENT_BUILD_RETRIES = 2;
@@ -30,6 +37,8 @@ export interface LocalExecutorParts {
   slots: number;
   /** "build" or "kernel": the log says "<label> signature: …". */
   signatureLabel: string;
+  /** Shared with other bisections; without them only `slots` and the request's parallel runs bound this one. */
+  limits?: SharedLimits;
 }
 
 export class LocalExecutor implements Executor {
@@ -88,8 +97,14 @@ export class LocalExecutor implements Executor {
       finished(build, true, 0);
       return { outcome: build, cacheKey };
     }
+    // Waiting for a build slot is no build: a job cancelled meanwhile leaves no fact.
+    const buildSlot = this.parts.limits ? await this.parts.limits.builds.acquire(signal) : () => undefined;
+    if (!buildSlot) return undefined;
     const slot = this.freeSlots.pop();
-    if (slot === undefined) throw new Error("more builds in flight than checkout slots");
+    if (slot === undefined) {
+      buildSlot();
+      throw new Error("more builds in flight than checkout slots");
+    }
     try {
       const worktree = await this.parts.worktrees.checkout(slot, commit);
       const logFile = join(own, "build.log");
@@ -114,6 +129,7 @@ export class LocalExecutor implements Executor {
       }
     } finally {
       this.freeSlots.push(slot);
+      buildSlot();
     }
   }
 
@@ -132,6 +148,7 @@ export class LocalExecutor implements Executor {
       timeoutMs: request.runTimeoutMs,
       logDir,
       signal,
+      ...(this.parts.limits ? { machines: this.parts.limits.machines } : {}),
       onRun: (run) => {
         // An interrupted run says nothing about the commit; it is redone on resume.
         if (signal.aborted) return;

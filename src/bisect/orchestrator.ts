@@ -25,7 +25,7 @@ import { journalGroupsIn } from "../run/exec.js";
 import type { Runner } from "../run/runner.js";
 import { EventLog, nextRunIndex, observationsOf, openRequests, recordedProblem, type BisectEvent, type GraphBoundary, type OpenRequest, type RecordedEvent } from "./events.js";
 import type { ExecutionRequest, Executor, Fact, LogLocator } from "./executor.js";
-import { LocalExecutor } from "./localExecutor.js";
+import { LocalExecutor, type SharedLimits } from "./localExecutor.js";
 import { lockWorkDir } from "./lock.js";
 import { LOGS_DIR, LogStore } from "./logstore.js";
 import type { BisectResult, CommitSummary } from "./result.js";
@@ -99,6 +99,8 @@ export interface BisectOptions {
   job?: string;
   /** Where tests run; default: in this process, with the deps' builder and runner. */
   executor?: Executor;
+  /** Builds and test machines shared with other bisections in this process (a server's jobs). */
+  limits?: SharedLimits;
 }
 
 /** The problem as resolved, and where its commit graph stops (recorded, so a resume can reload it). */
@@ -258,6 +260,7 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
       scratchDir: join(spec.workDir, SCRATCH_DIR),
       slots: spec.parallelCommits,
       signatureLabel: deps.signatureLabel,
+      ...(options.limits ? { limits: options.limits } : {}),
     });
   const session = new Session(repo, spec, deps, options.signal, log, executor, logs, worktrees);
   try {

@@ -2,6 +2,7 @@
 
 import type { Command } from "commander";
 import { UserError } from "../core/errors.js";
+import { DEFAULT_BUILDS, DEFAULT_RUNS } from "../server/jobs.js";
 import { startServer } from "../server/serve.js";
 import { defaultDataDir } from "../store/data.js";
 
@@ -13,6 +14,8 @@ interface ServeFlags {
   port: string;
   host: string;
   maxJobs: string;
+  builds: string;
+  runs: string;
   smtp?: string;
   mailFrom?: string;
   mailAll?: boolean;
@@ -37,6 +40,8 @@ export function registerServe(program: Command): void {
     .option("--port <n>", "TCP port (0: any free one)", "8470")
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--max-jobs <n>", "jobs run at once", "2")
+    .option("--builds <n>", "builds at once, across all jobs", String(DEFAULT_BUILDS))
+    .option("--runs <n>", "test runs (processes, VMs) at once, across all jobs", String(DEFAULT_RUNS))
     .option("--smtp <url>", "smtp://HOST:PORT to send report e-mails through (they are written to DATA/outbox either way)")
     .option("--mail-from <addr>", "the From of report e-mails (default culprit@ this host)")
     .option("--mail-all", "mail unreliable results too (merge, no-op or release culprits, low confidence)")
@@ -45,6 +50,8 @@ export function registerServe(program: Command): void {
     .action(async (flags: ServeFlags) => {
       const port = flags.port === "0" ? 0 : wholeNumber("--port", flags.port, 1);
       const maxJobs = wholeNumber("--max-jobs", flags.maxJobs, 1);
+      const builds = wholeNumber("--builds", flags.builds, 1);
+      const runs = wholeNumber("--runs", flags.runs, 1);
       if (flags.smtp !== undefined && !/^smtps?:\/\/[^/\s]+/.test(flags.smtp)) throw new UserError(`--smtp must be smtp://HOST:PORT, got '${flags.smtp}'`, "for example --smtp smtp://127.0.0.1:25");
       const say = (line: string): void => void process.stdout.write(`culprit serve: ${line}\n`);
       const server = await startServer({
@@ -55,6 +62,8 @@ export function registerServe(program: Command): void {
         port,
         host: flags.host,
         maxJobs,
+        builds,
+        runs,
         say,
         ...(flags.smtp ? { smtp: flags.smtp } : {}),
         ...(flags.mailFrom ? { mailFrom: flags.mailFrom } : {}),

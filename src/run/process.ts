@@ -8,7 +8,7 @@ import type { CrashReport } from "../report/types.js";
 import { execLogged, type ExecResult } from "./exec.js";
 import { DEFAULT_OUTPUT_LIMIT } from "./boundedLog.js";
 import { mapPool } from "./pool.js";
-import type { ParseLog, Runner, RunRequest, RunResult } from "./runner.js";
+import { onMachine, runLogFile, type ParseLog, type Runner, type RunRequest, type RunResult } from "./runner.js";
 
 /** What a non-zero exit with no crash report and no fatal signal means (job field reproducer.exitStatus). */
 export type ExitStatusMeaning = "crash" | "untestable" | "ignore";
@@ -124,41 +124,43 @@ export class ProcessRunner implements Runner {
   ) {}
 
   run(request: RunRequest): Promise<RunResult[]> {
-    return mapPool(request.indices, request.parallel, async (index) => {
-      const logFile = join(request.logDir, `run-${index}.log`);
-      // The reproducer runs in the artifacts directory and may write there: each run gets its
-      // own copy, so neither the cache entry nor a sibling run sees what it did.
-      const cwd = request.scratchDir ? join(request.scratchDir, `run-${index}-${randomUUID()}`) : request.artifactsDir;
-      if (request.scratchDir) {
-        await mkdir(request.scratchDir, { recursive: true });
-        await cp(request.artifactsDir, cwd, { recursive: true });
-      }
-      const exit = await execLogged(this.spec.command, {
-        cwd,
-        timeoutMs: request.timeoutMs,
-        signal: request.signal,
-        logFile,
-        outputLimit: this.spec.outputLimit ?? DEFAULT_OUTPUT_LIMIT,
-        env: {
-          ...process.env,
-          ...this.spec.env,
-          CULPRIT_RUN: String(index),
-          CULPRIT_COMMIT: request.commit,
-          CULPRIT_ARTIFACTS: cwd,
-        },
-      });
-      if (request.scratchDir) await rm(cwd, { recursive: true, force: true });
-      const log = await readFile(logFile, "utf8").catch(() => "");
-      const { outcome, report } = classifyProcessRun(exit, log, this.parse, this.spec.exitStatus);
-      const result: RunResult = {
-        index,
-        outcome,
-        logFile,
-        durationMs: exit.kind === "exited" ? exit.durationMs : 0,
-        ...(report ? { report } : {}),
-      };
-      request.onRun?.(result);
-      return result;
+    return mapPool(request.indices, request.parallel, (index) => onMachine(request, index, () => this.runOnce(request, index)));
+  }
+
+  private async runOnce(request: RunRequest, index: number): Promise<RunResult> {
+    const logFile = runLogFile(request, index);
+    // The reproducer runs in the artifacts directory and may write there: each run gets its
+    // own copy, so neither the cache entry nor a sibling run sees what it did.
+    const cwd = request.scratchDir ? join(request.scratchDir, `run-${index}-${randomUUID()}`) : request.artifactsDir;
+    if (request.scratchDir) {
+      await mkdir(request.scratchDir, { recursive: true });
+      await cp(request.artifactsDir, cwd, { recursive: true });
+    }
+    const exit = await execLogged(this.spec.command, {
+      cwd,
+      timeoutMs: request.timeoutMs,
+      signal: request.signal,
+      logFile,
+      outputLimit: this.spec.outputLimit ?? DEFAULT_OUTPUT_LIMIT,
+      env: {
+        ...process.env,
+        ...this.spec.env,
+        CULPRIT_RUN: String(index),
+        CULPRIT_COMMIT: request.commit,
+        CULPRIT_ARTIFACTS: cwd,
+      },
     });
+    if (request.scratchDir) await rm(cwd, { recursive: true, force: true });
+    const log = await readFile(logFile, "utf8").catch(() => "");
+    const { outcome, report } = classifyProcessRun(exit, log, this.parse, this.spec.exitStatus);
+    const result: RunResult = {
+      index,
+      outcome,
+      logFile,
+      durationMs: exit.kind === "exited" ? exit.durationMs : 0,
+      ...(report ? { report } : {}),
+    };
+    request.onRun?.(result);
+    return result;
   }
 }

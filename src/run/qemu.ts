@@ -13,7 +13,7 @@ import { INIT_ARGS, MARKERS } from "./initramfs.js";
 import { mapPool } from "./pool.js";
 import { BoundedLog, DEFAULT_OUTPUT_LIMIT } from "./boundedLog.js";
 import { exitStatusOutcome, logCrashes, type ExitStatusMeaning } from "./process.js";
-import type { Accel, ParseLog, Runner, RunRequest, RunResult } from "./runner.js";
+import { onMachine, runLogFile, type Accel, type ParseLog, type Runner, type RunRequest, type RunResult } from "./runner.js";
 
 export type { Accel } from "./runner.js";
 
@@ -367,22 +367,24 @@ export class QemuRunner implements Runner {
     const kernel = join(request.artifactsDir, this.spec.kernelImage);
     await mkdir(request.logDir, { recursive: true });
     const parallel = Math.max(1, Math.min(request.parallel, this.spec.vms));
-    return mapPool(request.indices, parallel, async (index) => {
-      const logFile = join(request.logDir, `run-${index}.log`);
-      let attempt = 0;
-      for (;;) {
-        const boot = await bootVm(this.spec, kernel, logFile, request.timeoutMs, request.signal);
-        const log = await readFile(logFile, "utf8").catch(() => "");
-        const { outcome, report } = classifyVmRun(boot.end, log, this.parse, this.spec.exitStatus);
-        const retry = outcome.kind === "infra" && boot.end.kind !== "aborted" && attempt < this.spec.infraRetries;
-        if (retry) {
-          attempt++;
-          continue;
-        }
-        const result: RunResult = { index, outcome, logFile, durationMs: boot.durationMs, accel: this.spec.accel, ...(report ? { report } : {}) };
-        request.onRun?.(result);
-        return result;
+    return mapPool(request.indices, parallel, (index) => onMachine(request, index, () => this.boot(request, kernel, index)));
+  }
+
+  private async boot(request: RunRequest, kernel: string, index: number): Promise<RunResult> {
+    const logFile = runLogFile(request, index);
+    let attempt = 0;
+    for (;;) {
+      const boot = await bootVm(this.spec, kernel, logFile, request.timeoutMs, request.signal);
+      const log = await readFile(logFile, "utf8").catch(() => "");
+      const { outcome, report } = classifyVmRun(boot.end, log, this.parse, this.spec.exitStatus);
+      const retry = outcome.kind === "infra" && boot.end.kind !== "aborted" && attempt < this.spec.infraRetries;
+      if (retry) {
+        attempt++;
+        continue;
       }
-    });
+      const result: RunResult = { index, outcome, logFile, durationMs: boot.durationMs, accel: this.spec.accel, ...(report ? { report } : {}) };
+      request.onRun?.(result);
+      return result;
+    }
   }
 }

@@ -1,6 +1,6 @@
 // The server's jobs: submitted, queued, run in-process by the same orchestrator as the CLI (at
-// most `maxJobs` at once), each event written to the work dir's log first and then to the
-// store, resumed from their work dirs after a restart, cancelled by aborting their bisection.
+// most `maxJobs` at once, all sharing `builds` build slots and `runs` test machines), each event
+// written to the work dir's log first and then to the store, resumed from their work dirs after a restart, cancelled by aborting their bisection.
 // Nothing here decides anything about a bisection: the orchestrator and its strategy do.
 
 import { randomUUID } from "node:crypto";
@@ -12,8 +12,10 @@ import { recordedProblem, type RecordedEvent } from "../bisect/events.js";
 import type { Executor } from "../bisect/executor.js";
 import { prepareJob, resumeJob, type PreparedJob } from "../bisect/job.js";
 import { LOGS_DIR, LogStore } from "../bisect/logstore.js";
+import type { SharedLimits } from "../bisect/localExecutor.js";
 import { Interrupted, runBisection } from "../bisect/orchestrator.js";
 import { UserError } from "../core/errors.js";
+import { Slots } from "../run/slots.js";
 import type { DataDir } from "../store/data.js";
 import { EVENTS_FILE, importEvents, readWorkDirEvents } from "../store/import.js";
 import type { JobStatus } from "../store/schema.js";
@@ -32,6 +34,9 @@ export class JobConflict extends Error {}
 
 export class NoSuchJob extends Error {}
 
+export const DEFAULT_BUILDS = 2;
+export const DEFAULT_RUNS = 4;
+
 const TERMINAL: readonly JobStatus[] = ["finished", "failed", "cancelled", "interrupted"];
 
 export function isTerminal(status: JobStatus): boolean {
@@ -49,6 +54,10 @@ export interface JobsOptions {
   /** Real paths of the directories whose repositories jobs may name. */
   roots: readonly string[];
   maxJobs: number;
+  /** Builds at once, across all jobs (default 2). */
+  builds?: number;
+  /** Test runs (processes, VMs) at once, across all jobs (default 4). */
+  runs?: number;
   /** Where a bug (not a user's mistake) in running a job is said. */
   warn?: (line: string) => void;
   /** Told once a job has finished with a result stored (report e-mails hang here). */
@@ -62,8 +71,12 @@ export class Jobs {
   private readonly feeds = new Map<string, Set<(item: JobFeed) => void>>();
   private scheduling: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** One set for every job: a job's own parallelism is bounded by these too. */
+  readonly limits: SharedLimits;
 
-  constructor(private readonly options: JobsOptions) {}
+  constructor(private readonly options: JobsOptions) {
+    this.limits = { builds: new Slots(options.builds ?? DEFAULT_BUILDS), machines: new Slots(options.runs ?? DEFAULT_RUNS) };
+  }
 
   private get store(): Store {
     return this.options.data.store;
@@ -225,7 +238,7 @@ export class Jobs {
     try {
       const prepared = await resumeJob(row.workDir);
       const executor = await this.options.executorFor?.(prepared.job);
-      const result = await runBisection(prepared.spec, prepared.deps, { signal: entry.controller.signal, job: row.id, onEvent, ...(executor ? { executor } : {}) });
+      const result = await runBisection(prepared.spec, prepared.deps, { signal: entry.controller.signal, job: row.id, onEvent, limits: this.limits, ...(executor ? { executor } : {}) });
       status = "finished";
       await writing;
       const summary = summarize((await store.events(row.id)).map((e) => e.event));

@@ -24,6 +24,10 @@ export interface ServeOptions {
   port: number;
   host: string;
   maxJobs: number;
+  /** Builds at once, across all jobs. */
+  builds?: number;
+  /** Test runs (processes, VMs) at once, across all jobs. */
+  runs?: number;
   /** Says what the server is doing (where its tokens are, where it listens). */
   say?: (line: string) => void;
   /** smtp://HOST:PORT to send report e-mails through; without it they stay in DATA/outbox. */
@@ -70,6 +74,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       roots,
       maxJobs: options.maxJobs,
       ...(queues ? { executorFor: (job) => queues.forCapability(capabilityOf(job)) } : {}),
+      ...(options.builds ? { builds: options.builds } : {}),
+      ...(options.runs ? { runs: options.runs } : {}),
       onFinished: (id) => void outbox?.jobFinished(id).catch((err: unknown) => say(`report e-mail for job ${id}: ${err instanceof Error ? err.message : String(err)}`)),
     });
     const app = createApp({ store: data.store, blobs: data.blobs, jobs, tokens, mail: mailed });
