@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { UserError } from "../core/errors.js";
 import { DEFAULT_BUILDS, DEFAULT_RUNS } from "../server/jobs.js";
+import { isRepoUrl } from "../git/mirror.js";
 import { startServer } from "../server/serve.js";
 import { defaultDataDir } from "../store/data.js";
 
@@ -11,6 +12,7 @@ interface ServeFlags {
   db?: string;
   tokens?: string;
   root?: string[];
+  allowUrl?: string[];
   port: string;
   host: string;
   maxJobs: string;
@@ -37,6 +39,7 @@ export function registerServe(program: Command): void {
     .option("--db <url>", "a postgres:// URL to keep jobs and events in PostgreSQL instead of the data dir's SQLite file")
     .option("--tokens <file>", "callers' bearer tokens: a YAML list of {name, token, role: read|worker|submit|admin} (default DATA/tokens.yaml, made with one admin token)")
     .option("--root <dir...>", "directories whose repositories jobs may name (a job's repo must lie below one)")
+    .option("--allow-url <prefix...>", "URL prefixes (https://, ssh://, file://) of repositories jobs may name by URL; the server clones them into DATA/mirrors")
     .option("--port <n>", "TCP port (0: any free one)", "8470")
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--max-jobs <n>", "jobs run at once", "2")
@@ -53,12 +56,16 @@ export function registerServe(program: Command): void {
       const builds = wholeNumber("--builds", flags.builds, 1);
       const runs = wholeNumber("--runs", flags.runs, 1);
       if (flags.smtp !== undefined && !/^smtps?:\/\/[^/\s]+/.test(flags.smtp)) throw new UserError(`--smtp must be smtp://HOST:PORT, got '${flags.smtp}'`, "for example --smtp smtp://127.0.0.1:25");
+      for (const prefix of flags.allowUrl ?? []) {
+        if (!isRepoUrl(prefix)) throw new UserError(`--allow-url ${prefix} is not an https://, ssh:// or file:// URL`, "for example --allow-url https://github.com/torvalds/");
+      }
       const say = (line: string): void => void process.stdout.write(`culprit serve: ${line}\n`);
       const server = await startServer({
         dataDir: flags.data ?? defaultDataDir(),
         ...(flags.db ? { db: flags.db } : {}),
         ...(flags.tokens ? { tokensFile: flags.tokens } : {}),
         roots: flags.root ?? [],
+        ...(flags.allowUrl ? { allowUrls: flags.allowUrl } : {}),
         port,
         host: flags.host,
         maxJobs,

@@ -114,3 +114,18 @@ export function repoUnderRoots(repo: string, roots: readonly string[]): string {
   if (!inside) throw new UserError(`repo ${repo} is outside the server's repository roots`, roots.length > 0 ? `roots: ${roots.join(", ")}` : "the server was started without --root");
   return real;
 }
+
+/**
+ * A repository URL a job may name: one below a prefix the server allows (`--allow-url`), as a
+ * whole path segment, with no `.` or `..` segment that could lead out of it once resolved.
+ */
+export function repoUrlAllowed(url: string, prefixes: readonly string[]): string {
+  if (prefixes.length === 0) throw new UserError(`repo ${url} is a URL and this server takes none`, "name a repository below one of the server's roots, or start it with --allow-url");
+  const path = url.replace(/^[a-z]+:\/\/[^/]*/, "").replace(/^[^/]*:/, "");
+  if (/\s/.test(url) || path.split("/").some((segment) => segment === "." || segment === "..")) {
+    throw new UserError(`repo ${url} is not a plain URL`, "give it without spaces or . and .. segments");
+  }
+  const below = prefixes.some((prefix) => url === prefix || (url.startsWith(prefix) && (prefix.endsWith("/") || prefix.endsWith(":") || url[prefix.length] === "/")));
+  if (!below) throw new UserError(`repo ${url} is not below a URL this server allows`, `allowed: ${prefixes.join(", ")}`);
+  return url;
+}

@@ -14,7 +14,33 @@ import { sseMessages } from "./sse.js";
 import { auth, harness, jobFields, type Harness } from "./testkit.js";
 
 const post = (h: Harness, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
-  Promise.resolve(h.app.request(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) }));
+  Promise.resolve(
+    h.app.request(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" || body instanceof ReadableStream ? body : JSON.stringify(body),
+      ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+    }),
+  );
+
+/** A body streamed in 8 KiB pieces, so no length is known before it is read. */
+function chunked(text: string): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.subarray(at, (at += 8192)));
+    },
+  });
+}
+
+/** A small YAML document whose aliases name 10^9 nodes: the "billion laughs". */
+function aliasBomb(): string {
+  const lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
+  for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(", ")}]`);
+  return lines.join("\n") + "\n";
+}
 const get = (h: Harness, path: string, headers: Record<string, string> = auth("read")): Promise<Response> => Promise.resolve(h.app.request(path, { headers }));
 
 async function errorOf(response: Response): Promise<string> {
@@ -68,6 +94,13 @@ describe(`culprit serve's API on ${name}`, () => {
       ["a work dir chosen by the job", () => post(h, "/api/jobs", jobFields(history, { workDir: "/etc" }), auth("submit")), 400, /workDir is chosen by the server/],
       ["a start that does not exist", () => post(h, "/api/jobs", jobFields(history, { start: "no-such-branch" }), auth("submit")), 400, /no-such-branch/],
       ["a huge body", () => post(h, "/api/jobs", { ...jobFields(history), padding: "x".repeat(MAX_BODY_BYTES) }, auth("submit")), 413, /larger than/],
+      ["a huge body sent in chunks, with no length given", () => post(h, "/api/jobs", chunked(JSON.stringify({ ...jobFields(history), padding: "x".repeat(4 * MAX_BODY_BYTES) })), auth("submit")), 413, /larger than/],
+      ["malformed JSON", () => post(h, "/api/jobs", '{"repo": "/x", "runs": ', auth("submit")), 400, /not valid YAML or JSON/],
+      ["YAML whose aliases would expand without end", () => post(h, "/api/jobs", aliasBomb(), auth("submit")), 400, /not valid YAML or JSON/],
+      ["an unknown field inside a section", () => post(h, "/api/jobs", jobFields(history, { build: { comand: ["make"], artifacts: ["demo"] } }), auth("submit")), 400, /comand/],
+      ["a repository URL on a server that takes none", () => post(h, "/api/jobs", jobFields(history, { repo: "https://example.org/project.git" }), auth("submit")), 400, /is a URL and this server takes none/],
+      ["a read token cancelling", () => post(h, "/api/jobs/00000000-0000-4000-8000-000000000009/cancel", {}, auth("read")), 403, /needs the submit role/],
+      ["a submit token correcting", () => post(h, "/api/jobs/00000000-0000-4000-8000-000000000009/invalid", { reason: "flaky" }, auth("submit")), 403, /needs the admin role/],
       ["an unknown list filter", () => get(h, "/api/jobs?colour=red"), 400, /unknown query parameter colour/],
       ["a wrong status filter", () => get(h, "/api/jobs?status=done"), 400, /status/],
       ["a job that is not there", () => get(h, "/api/jobs/00000000-0000-0000-0000-000000000000"), 404, /no job/],

@@ -21,7 +21,8 @@ import { EVENTS_FILE, importEvents, readWorkDirEvents } from "../store/import.js
 import type { JobStatus } from "../store/schema.js";
 import type { JobRow, Store, StoredEvent } from "../store/store.js";
 import { resultColumns, summarize } from "../store/summary.js";
-import { repoUnderRoots } from "./access.js";
+import { isRepoUrl, syncMirror } from "../git/mirror.js";
+import { repoUnderRoots, repoUrlAllowed } from "./access.js";
 
 /** Fields the server sets itself: a job may not choose where the server writes. */
 const SERVER_FIELDS = ["workDir", "cacheDir", "baseDir"] as const;
@@ -33,6 +34,8 @@ export type JobFeed = { kind: "event"; stored: StoredEvent } | { kind: "end"; st
 export class JobConflict extends Error {}
 
 export class NoSuchJob extends Error {}
+
+export const DEFAULT_FETCH_TIMEOUT_MS = 10 * 60_000;
 
 export const DEFAULT_BUILDS = 2;
 export const DEFAULT_RUNS = 4;
@@ -53,6 +56,10 @@ export interface JobsOptions {
   data: DataDir;
   /** Real paths of the directories whose repositories jobs may name. */
   roots: readonly string[];
+  /** URL prefixes of repositories jobs may name by URL (cloned into DATA/mirrors); none by default. */
+  allowUrls?: readonly string[];
+  /** How long a clone or fetch of such a repository may take (default 10 minutes). */
+  fetchTimeoutMs?: number;
   maxJobs: number;
   /** Builds at once, across all jobs (default 2). */
   builds?: number;
@@ -71,6 +78,8 @@ export class Jobs {
   private readonly feeds = new Map<string, Set<(item: JobFeed) => void>>();
   private scheduling: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** Per URL, the clone or fetch under way: two jobs of one repository never fetch into it at once. */
+  private readonly fetching = new Map<string, Promise<unknown>>();
   /** One set for every job: a job's own parallelism is bounded by these too. */
   readonly limits: SharedLimits;
 
@@ -90,7 +99,7 @@ export class Jobs {
       if (field in fields) throw new UserError(`${field} is chosen by the server`, "leave it out of the job");
     }
     const checked = validateJob(fields);
-    const repo = repoUnderRoots(checked.repo, this.options.roots);
+    const repo = isRepoUrl(checked.repo) ? await this.mirror(repoUrlAllowed(checked.repo, this.options.allowUrls ?? [])) : repoUnderRoots(checked.repo, this.options.roots);
     const id = randomUUID();
     const workDir = join(this.options.data.jobsDir, id);
     try {
@@ -103,7 +112,8 @@ export class Jobs {
         repo,
         strategy: prepared.job.strategy,
         crashTitle: prepared.job.crash ?? null,
-        job: JSON.stringify({ ...fields, repo }),
+        // A URL stays a URL: a retry fetches it again.
+        job: JSON.stringify({ ...fields, repo: isRepoUrl(checked.repo) ? checked.repo : repo }),
         workDir,
         submittedBy: by,
         retryOf: retryOf ?? null,
@@ -114,6 +124,18 @@ export class Jobs {
     }
     this.schedule();
     return (await this.store.job(id)) as JobRow;
+  }
+
+  /** The mirror of a repository named by URL, cloned or fetched now, one fetch per URL at a time. */
+  private async mirror(url: string): Promise<string> {
+    const before = this.fetching.get(url) ?? Promise.resolve();
+    const sync = before.catch(() => undefined).then(() => syncMirror(url, join(this.options.data.dir, "mirrors"), { timeoutMs: this.options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS }));
+    this.fetching.set(url, sync);
+    try {
+      return await sync;
+    } finally {
+      if (this.fetching.get(url) === sync) this.fetching.delete(url);
+    }
   }
 
   /** A new attempt at a job that has stopped, with the same fields. */

@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -19,6 +19,30 @@ import { jobFields } from "./testkit.js";
 const run = promisify(execFile);
 
 describe("culprit serve on a socket", () => {
+  it("refuses bad flags with one line and exit 2, before writing anything", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "culprit-serve-"));
+    try {
+      const data = join(dir, "data");
+      const cases: [string[], RegExp][] = [
+        [["--builds", "0"], /^culprit: --builds must be a whole number ≥ 1, got '0'/],
+        [["--runs", "many"], /^culprit: --runs must be a whole number ≥ 1, got 'many'/],
+        [["--allow-url", "ftp://example.org/"], /^culprit: --allow-url ftp:\/\/example\.org\/ is not an https:\/\/, ssh:\/\/ or file:\/\/ URL/],
+        [["--root", join(dir, "missing")], /^culprit: .*missing/],
+      ];
+      for (const [flags, said] of cases) {
+        await assert.rejects(run(process.execPath, [MAIN, "serve", "--data", data, "--port", "0", ...flags]), (err: { code: number; stderr: string }) => {
+          assert.equal(err.code, 2, flags.join(" "));
+          assert.match(err.stderr, said);
+          assert.equal(err.stderr.trimEnd().split("\n").length, 1, "one line");
+          return true;
+        });
+      }
+      assert.deepEqual(await readdir(dir), [], "no data dir made");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("takes a job from culprit submit, runs it, and culprit jobs / show report it; stops on SIGTERM", async () => {
     const dir = await mkdtemp(join(tmpdir(), "culprit-serve-"));
     const root = join(dir, "repos");

@@ -21,6 +21,8 @@ export interface ServeOptions {
   /** Default DATA/tokens.yaml, written with one admin token when missing. */
   tokensFile?: string;
   roots: readonly string[];
+  /** URL prefixes of repositories jobs may name by URL. */
+  allowUrls?: readonly string[];
   port: number;
   host: string;
   maxJobs: number;
@@ -72,6 +74,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     jobs = new Jobs({
       data,
       roots,
+      ...(options.allowUrls ? { allowUrls: options.allowUrls } : {}),
       maxJobs: options.maxJobs,
       ...(queues ? { executorFor: (job) => queues.forCapability(capabilityOf(job)) } : {}),
       ...(options.builds ? { builds: options.builds } : {}),

@@ -46,14 +46,14 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function harness(options: { db?: () => Promise<string>; maxJobs?: number; builds?: number; runs?: number; keepaliveMs?: number } = {}): Promise<Harness> {
+export async function harness(options: { db?: () => Promise<string>; maxJobs?: number; builds?: number; runs?: number; allowUrls?: string[]; keepaliveMs?: number } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "culprit-serve-"));
   const root = join(dir, "repos");
   await mkdir(root);
   const db = options.db ? await options.db() : undefined;
   const open = async (): Promise<Pick<Harness, "data" | "jobs" | "app">> => {
     const data = await openDataDir(join(dir, "data"), db);
-    const jobs = new Jobs({ data, roots: [root], maxJobs: options.maxJobs ?? 2, ...(options.builds ? { builds: options.builds } : {}), ...(options.runs ? { runs: options.runs } : {}) });
+    const jobs = new Jobs({ data, roots: [root], maxJobs: options.maxJobs ?? 2, ...(options.builds ? { builds: options.builds } : {}), ...(options.runs ? { runs: options.runs } : {}), ...(options.allowUrls ? { allowUrls: options.allowUrls } : {}) });
     const app = createApp({ store: data.store, blobs: data.blobs, jobs, tokens: TOKENS, ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}) }) as unknown as Hono<never>;
     await jobs.start();
     return { data, jobs, app };
