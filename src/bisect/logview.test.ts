@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { BisectEvent } from "./events.js";
 import type { RunOutcome } from "../core/outcome.js";
-import { abridged, LogView, resultLines } from "./logview.js";
+import { abridged, LogView, rangeLine, resultLines } from "./logview.js";
 import type { BisectResult } from "./result.js";
 
 const KEY = "0".repeat(64);
@@ -115,5 +115,24 @@ describe("log view", () => {
     assert.equal(lines.filter((l) => /^[0-9a-f]{40}( |$)/.test(l)).length, 0, "no bare list of hashes");
     const few = resultLines({ ...result, candidates: result.candidates.slice(0, 3) });
     assert.equal(few.filter((l) => /^[0-9a-f]{40} commit \d+$/.test(l)).length, 3, "a short list is still printed whole");
+  });
+
+  it("names both oldest ends of a range with two roots (a good commit released from a side line)", () => {
+    const hash = (i: number): string => i.toString(16).padStart(40, "0");
+    const range = {
+      newest: { hash: hash(350), title: "newest" },
+      oldest: { hash: hash(1), title: "above the good commit" },
+      oldestEnds: [
+        { hash: hash(1), title: "above the good commit" },
+        { hash: hash(7), title: "where the first parents end" },
+      ],
+      commits: 350,
+      status: { target: 1, clean: 0, masked: 14, broken: 0, unusable: 0, untested: 335 },
+      maskedBy: "no output from test machine",
+    };
+    assert.equal(
+      rangeLine(range, "bad"),
+      `first bad commit in ${hash(1)}..${hash(350)} and ${hash(7)}..${hash(350)} (350 commits in all, every end included): 1 shows the target, 14 crash first with "no output from test machine" before the target can show, 335 were not tested`,
+    );
   });
 });

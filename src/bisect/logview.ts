@@ -151,7 +151,14 @@ export function rangeLine(range: NonNullable<BisectResult["candidateRanges"]>[nu
   if (s.unusable > 0) parts.push(`${s.unusable} could not be used (boot, infrastructure or reproducer trouble)`);
   if (s.clean > 0) parts.push(`${s.clean} ran clean`);
   if (s.untested > 0) parts.push(`${s.untested} ${s.untested === 1 ? "was" : "were"} not tested`);
-  const span = range.commits === 1 ? `${range.newest.hash} ${range.newest.title}` : `${range.oldest.hash}..${range.newest.hash} (${range.commits} commits, both ends included)`;
+  const ends = range.oldestEnds ?? [range.oldest];
+  // A range with two roots is two stretches that meet: each is named from its own oldest end.
+  const span =
+    range.commits === 1
+      ? `${range.newest.hash} ${range.newest.title}`
+      : ends.length === 1
+        ? `${range.oldest.hash}..${range.newest.hash} (${range.commits} commits, both ends included)`
+        : `${ends.map((e) => `${e.hash}..${range.newest.hash}`).join(" and ")} (${range.commits} commits in all, every end included)`;
   return `first ${what} commit in ${span}: ${parts.join(", ")}`;
 }
 

@@ -427,7 +427,7 @@ class Session {
         const titleOf = new Map(candidates.map((c) => [c.hash, c.title]));
         const named = (hash: string): { hash: string; title: string } => ({ hash, title: titleOf.get(hash) ?? "" });
         const ranges = candidateRanges(problem.graph, result.candidates, observations, problem.target ?? target ?? NO_TARGET, this.deps.sameCrash);
-        const candidateRangesOut = ranges.map((r) => ({ ...r, newest: named(r.newest), oldest: named(r.oldest) }));
+        const candidateRangesOut = ranges.map(({ oldestEnds, ...r }) => ({ ...r, newest: named(r.newest), oldest: named(r.oldest), ...(oldestEnds ? { oldestEnds: oldestEnds.map(named) } : {}) }));
         return { ...base, candidates, candidateRanges: candidateRangesOut, ...(await this.reportFor(problem.start, target)) };
       }
       case "culprit": {

@@ -28,6 +28,8 @@ export interface BisectResult {
   candidateRanges?: {
     newest: { hash: string; title: string };
     oldest: { hash: string; title: string };
+    /** Only when the range has more than one: its commits with no parent in it, oldest first. */
+    oldestEnds?: { hash: string; title: string }[];
     commits: number;
     status: Record<CommitStatus, number>;
     maskedBy?: string;

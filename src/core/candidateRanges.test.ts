@@ -56,6 +56,13 @@ describe("candidateRanges: an inconclusive answer as stretches of history", () =
       want: [{ newest: "c6", oldest: "s0", commits: 3, status: { ...none, target: 1, clean: 1, untested: 1 } }],
     },
     {
+      // Lua's v5.4.6..HEAD: the good commit was released from a side line, so the range has two roots.
+      name: "a range with two roots names both oldest ends",
+      candidates: ["c4", "c5", "s0", "s1", "c6"],
+      observations: [ran("c6", [T]), ran("s0", [H, H]), ran("c4", [H])],
+      want: [{ newest: "c6", oldest: "s0", oldestEnds: ["s0", "c4"], commits: 5, status: { ...none, target: 1, masked: 2, untested: 2 }, maskedBy: "reproducer hung" }],
+    },
+    {
       name: "a single candidate is a range of one",
       candidates: ["c5"],
       observations: [ran("c5", [T, OK])],

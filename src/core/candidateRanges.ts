@@ -14,6 +14,12 @@ export interface CandidateRange {
   /** The range's newest and oldest commit (both candidates); the first bad commit is one of the range. */
   newest: string;
   oldest: string;
+  /**
+   * Only when the range has more than one: its commits with no parent in it, oldest first (the
+   * first is `oldest`). A good commit released from a side line leaves two such ends, and the
+   * first bad commit may lie above either.
+   */
+  oldestEnds?: string[];
   /** Candidates in the range. */
   commits: number;
   /** Candidates of the range by what their runs showed. */
@@ -92,6 +98,7 @@ export function candidateRanges(
   const byCommit = new Map<string, Observation[]>();
   for (const o of observations) byCommit.set(o.commit, [...(byCommit.get(o.commit) ?? []), o]);
   const sameBuild = sameBuildAsParent(dag, byCommit);
+  const hasParentInRange = new Set<number>();
   for (const m of members) {
     // A commit built to its parent's build is no candidate, but it does not end the stretch either.
     const parents = [...(dag.parents[m] as readonly number[])];
@@ -100,8 +107,10 @@ export function candidateRanges(
       const p = parents.pop() as number;
       if (seen.has(p)) continue;
       seen.add(p);
-      if (inSet.has(p)) leader.set(find(m), find(p));
-      else if (sameBuild.has(p)) parents.push(...(dag.parents[p] as readonly number[]));
+      if (inSet.has(p)) {
+        leader.set(find(m), find(p));
+        hasParentInRange.add(m);
+      } else if (sameBuild.has(p)) parents.push(...(dag.parents[p] as readonly number[]));
     }
   }
   const groups = new Map<number, number[]>();
@@ -116,9 +125,11 @@ export function candidateRanges(
       if (seen.status === "masked") for (const [title, n] of seen.maskedBy) masking.set(title, (masking.get(title) ?? 0) + n);
     }
     const maskedBy = [...masking.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+    const ends = group.filter((m) => !hasParentInRange.has(m)).map((m) => dag.hash(m));
     ranges.push({
       newest: dag.hash(group[group.length - 1] as number),
       oldest: dag.hash(group[0] as number),
+      ...(ends.length > 1 ? { oldestEnds: ends } : {}),
       commits: group.length,
       status,
       ...(maskedBy !== undefined ? { maskedBy } : {}),
