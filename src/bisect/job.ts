@@ -2,7 +2,7 @@
 // the strategy. Checks here catch the user's mistakes before any build starts.
 
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { delimiter, dirname, isAbsolute, join, normalize, resolve } from "node:path";
+import { delimiter, dirname, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { CommandBuilder } from "../build/command.js";
 import { createLinuxTarget, parseLinuxTarget } from "../targets/linux/target.js";
 import { pickReleases } from "../core/releasePick.js";
@@ -215,7 +215,13 @@ export async function resumeJob(workDir: string, changes: readonly ResumeChange[
   } catch {
     throw new UserError(`nothing to resume in ${workDir}`, `it has no ${JOB_FILE}; give the work dir of an earlier culprit bisect`);
   }
-  const before = validateJob(JSON.parse(text));
+  const recorded = validateJob(JSON.parse(text));
+  // The bisection lives where it is now (a copied or moved work dir), not where it was started;
+  // a cache dir kept inside the work dir moves with it.
+  const here = resolve(workDir);
+  const was = resolve(recorded.workDir ?? here);
+  const cacheDir = recorded.cacheDir && recorded.cacheDir.startsWith(was + sep) ? join(here, relative(was, recorded.cacheDir)) : recorded.cacheDir;
+  const before: Job = { ...recorded, workDir: here, ...(cacheDir ? { cacheDir } : {}) };
   let raw = savable(before) as Record<string, unknown>;
   for (const change of changes) raw = withField(raw, change.path, change.value);
   const byPath = new Map(changes.map((c) => [c.path, c.flag]));
@@ -223,8 +229,8 @@ export async function resumeJob(workDir: string, changes: readonly ResumeChange[
   const said = changes
     .filter((c) => fieldAt(before, c.path) !== fieldAt(job, c.path))
     .map((c) => `resumed with ${c.flag} ${shownValue(c.path, fieldAt(job, c.path))} (was ${shownValue(c.path, fieldAt(before, c.path))})`);
-  // The next resume continues with what this one changed.
-  if (said.length > 0) writeFileSync(file, JSON.stringify(savable(job), null, 2));
+  // The next resume continues with what this one changed, and where.
+  if (said.length > 0 || was !== here) writeFileSync(file, JSON.stringify(savable(job), null, 2));
   return { ...(await assemble(job)), ...(said.length > 0 ? { changes: said } : {}) };
 }
 

@@ -2,13 +2,28 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { git } from "../git/git.js";
 import { loadEvents } from "./events.js";
-import { prepareJob, resumeJob } from "./job.js";
+import { prepareJob, resumeJob, type PreparedJob } from "./job.js";
 import { Interrupted, runBisection } from "./orchestrator.js";
 import { demoJob, scratchHistory, simpleHistory } from "./testkit.js";
+
+/** Runs a prepared bisection until its second test has finished, then interrupts it as Ctrl-C would. */
+async function interruptedAfterTwoTests(prepared: PreparedJob): Promise<void> {
+  const controller = new AbortController();
+  let tested = 0;
+  await assert.rejects(
+    runBisection(prepared.spec, prepared.deps, {
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === "tests-finished" && ++tested === 2) controller.abort();
+      },
+    }),
+    Interrupted,
+  );
+}
 
 describe("resume", () => {
   it("a work dir of another event schema starts over, and the log says so", async () => {
@@ -29,6 +44,29 @@ describe("resume", () => {
     }
   });
 
+  it("a copy of a work dir resumes in the copy, not in the directory it was copied from", async () => {
+    const s = await scratchHistory(simpleHistory(40, { culprit: 25, releases: { 5: "v1.0", 15: "v1.1" } }));
+    try {
+      const workDir = join(s.dir, "work");
+      const prepared = await prepareJob(demoJob(s, { runs: 4, startRuns: 4 }), s.dir, workDir);
+      await interruptedAfterTwoTests(prepared);
+      const copy = join(s.dir, "copy");
+      cpSync(workDir, copy, { recursive: true });
+      rmSync(workDir, { recursive: true, force: true });
+      const resumed = await resumeJob(copy);
+      const result = await runBisection(resumed.spec, resumed.deps, { signal: new AbortController().signal });
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      assert.equal(result.workDir, copy);
+      assert.ok(!existsSync(workDir), "nothing is written where the work dir was copied from");
+      const events = loadEvents(readFileSync(join(copy, "events.jsonl"), "utf8")).events;
+      assert.equal(events.filter((e) => e.type === "started").length, 2, "the copy's log goes on");
+      assert.equal(events.filter((e) => e.type === "build-finished" && e.commit === s.history.head).length, 1, "the start commit is not built again");
+      assert.equal(JSON.parse(readFileSync(join(copy, "job.json"), "utf8")).workDir, copy, "the next resume starts here too");
+    } finally {
+      await s.cleanup();
+    }
+  });
+
   it("after the branch named by start moved, continues on the recorded hashes", async () => {
     const s = await scratchHistory(simpleHistory(40, { culprit: 25, releases: { 5: "v1.0", 15: "v1.1" } }));
     try {
@@ -36,17 +74,7 @@ describe("resume", () => {
       await git(s.history.dir, ["branch", "topic", head]);
       const workDir = join(s.dir, "work");
       const prepared = await prepareJob(demoJob(s, { start: "topic", runs: 4, startRuns: 4 }), s.dir, workDir);
-      const controller = new AbortController();
-      let tested = 0;
-      await assert.rejects(
-        runBisection(prepared.spec, prepared.deps, {
-          signal: controller.signal,
-          onEvent: (event) => {
-            if (event.type === "tests-finished" && ++tested === 2) controller.abort();
-          },
-        }),
-        Interrupted,
-      );
+      await interruptedAfterTwoTests(prepared);
       // The branch now names a commit before the culprit: resolved again, it would not crash.
       await git(s.history.dir, ["branch", "-f", "topic", s.history.main[10] as string]);
       const resumed = await resumeJob(workDir);
