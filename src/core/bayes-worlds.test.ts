@@ -331,3 +331,27 @@ describe("a good commit released from a side line (Lua's v5.4.6) is the range's 
     assert.ok(result.candidates.includes("m0"), `candidates: ${result.candidates.join(" ")}`);
   });
 });
+
+describe("a user's good commit is tested right after the start (syzbot's order)", () => {
+  // Lua's vardesc-realloc with good v5.4-alpha: the good commit has the bug too.
+  const nodes: CommitNode[] = Array.from({ length: 64 }, (_, i) => ({ hash: `c${i}`, parents: i === 0 ? [] : [`c${i - 1}`] }));
+  const uaf: CrashSummary = { title: "heap-use-after-free in localstat", alt: [], type: "KASAN", frame: "localstat" };
+  const tested = (steps: Step[]): string[] => steps.flatMap((s) => (s.kind === "test" ? s.tests.map((t) => t.commit) : []));
+
+  it("a good commit that crashes too costs no build spent bisecting towards it", () => {
+    const world: World = { nodes, present: () => true, run: () => ({ kind: "crash", crash: uaf }) };
+    const { result, steps } = bisect(world, problemOf(world, { target: uaf, good: "c0" }));
+    assert.notEqual(result.outcome, "culprit", JSON.stringify(result));
+    const commits = tested(steps);
+    assert.equal([...new Set(commits)][1], "c0", `tested: ${commits.join(" ")}`);
+    assert.ok(new Set(commits).size <= 2, `tested: ${commits.join(" ")}`);
+  });
+
+  it("with two workers and the target known, the good commit is tested alongside the start", () => {
+    const bad = descendantsOf(nodes, "c40");
+    const world: World = { nodes, present: (h) => bad.has(h), run: (h) => (bad.has(h) ? { kind: "crash", crash: uaf } : { kind: "ok" }) };
+    const { result, steps } = bisect(world, problemOf(world, { target: uaf, good: "c0", parallelism: 2 }));
+    assert.deepEqual(steps[0]?.kind === "test" ? steps[0].tests.map((t) => t.commit) : [], ["c63", "c0"]);
+    assert.equal(result.outcome === "culprit" ? result.culprit : undefined, "c40", JSON.stringify(result));
+  });
+});

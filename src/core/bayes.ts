@@ -5,7 +5,7 @@
 // probable and verified. Pure: everything comes from the problem and the observations.
 
 import { cachedAncestry, type Dag } from "./dag.js";
-import type { CrashSummary, Observation } from "./outcome.js";
+import { observationKey, type CrashSummary, type Observation } from "./outcome.js";
 import type { BisectProblem, Note, RemedyRule, Step, Strategy, StrategyResult, TestRequest } from "./strategy.js";
 import {
   appliedRemedies,
@@ -213,6 +213,22 @@ function chooseTests(choice: Choice): ScoredCandidate[] {
   return pickTests(post, scored, choice.slots, MIN_BITS, (choice.pending ?? []).map((c) => cachedAncestry(dag, c)));
 }
 
+/**
+ * The user's good commit, tested right after the start as syzbot does, while it has no runs under
+ * these remedies and none are on their way: when it crashes too, every build spent bisecting
+ * towards it would be wasted (Lua's vardesc-realloc with v5.4-alpha). Cause bisections only: a
+ * fix bisection's end is where the search starts anyway.
+ */
+function goodToTest(problem: BisectProblem, observations: readonly Observation[], remedies: readonly string[], inFlight: readonly TestRequest[]): TestRequest | undefined {
+  const good = problem.good;
+  if (problem.kind !== "cause" || good === undefined || good === problem.start || !problem.graph.has(good)) return undefined;
+  const key = observationKey(good, remedies);
+  const seen = observations.find((o) => observationKey(o.commit, o.remedies) === key);
+  if (seen && (seen.runs.length > 0 || seen.build?.kind === "failed")) return undefined;
+  if (inFlight.some((r) => observationKey(r.commit, r.remedies) === key)) return undefined;
+  return { commit: good, runs: Math.max(1, problem.runsPerCommit), remedies: [...remedies] };
+}
+
 /** Knobs a caller other than the orchestrator may turn (the benchmark lifts the budget to time the choice itself). */
 export interface Limits {
   batchBudget: (commits: number) => number;
@@ -264,6 +280,8 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     // worth a batch, or while its runs do not yet name the target clearly.
     const first: TestRequest = { commit: problem.start, runs: runsPerCommit, remedies: remediesSoFar };
     if (slots === 1 || !problem.target || observations.length > 0) return test([first], notes);
+    const good = goodToTest(problem, observations, remediesSoFar, []);
+    if (good) return test([first, good], notes);
     // The newest releases first, as the release phase would test them after the start commit.
     const releases = findGoodEnd(problem, [], problem.target, problem.sameCrash, remediesSoFar, slots - 1);
     if (releases.kind === "test") return test([first, ...releases.tests], [...notes, ...releases.notes]);
@@ -322,6 +340,12 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     const post = computePosterior(dag, problem.kind, evidence, base);
     const detail = `the target crashed ${startHits} times in ${all} runs of the start commit (${tried} not masked): too rare to bisect`;
     return done({ outcome: "no-culprit", reason: "not-reproduced", detail, confidence: post.mass[post.nowhere] as number }, notes);
+  }
+
+  const good = goodToTest(problem, observations, remedies, search.inFlight);
+  if (good) {
+    notes.push({ kind: "info", text: `testing the good commit ${good.commit} before bisecting towards it` });
+    return test([good], notes);
   }
 
   const end = findGoodEnd(problem, observations, target, problem.sameCrash, remedies, slots);
