@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 import { generator } from "../sim/random.js";
-import { EventLog, loadEvents, nextRunIndex, observationsOf, openRequests, type BisectEvent } from "./events.js";
+import { SCHEMA1_LOG } from "./testkit.js";
+import { EventLog, loadEvents, nextRunIndex, observationsOf, openRequests, upgradeSchema1, type BisectEvent } from "./events.js";
 
 function withDir(body: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), "culprit-events-"));
@@ -185,4 +187,32 @@ describe("requests still open after a restart", () => {
   for (const [name, events, open] of cases) {
     it(name, () => assert.deepEqual(openRequests(events).map((r) => r.request), open));
   }
+});
+
+describe("a schema-1 log is upgraded, not dropped", () => {
+  const text = readFileSync(SCHEMA1_LOG, "utf8");
+  const keyOf = (logFile: string): string => createHash("sha256").update(logFile).digest("hex");
+
+  it("every line becomes a schema-2 event of the same job and sequence, each fact in the request its test opened", () => {
+    const upgraded = upgradeSchema1(text, keyOf) ?? [];
+    const lines = text.trim().split("\n").map((l) => JSON.parse(l) as { seq: number; job: string; logFile?: string });
+    assert.equal(upgraded.length, lines.length);
+    assert.deepEqual(upgraded.map((e) => [e.seq, e.job, e.v]), lines.map((l) => [l.seq, l.job, 2]));
+    const loaded = loadEvents(upgraded.map((e) => JSON.stringify(e)).join("\n"));
+    assert.equal(loaded.dropped, 0, "every upgraded line is a valid schema-2 event, none a repeat");
+    // Three tests (start, release v1.1, one bisection step): each one request from its build to its tests-finished.
+    const requests = new Map<string, Set<string>>();
+    for (const e of loaded.events) if ("request" in e) requests.set(e.request, (requests.get(e.request) ?? new Set()).add(e.commit));
+    assert.equal(requests.size, 3);
+    for (const commits of requests.values()) assert.equal(commits.size, 1);
+    assert.equal(observationsOf(loaded.events).reduce((n, o) => n + o.runs.length, 0), 12);
+    const logFileAt = new Map(lines.map((l) => [l.seq, l.logFile ?? ""]));
+    for (const e of loaded.events) if (e.type === "run-finished") assert.equal(e.log, keyOf(logFileAt.get(e.seq) ?? "-"), "a run's log is the one its path named");
+    assert.deepEqual(upgradeSchema1(text, keyOf), upgraded, "the same log upgrades to the same lines");
+  });
+
+  it("a log already of schema 2, or of no known schema, is left as it is", () => {
+    assert.equal(upgradeSchema1(facts(2).map((e, seq) => JSON.stringify({ ...e, v: 2, job: "j", seq })).join("\n"), keyOf), undefined);
+    assert.equal(upgradeSchema1(JSON.stringify({ type: "interrupted", at: 1, v: 7, job: "j", seq: 0 }), keyOf), undefined);
+  });
 });

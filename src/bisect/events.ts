@@ -7,19 +7,21 @@
 // worker) or out of order (merged from several writers) load as the facts they were, once.
 
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync, truncateSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, renameSync, truncateSync, writeFileSync } from "node:fs";
+import { join, sep } from "node:path";
 import { z } from "zod";
 import type { BuildOutcome, Observation, RunOutcome } from "../core/outcome.js";
 import { observationKey } from "../core/outcome.js";
 import type { BisectKind, Note, Release } from "../core/strategy.js";
 import type { Accel } from "../run/runner.js";
-import { LOG_KEY } from "./logstore.js";
+import { LOG_KEY, LOGS_DIR, LogStore } from "./logstore.js";
 import type { BisectResult } from "./result.js";
 
 /**
- * Bumped when a line's meaning changes; lines of other versions are not replayed (a work dir of
- * another version starts over). 2: facts name their request, logs are content keys instead of
- * local paths, a build names its cache entry, a VM run its accelerator.
+ * Bumped when a line's meaning changes. 2: facts name their request, logs are content keys
+ * instead of local paths, a build names its cache entry, a VM run its accelerator. A log of
+ * schema 1 is upgraded when it is opened (upgradeSchema1); lines of other versions are not
+ * replayed (such a work dir starts over).
  */
 export const EVENT_SCHEMA_VERSION = 2;
 
@@ -46,8 +48,8 @@ export type BisectEvent =
       build: BuildOutcome;
       cached: boolean;
       durationMs: number;
-      /** The build cache entry holding the artifacts (or the failure). */
-      cacheKey: string;
+      /** The build cache entry holding the artifacts (or the failure); absent in a build upgraded from schema 1, which did not record it. */
+      cacheKey?: string;
       /** The build's output in the log store; absent when the cache answered. */
       log?: string;
       signatureLabel: string;
@@ -151,7 +153,7 @@ const bisectEvent = z.discriminatedUnion("type", [
     build: buildOutcome,
     cached: z.boolean(),
     durationMs: z.number(),
-    cacheKey: z.string().regex(/^[0-9a-f]{64}$/),
+    cacheKey: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     log: logKey.optional(),
     signatureLabel: z.string(),
   }),
@@ -197,6 +199,109 @@ export function parseEventLine(line: string): RecordedEvent | undefined {
   const event = bisectEvent.safeParse(value);
   if (!event.success) return undefined;
   return { ...event.data, ...meta.data };
+}
+
+const durationMs = z.number();
+const schema1Stamp = z.object({ v: z.literal(1), job: z.string().min(1), seq: z.number().int().min(0) });
+/** Schema 1's facts: no request, logs by local path, no cache key; its other events read as schema 2's. */
+const schema1Fact = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("tests-started"), at, commit, remedies, indices: z.array(z.number().int().min(0)) }),
+  z.object({ type: z.literal("build-started"), at, commit, remedies, toolchain: z.string() }),
+  z.object({ type: z.literal("build-finished"), at, commit, remedies, build: buildOutcome, cached: z.boolean(), durationMs, logFile: z.string(), signatureLabel: z.string() }),
+  z.object({ type: z.literal("run-finished"), at, commit, remedies, index: z.number().int().min(0), outcome: runOutcome, durationMs, logFile: z.string() }),
+  z.object({ type: z.literal("tests-finished"), at, commit, remedies, runs: z.number().int(), durationMs }),
+]);
+
+/**
+ * A schema-1 log as schema 2 lines, deterministically: each fact's request is named after the
+ * line that opened it (the first fact of its commit+remedies since that one's last
+ * tests-finished), and a log named by path gets the key `logKeyOf` gives it. Job and sequence
+ * numbers are kept. Undefined when the text holds no schema-1 line or any line of schema 2.
+ */
+export function upgradeSchema1(text: string, logKeyOf: (logFile: string) => string): RecordedEvent[] | undefined {
+  const lines: Record<string, unknown>[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim().length === 0) continue;
+    try {
+      const value: unknown = JSON.parse(line);
+      if (value !== null && typeof value === "object") lines.push(value as Record<string, unknown>);
+    } catch {
+      // A torn line is dropped on load, whatever its schema.
+    }
+  }
+  if (lines.some((l) => l.v === EVENT_SCHEMA_VERSION) || !lines.some((l) => l.v === 1)) return undefined;
+  const upgraded: RecordedEvent[] = [];
+  const open = new Map<string, string>();
+  const ordered = lines.flatMap((l) => {
+    const meta = schema1Stamp.safeParse(l);
+    return meta.success ? [{ line: l, meta: meta.data }] : [];
+  });
+  ordered.sort((a, b) => a.meta.seq - b.meta.seq);
+  for (const { line, meta } of ordered) {
+    const stamp = { ...meta, v: EVENT_SCHEMA_VERSION };
+    const fact = schema1Fact.safeParse(line);
+    if (!fact.success) {
+      const event = bisectEvent.safeParse(line);
+      if (event.success) upgraded.push({ ...event.data, ...stamp });
+      if (event.success && event.data.type === "interrupted") open.clear();
+      continue;
+    }
+    const f = fact.data;
+    const key = observationKey(f.commit, f.remedies);
+    const request = open.get(key) ?? `schema1-${meta.job}-${meta.seq}`;
+    open.set(key, request);
+    const common = { at: f.at, request, commit: f.commit, remedies: f.remedies };
+    switch (f.type) {
+      case "tests-started":
+        upgraded.push({ type: f.type, ...common, indices: f.indices, ...stamp });
+        break;
+      case "build-started":
+        upgraded.push({ type: f.type, ...common, toolchain: f.toolchain, ...stamp });
+        break;
+      case "build-finished":
+        // A cached build wrote no log of its own.
+        upgraded.push({ type: f.type, ...common, build: f.build, cached: f.cached, durationMs: f.durationMs, ...(f.cached ? {} : { log: logKeyOf(f.logFile) }), signatureLabel: f.signatureLabel, ...stamp });
+        break;
+      case "run-finished":
+        upgraded.push({ type: f.type, ...common, index: f.index, outcome: f.outcome, durationMs: f.durationMs, log: logKeyOf(f.logFile), ...stamp });
+        break;
+      case "tests-finished":
+        upgraded.push({ type: f.type, ...common, runs: f.runs, durationMs: f.durationMs, ...stamp });
+        open.delete(key);
+        break;
+    }
+  }
+  return upgraded;
+}
+
+/**
+ * Where a schema-1 log path points now: the path itself, or the same file under this work dir's
+ * logs (a work dir copied or moved since). Undefined when neither is there.
+ */
+function schema1LogFile(logFile: string, workDir: string): string | undefined {
+  if (existsSync(logFile)) return logFile;
+  const at = logFile.lastIndexOf(`${sep}${LOGS_DIR}${sep}`);
+  if (at < 0) return undefined;
+  const moved = join(workDir, logFile.slice(at + 1));
+  return existsSync(moved) ? moved : undefined;
+}
+
+/**
+ * Upgrades the schema-1 log of a work dir in place (the original kept beside it as
+ * events.jsonl.schema1), its logs copied into the log store; a log no longer found is stored
+ * empty. Returns how many events it upgraded (0: nothing to upgrade).
+ */
+function upgradeSchema1File(file: string, text: string, workDir: string): number {
+  const store = new LogStore(join(workDir, LOGS_DIR));
+  const upgraded = upgradeSchema1(text, (logFile) => {
+    const found = schema1LogFile(logFile, workDir);
+    return store.putBytes(found ? readFileSync(found) : Buffer.alloc(0));
+  });
+  if (!upgraded) return 0;
+  writeFileSync(`${file}.schema1`, text);
+  writeFileSync(`${file}.upgrading`, upgraded.map((e) => `${JSON.stringify(e)}\n`).join(""));
+  renameSync(`${file}.upgrading`, file);
+  return upgraded.length;
 }
 
 /**
@@ -272,19 +377,30 @@ export class EventLog {
   readonly job: string;
   /** Lines of the file that were not loaded (torn, invalid, another schema version or job, repeats). */
   readonly unread: number;
+  /** Events upgraded from schema 1 when the log was opened. */
+  readonly upgraded: number;
   private nextSeq: number;
   private readonly facts = new Set<string>();
   private readonly listeners: ((event: RecordedEvent) => void)[] = [];
 
-  /** Opens (or starts) the log in `file`; a new log gets `job` as its id, or a fresh one. */
+  /**
+   * Opens (or starts) the log in `file`; a new log gets `job` as its id, or a fresh one. With
+   * `workDir` (the work dir holding the log), a schema-1 log is upgraded first.
+   */
   constructor(
     readonly file: string,
     job?: string,
+    workDir?: string,
   ) {
-    const bytes = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+    let bytes = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
     // A line cut short by kill -9 was never acknowledged: cut it off, or the next append
     // would be glued to it and lost too.
-    if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) truncateSync(file, bytes.lastIndexOf(0x0a) + 1);
+    if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) {
+      truncateSync(file, bytes.lastIndexOf(0x0a) + 1);
+      bytes = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1);
+    }
+    this.upgraded = workDir !== undefined ? upgradeSchema1File(file, bytes.toString("utf8"), workDir) : 0;
+    if (this.upgraded > 0) bytes = readFileSync(file);
     const loaded = loadEvents(bytes.toString("utf8"));
     this.events = loaded.events;
     this.unread = loaded.dropped;

@@ -55,7 +55,7 @@ describe("local executor", () => {
       assert.deepEqual(streamed, facts, "every fact is streamed as it happens and returned");
       assert.deepEqual(kinds(facts).filter((k) => k !== "run-finished"), ["build-started", "build-finished", "tests-finished"]);
       const build = facts.find((f) => f.type === "build-finished");
-      assert.ok(build?.type === "build-finished" && build.build.kind === "ok" && !build.cached);
+      assert.ok(build?.type === "build-finished" && build.build.kind === "ok" && !build.cached && build.cacheKey !== undefined);
       assert.ok((await x.cache.lookup(build.cacheKey))?.kind === "ok", "the build names its cache entry");
       assert.ok(existsSync(join(x.cache.entryDir(build.cacheKey), "demo")));
       assert.ok(build.log !== undefined && existsSync(x.logs.path(build.log)), "the build log is stored under its key");

@@ -3,7 +3,7 @@
 // cannot swap the log behind a recorded outcome for another run's (a path per run index could).
 
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { LogLocator } from "./executor.js";
@@ -20,6 +20,17 @@ export class LogStore implements LogLocator {
   path(key: string): string {
     if (!LOG_KEY.test(key)) throw new Error(`not a log key: ${key}`);
     return join(this.dir, key.slice(0, 2), `${key}.log`);
+  }
+
+  /** Stores bytes read elsewhere (a log an older event schema named by its path) and returns their key. */
+  putBytes(bytes: Buffer): string {
+    const key = createHash("sha256").update(bytes).digest("hex");
+    const target = this.path(key);
+    if (!existsSync(target)) {
+      mkdirSync(join(target, ".."), { recursive: true });
+      writeFileSync(target, bytes);
+    }
+    return key;
   }
 
   /** Moves `file` into the store and returns its key; a log already stored is kept once. */

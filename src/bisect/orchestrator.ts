@@ -216,7 +216,7 @@ export async function runBisection(spec: BisectSpec, deps: BisectDeps, options: 
 }
 
 async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options: BisectOptions): Promise<BisectResult> {
-  const log = new EventLog(join(spec.workDir, "events.jsonl"), options.job);
+  const log = new EventLog(join(spec.workDir, "events.jsonl"), options.job, spec.workDir);
   if (options.onEvent) {
     const sink = options.onEvent;
     log.onEvent((event) => sink(event, log));
@@ -238,6 +238,10 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
       releases: problem.releases,
       graph: boundary,
     });
+  }
+  if (log.upgraded > 0) {
+    const text = `the event log was written by an older culprit (event schema 1): ${log.upgraded} events upgraded to schema 2 (the original is kept as events.jsonl.schema1)`;
+    log.record({ type: "note", at: Date.now(), note: { kind: "info", text } });
   }
   if (unreadable) {
     log.record({ type: "note", at: Date.now(), note: { kind: "info", text: `the event log held ${log.unread} lines this culprit cannot replay (another schema version, or damaged): starting over` } });

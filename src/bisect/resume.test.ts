@@ -2,13 +2,14 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { git } from "../git/git.js";
 import { loadEvents } from "./events.js";
 import { prepareJob, resumeJob, type PreparedJob } from "./job.js";
 import { Interrupted, runBisection } from "./orchestrator.js";
-import { demoJob, scratchHistory, simpleHistory } from "./testkit.js";
+import { LogStore } from "./logstore.js";
+import { demoJob, SCHEMA1_LOG, scratchHistory, simpleHistory } from "./testkit.js";
 
 /** Runs a prepared bisection until its second test has finished, then interrupts it as Ctrl-C would. */
 async function interruptedAfterTwoTests(prepared: PreparedJob): Promise<void> {
@@ -32,13 +33,43 @@ describe("resume", () => {
       const workDir = join(s.dir, "work");
       const prepared = await prepareJob(demoJob(s, { runs: 2, startRuns: 2 }), s.dir, workDir);
       // A line as an older culprit wrote it: schema 1, a local log path.
-      const old = { type: "run-finished", at: 1, v: 1, job: "old", seq: 0, commit: s.history.head, remedies: [], index: 0, outcome: { kind: "ok" }, durationMs: 1, logFile: "/x/run-0.log" };
+      // A line of a schema this culprit does not know (a newer culprit's).
+      const old = { type: "run-finished", at: 1, v: 3, job: "old", seq: 0, commit: s.history.head, remedies: [], index: 0, outcome: { kind: "ok" }, durationMs: 1, log: "x" };
       writeFileSync(join(workDir, "events.jsonl"), `${JSON.stringify(old)}\n`);
       const result = await runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal });
       assert.equal(result.culprit?.hash, s.history.culprit);
       const events = loadEvents(readFileSync(join(workDir, "events.jsonl"), "utf8")).events;
       assert.ok(events.some((e) => e.type === "note" && e.note.kind === "info" && /1 lines this culprit cannot replay/.test(e.note.text)));
       assert.equal(events.filter((e) => e.type === "run-finished" && e.commit === s.history.head && e.index === 0).length, 1, "the old line is not one of its runs");
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it("a schema-1 work dir is upgraded and resumed: nothing it recorded is done again", async () => {
+    const s = await scratchHistory(simpleHistory(40, { culprit: 25, releases: { 5: "v1.0", 15: "v1.1" } }));
+    try {
+      const fixture = readFileSync(SCHEMA1_LOG, "utf8");
+      const first = JSON.parse(fixture.split("\n")[0] as string) as { start: string };
+      assert.equal(s.history.head, first.start, "the generated history is the one the fixture was written for");
+      const workDir = join(s.dir, "work");
+      const prepared = await prepareJob(demoJob(s, { runs: 4, startRuns: 4 }), s.dir, workDir);
+      writeFileSync(join(workDir, "events.jsonl"), fixture);
+      // One run's log, where a copy of the old work dir would hold it (its recorded path is gone).
+      mkdirSync(join(workDir, "logs", s.history.head), { recursive: true });
+      writeFileSync(join(workDir, "logs", s.history.head, "run-0.log"), "the start commit's first run\n");
+      const result = await runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal });
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      const events = loadEvents(readFileSync(join(workDir, "events.jsonl"), "utf8")).events;
+      assert.ok(events.some((e) => e.type === "note" && /event schema 1\): 32 events upgraded/.test(e.note.kind === "info" ? e.note.text : "")));
+      assert.ok(!events.some((e) => e.type === "note" && e.note.kind === "info" && /starting over/.test(e.note.text)));
+      const tested = (commit: string): number => events.filter((e) => e.type === "tests-started" && e.commit === commit).length;
+      const testedBefore = ["6ea3d54dfc8f8b72c1bb5b8dd7c5d9c3a3a76cc4", "5365ed9478198c95ee6444b601eedc0eac75ab21", "213ac0f9eb167588a6a6ca941eac97faca38413c"];
+      assert.deepEqual(testedBefore.map(tested), [1, 1, 1], "the three tests the old culprit made are not made again");
+      const run0 = events.find((e) => e.type === "run-finished" && e.commit === s.history.head && e.index === 0);
+      assert.ok(run0?.type === "run-finished");
+      assert.equal(readFileSync(new LogStore(join(workDir, "logs")).path(run0.log), "utf8"), "the start commit's first run\n");
+      assert.equal(readFileSync(join(workDir, "events.jsonl.schema1"), "utf8"), fixture, "the original log is kept");
     } finally {
       await s.cleanup();
     }

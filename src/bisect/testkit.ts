@@ -78,3 +78,11 @@ export function scratchSpec(scratch: Scratch, parallelCommits: number): BisectSp
     seed: 1,
   };
 }
+
+/**
+ * A schema-1 event log as culprit wrote it before 2bac3ac, of an interrupted demo bisection of
+ * simpleHistory(40, { culprit: 25, releases: { 5: "v1.0", 15: "v1.1" } }) with demoJob's
+ * { runs: 4, startRuns: 4 } (the history's hashes are the same on every machine); see
+ * src/bisect/testdata/README.md.
+ */
+export const SCHEMA1_LOG = new URL("../../../src/bisect/testdata/schema1-events.jsonl", import.meta.url);

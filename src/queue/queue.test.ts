@@ -66,7 +66,7 @@ describe("bisection through the queue", () => {
       assert.equal(result.culprit?.hash, s.history.culprit);
       const builds = events.filter((e) => e.type === "build-finished");
       assert.ok(builds.length > 0);
-      for (const b of builds) assert.ok(b.type === "build-finished" && (await side.cache.lookup(b.cacheKey)), "every build is in the worker's cache");
+      for (const b of builds) assert.ok(b.type === "build-finished" && b.cacheKey !== undefined && (await side.cache.lookup(b.cacheKey)), "every build is in the worker's cache");
       const serverCache = join(serverWork, "cache");
       assert.equal(existsSync(serverCache) ? readdirSync(serverCache).filter((n) => /^[0-9a-f]{16,}/.test(n)).length : 0, 0, "nothing was built on the server");
       const serverLogs = new LogStore(join(serverWork, "logs"));
