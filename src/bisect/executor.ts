@@ -37,6 +37,12 @@ export interface ExecutionOptions {
   signal: AbortSignal;
   /** Each fact as it happens, so a long request's runs are recorded as they finish. */
   onFact?: (fact: Fact) => void;
+  /**
+   * Aborted when the runs so far answer the request (they all hung alike): start no more runs,
+   * stop those running; the runs finished before are facts, the ones stopped are not. An
+   * executor that cannot stop early runs the whole batch.
+   */
+  enough?: AbortSignal;
 }
 
 export interface Executor {

@@ -59,7 +59,7 @@ export class LocalExecutor implements Executor {
     try {
       const built = await this.buildOnce(request, own, options.signal, emit);
       if (!built || built.outcome.kind !== "ok" || request.indices.length === 0 || options.signal.aborted) return facts;
-      await this.runAll(request, built.cacheKey, own, options.signal, emit);
+      await this.runAll(request, built.cacheKey, own, options, emit);
       return facts;
     } finally {
       await rm(own, { recursive: true, force: true });
@@ -133,8 +133,12 @@ export class LocalExecutor implements Executor {
     }
   }
 
-  private async runAll(request: ExecutionRequest, cacheKey: string, own: string, signal: AbortSignal, emit: (fact: Fact) => void): Promise<void> {
+  private async runAll(request: ExecutionRequest, cacheKey: string, own: string, options: ExecutionOptions, emit: (fact: Fact) => void): Promise<void> {
     const { commit, remedies } = request;
+    const { signal, enough } = options;
+    // Stopped as enough, a run is cut short like an interrupted one, and is no fact either.
+    const stopped = (): boolean => signal.aborted || enough?.aborted === true;
+    let ran = 0;
     const logDir = join(own, "logs");
     await mkdir(logDir, { recursive: true });
     const started = performance.now();
@@ -147,13 +151,16 @@ export class LocalExecutor implements Executor {
       parallel: request.parallelRuns,
       timeoutMs: request.runTimeoutMs,
       logDir,
-      signal,
+      signal: enough ? AbortSignal.any([signal, enough]) : signal,
       ...(this.parts.limits ? { machines: this.parts.limits.machines } : {}),
       onRun: (run) => {
         // An interrupted run says nothing about the commit; it is redone on resume.
-        if (signal.aborted) return;
+        if (stopped()) return;
         stored.push(
-          this.stored(run.logFile).then((log) =>
+          this.stored(run.logFile).then((log) => {
+            // Enough may have been said while this run's log was being stored.
+            if (stopped()) return;
+            ran++;
             emit({
               type: "run-finished",
               at: Date.now(),
@@ -165,14 +172,14 @@ export class LocalExecutor implements Executor {
               durationMs: run.durationMs,
               log,
               ...(run.accel ? { accel: run.accel } : {}),
-            }),
-          ),
+            });
+          }),
         );
       },
     });
     await Promise.all(stored);
     if (signal.aborted) return;
-    emit({ type: "tests-finished", at: Date.now(), request: request.id, commit, remedies, runs: request.indices.length, durationMs: performance.now() - started });
+    emit({ type: "tests-finished", at: Date.now(), request: request.id, commit, remedies, runs: ran, durationMs: performance.now() - started });
   }
 
   /** A log moved into the store, by key; a runner that wrote none leaves an empty one. */

@@ -10,11 +10,12 @@ import type { Builder } from "../build/builder.js";
 import { candidateRanges } from "../core/candidateRanges.js";
 import { Dag, type CommitNode } from "../core/dag.js";
 import { UserError } from "../core/errors.js";
-import { observationKey, type CrashSimilarity, type CrashSummary } from "../core/outcome.js";
+import { observationKey, type CrashSimilarity, type CrashSummary, type RunOutcome } from "../core/outcome.js";
 import { parseRelease, sortReleasesNewestFirst } from "../core/releases.js";
 import type { BisectKind, BisectProblem, Release, RemedyRule, SearchedRange, Step, Strategy, StrategyResult, TestRequest } from "../core/strategy.js";
 import { requestsToStart } from "../core/schedule.js";
 import { mostFrequentCrash } from "../core/verdict.js";
+import { hungAlike } from "../core/hangs.js";
 import { reproducerFailsOnStart } from "../core/reproducer.js";
 import { Repo } from "../git/git.js";
 import { Worktrees } from "../git/worktree.js";
@@ -312,7 +313,7 @@ class Session {
       await Promise.allSettled(inFlight.values());
     };
     const begin = (request: TestRequest, reattached?: OpenRequest): void => {
-      const running: Promise<void> = this.test(request, reattached).then(
+      const running: Promise<void> = this.test(request, problem, reattached).then(
         () => void inFlight.delete(request),
         (reason: unknown) => {
           inFlight.delete(request);
@@ -374,7 +375,7 @@ class Session {
   }
 
   /** Hands one test to the executor, with its run indices claimed, and records the facts it returns. */
-  private async test(test: TestRequest, reattached?: OpenRequest): Promise<void> {
+  private async test(test: TestRequest, problem: BisectProblem, reattached?: OpenRequest): Promise<void> {
     const { commit, remedies } = test;
     const key = observationKey(commit, remedies);
     const recorded = observationsOf(this.log.events).find((o) => observationKey(o.commit, o.remedies) === key)?.build;
@@ -394,11 +395,33 @@ class Session {
       parallelRuns: this.spec.parallelRuns,
     };
     this.log.record({ type: "tests-started", at: Date.now(), request: request.id, commit, remedies, indices });
-    const record = (fact: Fact): void => void this.log.record(fact);
-    const facts = await this.executor.execute(request, { signal: this.signal, onFact: record });
+    const enough = this.enoughWhenHung(commit, problem);
+    const record = (fact: Fact): void => {
+      if (this.log.record(fact) && fact.type === "run-finished" && fact.request === request.id) enough.ran(fact.outcome);
+    };
+    const facts = await this.executor.execute(request, { signal: this.signal, onFact: record, enough: enough.signal });
     // Facts streamed and returned count once; so do those of a request delivered twice.
     for (const fact of facts) record(fact);
     this.checkAborted();
+  }
+
+  /**
+   * Stops a batch whose runs all hung alike: each further run would cost the timeout to be
+   * masked too. Never at the start commit, whose runs say what the target is.
+   */
+  private enoughWhenHung(commit: string, problem: BisectProblem): { signal: AbortSignal; ran: (run: RunOutcome) => void } {
+    const controller = new AbortController();
+    const runs: RunOutcome[] = [];
+    const startRuns = observationsOf(this.log.events).find((o) => o.commit === problem.start && o.remedies.length === 0)?.runs ?? [];
+    const target = problem.target ?? mostFrequentCrash(startRuns);
+    const ran = (run: RunOutcome): void => {
+      runs.push(run);
+      if (controller.signal.aborted || commit === problem.start || !target || !hungAlike(runs, target, this.deps.sameCrash)) return;
+      controller.abort();
+      const title = run.kind === "crash" ? run.crash.title : "";
+      this.log.record({ type: "note", at: Date.now(), note: { kind: "info", text: `${commit}: ${runs.length} runs hung alike ("${title}"), each masking the target: the rest of its batch is not run` } });
+    };
+    return { signal: controller.signal, ran };
   }
 
   /** Turns the strategy's answer into the full result: commit details, flags, recipients, report. */

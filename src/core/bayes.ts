@@ -5,7 +5,7 @@
 // probable and verified. Pure: everything comes from the problem and the observations.
 
 import { cachedAncestry, type Dag } from "./dag.js";
-import { observationKey, type CrashSummary, type Observation } from "./outcome.js";
+import { observationKey, type CrashSummary, type Observation, type RunOutcome } from "./outcome.js";
 import type { BisectProblem, Note, RemedyRule, Step, Strategy, StrategyResult, TestRequest } from "./strategy.js";
 import {
   appliedRemedies,
@@ -21,6 +21,7 @@ import { baseRoot, computePosterior, credibleSet, reproChanceGiven, topHypothesi
 import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
 import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
 import { aboveRelease, findGoodEnd, searchedRange } from "./goodEnd.js";
+import { hungAlike } from "./hangs.js";
 import { startCrashesNote } from "./startCrashes.js";
 
 /** Below this many expected bits per batch nothing is worth testing any more. */
@@ -378,6 +379,10 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     const own = observations.find((o) => o.commit === hash && o.remedies.join(",") === remedies.join(","));
     return own && own.runs.length > 0 ? countEvidence(own.runs, target, problem.sameCrash, problem.similarity) : undefined;
   };
+  const ownRuns = (c: number): RunOutcome[] => {
+    const hash = dag.hash(c);
+    return observations.find((o) => o.commit === hash && o.remedies.join(",") === remedies.join(","))?.runs ?? [];
+  };
   const untestable = (c: number): boolean => {
     if (evidence.buildFailed.has(c)) return true;
     const group = evidence.groups[evidence.groupOf.get(c) ?? -1];
@@ -388,6 +393,8 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     // A full batch that never booted (or never reached the test), or two batches where nearly
     // everything was masked: that commit cannot be judged; don't guess.
     if (informative === 0 && cur.unusable >= runsPerCommit) return true;
+    // Runs that all hung alike end their batch early (the orchestrator stops it): more would hang too.
+    if (informative === 0 && hungAlike(ownRuns(c), target, problem.sameCrash)) return true;
     return total >= 2 * runsPerCommit && informative / total < 0.1;
   };
 

@@ -8,6 +8,7 @@
 // and stops at the first test not made yet.
 
 import type { Dag } from "./dag.js";
+import { HANG_TYPE } from "./hangs.js";
 import { cachedMidpoint } from "./midpoint.js";
 import type { CrashSummary, Observation, RunOutcome } from "./outcome.js";
 import type { BisectProblem, CommitVerdict, Note, Release, Step, Strategy, StrategyResult, TestRequest } from "./strategy.js";
@@ -29,7 +30,6 @@ export interface SyzbotVariant {
 
 /** Crash types syzbot treats as transient when the start commit did not crash that way (report/'s names). */
 const TRANSIENT_TYPES = ["LOST_CONNECTION", "SYZ_FAILURE"];
-const HANG_TYPE = "HANG";
 const LOST_CONNECTION_TYPE = "LOST_CONNECTION";
 /** The dashboard does not report a culprit below this confidence (syz-ci's cut-off). */
 export const DASHBOARD_CONFIDENCE_CUTOFF = 0.66;

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { cp, mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { HANG_TYPE } from "../core/hangs.js";
 import type { CrashSummary, RunOutcome } from "../core/outcome.js";
 import type { CrashReport } from "../report/types.js";
 import { execLogged, type ExecResult } from "./exec.js";
@@ -92,7 +93,7 @@ export function classifyProcessRun(
   if (found) return { outcome: { kind: "crash", ...found.outcome }, report: found.report };
   if (exit.timedOut) {
     const title = log.trim().length === 0 ? "no output from test machine" : "reproducer hung";
-    return { outcome: { kind: "crash", crash: synthetic(title, "HANG") } };
+    return { outcome: { kind: "crash", crash: synthetic(title, HANG_TYPE) } };
   }
   if (exit.signal !== null) return { outcome: { kind: "crash", crash: synthetic(`fatal signal ${exit.signal}`, "SIGNAL") } };
   return { outcome: exitStatusOutcome(exit.code ?? 0, log, exitStatus) };
