@@ -9,7 +9,9 @@ import { loadEvents, type RecordedEvent } from "../bisect/events.js";
 import { generateHistory } from "../demo/history.js";
 import { simpleHistory } from "../bisect/testkit.js";
 import type { JobStatus } from "../store/schema.js";
-import { harness, jobFields, type Harness } from "./testkit.js";
+import { sequenceGaps } from "./farmkit.js";
+import { sseMessages } from "./sse.js";
+import { auth, harness, jobFields, type Harness } from "./testkit.js";
 import { isTerminal, type Jobs } from "./jobs.js";
 
 /** Resolves once `count` events of a job satisfy `want`. */
@@ -62,8 +64,13 @@ describe("server jobs", () => {
       await h.data.store.db.deleteFrom("events").where("jobId", "=", row.id).where("seq", "in", lost).execute();
       await h.data.store.db.deleteFrom("builds").where("jobId", "=", row.id).where("seq", "in", lost).execute();
     });
+    // A follower who connects at once reads the store before the catch-up: the events caught up
+    // must still reach it, in order, each once.
+    const response = await h.app.request(`/api/jobs/${row.id}/events`, { headers: auth("read") });
+    const streamed = sseMessages(await response.text()).flatMap((m) => (m.event === "event" ? [(JSON.parse(m.data) as { event: RecordedEvent }).event] : []));
     const status = await ended(h, row.id);
     assert.equal(status, "finished");
+    assert.deepEqual(sequenceGaps(streamed), []);
     const done = await h.data.store.job(row.id);
     assert.equal(done?.culprit, history.culprit);
     const onDisk = loadEvents(await readFile(join(done?.workDir as string, "events.jsonl"), "utf8")).events;

@@ -233,9 +233,10 @@ export class Jobs {
     // Cancelled while it waited for its slot.
     const current = await store.job(row.id);
     if (current?.status !== "queued" && current?.status !== "running") return;
-    // A server killed between an event's append to the work dir and its insert here: catch up first.
+    // A server killed between an event's append to the work dir and its insert here: catch up
+    // first, and tell followers who read the store before the catch-up (they would see a gap).
     if (existsSync(join(row.workDir, EVENTS_FILE))) {
-      await importEvents(store, blobs, row.id, readWorkDirEvents(row.workDir).events, { dir: row.workDir });
+      for (const stored of await importEvents(store, blobs, row.id, readWorkDirEvents(row.workDir).events, { dir: row.workDir })) this.publish(row.id, { kind: "event", stored });
     }
     await store.updateJob(row.id, { status: "running" });
     // Events go to the store in the order they were recorded, each once its log is stored.

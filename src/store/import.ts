@@ -15,8 +15,11 @@ import { resultColumns, summarize } from "./summary.js";
 
 export const EVENTS_FILE = "events.jsonl";
 
-/** Adds events the store lacks, each with its log stored by content. Returns how many were new. */
-export async function importEvents(store: Store, blobs: BlobStore, jobId: string, events: readonly RecordedEvent[], where: { dir: string }): Promise<number> {
+/**
+ * Adds events the store lacks, each with its log stored by content. Returns those that were new,
+ * in order: a server catching up on its work dir must show them to the job's followers too.
+ */
+export async function importEvents(store: Store, blobs: BlobStore, jobId: string, events: readonly RecordedEvent[], where: { dir: string }): Promise<StoredEvent[]> {
   const known = new Set((await store.events(jobId)).map((e) => e.event.seq));
   // Logs are named by content key in the work dir's log store, wherever the dir has moved since.
   const logs = new LogStore(join(where.dir, LOGS_DIR));
@@ -27,7 +30,8 @@ export async function importEvents(store: Store, blobs: BlobStore, jobId: string
     const log = key ? ((await blobs.putFile(logs.path(key))) ?? null) : null;
     fresh.push({ event, log });
   }
-  return store.appendEvents(jobId, fresh);
+  await store.appendEvents(jobId, fresh);
+  return fresh;
 }
 
 export function readWorkDirEvents(dir: string): { job?: string; events: RecordedEvent[] } {
@@ -96,7 +100,7 @@ export async function importWorkDir(store: Store, blobs: BlobStore, content: Wor
     job: JSON.stringify(fields),
     workDir: dir,
   });
-  const eventsAdded = await importEvents(store, blobs, jobId, events, { dir });
+  const eventsAdded = (await importEvents(store, blobs, jobId, events, { dir })).length;
   // A dir imported while interrupted and again once finished: the row follows its events.
   if (!created && eventsAdded > 0) await store.updateJob(jobId, columns);
   return { job: jobId, created, eventsAdded, status };
