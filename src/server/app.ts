@@ -235,10 +235,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
           while (queue.length > 0) {
             const item = queue.shift() as JobFeed;
             if (item.kind === "end") return await end(item.status);
+            // The server stops: the stream ends without an end, the job goes on at the next start.
+            if (item.kind === "closed") return;
             await send(item.stored);
           }
           if (stopped) return await end(now.status);
-          if (stream.aborted) return;
+          if (stream.aborted || jobs.closed) return;
           // A build can take an hour without an event: a comment now and then keeps proxies from
           // closing the stream as idle.
           let timer: NodeJS.Timeout | undefined;

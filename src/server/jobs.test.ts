@@ -57,7 +57,12 @@ describe("server jobs", () => {
     const history = await generateHistory(join(h.root, "project"), simpleHistory(40, { culprit: 26 }));
     const row = await h.jobs.submit(jobFields(history), "tester");
     await eventsSeen(h.jobs, row.id, (e) => e.type === "tests-finished", 2);
+    // A follower of the running job: its stream ends when the server stops, with no end message.
+    const stopping = await h.app.request(`/api/jobs/${row.id}/events`, { headers: auth("read") });
     await h.restart(async () => {
+      const messages = sseMessages(await stopping.text());
+      assert.ok(messages.some((m) => m.event === "event"));
+      assert.ok(!messages.some((m) => m.event === "end"), "the job did not end");
       assert.equal((await h.data.store.job(row.id))?.status, "running", "a stopped server's job stays running, to go on");
       // As if the server had died between an event's append to the work dir and its insert here.
       const lost = (await h.data.store.events(row.id)).map((s) => s.event.seq).slice(-3);

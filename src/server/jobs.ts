@@ -28,7 +28,8 @@ import { repoUnderRoots, repoUrlAllowed } from "./access.js";
 const SERVER_FIELDS = ["workDir", "cacheDir", "baseDir"] as const;
 
 /** A job's events as they are stored, then `end` once it has stopped (finished, failed, cancelled). */
-export type JobFeed = { kind: "event"; stored: StoredEvent } | { kind: "end"; status: JobStatus };
+/** A job's live feed: its events as stored, its end, or the server stopping (the job goes on at its next start). */
+export type JobFeed = { kind: "event"; stored: StoredEvent } | { kind: "end"; status: JobStatus } | { kind: "closed" };
 
 /** A request that does not fit the job's state (cancel a finished job, retry a running one). */
 export class JobConflict extends Error {}
@@ -172,6 +173,11 @@ export class Jobs {
     return (await this.store.job(id)) as JobRow;
   }
 
+  /** Stopping or stopped: no job of this process will publish again. */
+  get closed(): boolean {
+    return this.stopping;
+  }
+
   /** Follows a job's events as they are stored. */
   subscribe(id: string, listener: (item: JobFeed) => void): () => void {
     let set = this.feeds.get(id);
@@ -200,6 +206,9 @@ export class Jobs {
     for (const r of all) r.controller.abort();
     await Promise.all(all.map((r) => r.done));
     await this.scheduling;
+    // Followers of jobs that will go on at the next start: their streams end now, or they (and
+    // their keepalive timers) would wait for an end that this process will never publish.
+    for (const id of [...this.feeds.keys()]) this.publish(id, { kind: "closed" });
   }
 
   /** Starts what fits; serialized, so two calls never start the same job. */
