@@ -379,15 +379,18 @@ class Session {
     const { commit, remedies } = test;
     const key = observationKey(commit, remedies);
     const recorded = observationsOf(this.log.events).find((o) => observationKey(o.commit, o.remedies) === key)?.build;
+    const tree = await this.repo.treeHash(commit);
     // Indices are handed out once, recorded before the request leaves: after an interrupted
     // batch whose runs finished out of order, a resume continues past every index already used.
+    // No await between claiming and recording them: requests of one commit started together
+    // (runs alongside) would claim the same ones.
     const first = nextRunIndex(this.log.events, commit, remedies);
     const indices = reattached ? reattached.indices : recorded?.kind === "failed" ? [] : Array.from({ length: Math.max(0, test.runs) }, (_, i) => first + i);
     const request: ExecutionRequest = {
       id: reattached?.request ?? randomUUID(),
       job: this.log.job,
       commit,
-      tree: await this.repo.treeHash(commit),
+      tree,
       remedies,
       indices,
       ...(recorded ? { recorded } : {}),

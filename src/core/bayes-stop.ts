@@ -25,8 +25,9 @@ const BATCH_MISS = 0.0005;
 export type Verification =
   | { kind: "verified" }
   /** These commits need (more) runs before the culprit can be reported; `ownOnly` of them only
-   *  need a few runs of their own (their signature's pooled evidence is already enough). */
-  | { kind: "test"; commits: number[]; ownOnly?: number[] }
+   *  need a few runs of their own (their signature's pooled evidence is already enough);
+   *  `batches[i]`: how many batches of runs `commits[i]` still lacks by the counts so far. */
+  | { kind: "test"; commits: number[]; ownOnly?: number[]; batches?: number[] }
   /** A commit that must be tested cannot be (build broken, always masked). */
   | { kind: "impossible"; commits: number[] }
   /** A clean-side commit crashed in its own runs although its build equals clean ones: the crash
@@ -105,6 +106,8 @@ export function verifyCulprit(
   const need = spread > 0 || batchSize > 1 ? Math.max(cleanRunsNeeded(chance), cleanRunsNeeded(local, LOCAL_MISS)) : cleanRunsNeeded(chance);
   const batchesNeeded = cleanBatchesNeeded(batchFailure, batchSize);
   const missing: number[] = [];
+  /** Batches a clean side still lacks: the clean runs it is short of, and the clean batches. */
+  const lacking = new Map<number, number>();
   const ownOnly: number[] = [];
   const contradicted: number[] = [];
   const crashed: number[] = [];
@@ -122,7 +125,11 @@ export function verifyCulprit(
   for (const c of clean) {
     const counts = currentOf(evidence, c);
     if ((counts?.target ?? 0) >= 1) crashed.push(c);
-    if (!counts || counts.clean < need || cleanBatches(evidence, c) < batchesNeeded) missing.push(c);
+    if (!counts || counts.clean < need || cleanBatches(evidence, c) < batchesNeeded) {
+      missing.push(c);
+      const runsShort = Math.ceil((need - (counts?.clean ?? 0)) / Math.max(1, batchSize));
+      lacking.set(c, Math.max(1, runsShort, batchesNeeded - cleanBatches(evidence, c)));
+    }
     if (!shared(c)) continue;
     const own = ownCounts(c);
     if (own && own.target > 0) contradicted.push(c);
@@ -138,7 +145,7 @@ export function verifyCulprit(
   if (missing.length === 0) return { kind: "verified" };
   const blocked = missing.filter(untestable);
   if (blocked.length > 0) return { kind: "impossible", commits: blocked };
-  return { kind: "test", commits: missing };
+  return { kind: "test", commits: missing, batches: missing.map((c) => lacking.get(c) ?? 1) };
 }
 
 /** Batches (builds and run batches) one bisection may spend before it settles for "inconclusive". */

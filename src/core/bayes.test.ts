@@ -7,7 +7,7 @@ import { BATCH_FAILURE_GRID, batchFailurePrior, batchFailureRisk, gatherEvidence
 import { classifyRun, countEvidence, type RunEvidence } from "./evidence.js";
 import { computePosterior, credibleSet, topHypothesis } from "./bayes-posterior.js";
 import { presenceAt, testInformation } from "./bayes-choose.js";
-import { cleanRunsNeeded, verifyCulprit } from "./bayes-stop.js";
+import { cleanBatchesNeeded, cleanRunsNeeded, verifyCulprit, type Verification } from "./bayes-stop.js";
 import { bayesStrategy, remedyToApply } from "./bayes.js";
 import { chain, sameTitle, times } from "./testworld.js";
 
@@ -163,7 +163,7 @@ describe("stop rule", () => {
     assert.deepEqual(verify([obs("c5", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.5), { kind: "verified" });
   });
   it("the culprit itself must have shown the target", () => {
-    assert.deepEqual(verify([obs("c6", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.5), { kind: "test", commits: [5] });
+    assert.deepEqual(verify([obs("c6", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.5), { kind: "test", commits: [5], batches: [1] });
   });
   it("a culprit whose parents lie outside the range: a found good end is its clean side", () => {
     const branch = new Dag([{ hash: "r", parents: [] }, { hash: "x", parents: [] }, { hash: "s", parents: ["r", "x"] }]);
@@ -171,12 +171,29 @@ describe("stop rule", () => {
       verifyCulprit(branch, "cause", gatherEvidence(branch, o, target, same, []), branch.index("x"), 0.5, () => false, () => undefined, 1, 0, boundary);
     const o = [obs("s", times(T, 10)), obs("x", times(T, 3))];
     assert.deepEqual(check(o), { kind: "verified" });
-    assert.deepEqual(check(o, branch.index("r")), { kind: "test", commits: [branch.index("r")] });
+    // Five clean runs needed at chance 0.5, in batches of one: five batches, which may run at once.
+    assert.deepEqual(check(o, branch.index("r")), { kind: "test", commits: [branch.index("r")], batches: [5] });
     assert.deepEqual(check([...o, obs("r", times(OK, 10))], branch.index("r")), { kind: "verified" });
     assert.deepEqual(check([...o, obs("r", times(T, 1))], branch.index("r")), { kind: "clean-side-crashed", commits: [branch.index("r")] });
   });
-  it("the parent needs more clean runs when the chance is low", () => {
-    assert.deepEqual(verify([obs("c5", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.1), { kind: "test", commits: [4] });
+  it("the parent needs more clean runs when the chance is low: as many batches as the runs it lacks fill", () => {
+    // 29 clean runs rule out a 10% chance (miss ≤ 5%): 19 more, batches of one run.
+    assert.deepEqual(verify([obs("c5", times(T, 3)), obs("c4", times(OK, 10))], 5, 0.1), { kind: "test", commits: [4], batches: [19] });
+    const inBatches = (o: Observation[]) =>
+      verifyCulprit(dag, "cause", gatherEvidence(dag, o, target, same, [], { batchSize: 10 }), 5, 0.1, () => false, () => undefined, 10);
+    // In batches of ten the 19 runs it lacks fill two.
+    assert.deepEqual(inBatches([obs("c5", times(T, 3)), obs("c4", times(OK, 10))]), { kind: "test", commits: [4], batches: [2] });
+  });
+  it("a clean side short of clean batches, not runs, lacks those batches", () => {
+    // Chance 0.9 needs 2 clean runs, and batches of ten need two clean batches; more are asked when batches are believed to fail.
+    const check = (o: Observation[], failing?: Float64Array) =>
+      verifyCulprit(dag, "cause", gatherEvidence(dag, o, target, same, [], { batchSize: 10 }), 5, 0.9, () => false, () => undefined, 10, 0, undefined, failing);
+    const o = [obs("c5", times(T, 10)), obs("c4", times(OK, 10))];
+    assert.deepEqual(check(o), { kind: "test", commits: [4], batches: [1] });
+    const lacking = (v: Verification): number => (v.kind === "test" ? (v.batches?.[0] ?? 0) : 0);
+    const often = Float64Array.from(BATCH_FAILURE_GRID, (b) => (b === Math.max(...BATCH_FAILURE_GRID) ? 1 : 0));
+    assert.equal(lacking(check(o, often)), cleanBatchesNeeded(often, 10) - 1);
+    assert.ok(lacking(check(o, often)) > 1);
   });
 
   // Equal signatures share evidence; before a culprit rests on shared evidence, the commit itself is run.
@@ -288,6 +305,50 @@ describe("the culprit strategy, step by step", () => {
   it("with idle workers, also splits the range at once", () => {
     const step = bayesStrategy.next(problem(dag, { parallelism: 3 }), []);
     assert.equal(step.kind === "test" ? step.tests.length : 0, 3);
+  });
+  it("with idle workers and no target named, splits the range while the start commit names it", () => {
+    const { target: _named, ...unnamed } = problem(dag, { parallelism: 3 });
+    const step = bayesStrategy.next(unnamed, []);
+    assert.equal(step.kind === "test" && step.tests.length, 3);
+    assert.equal(step.kind === "test" && step.tests[0]?.commit, "c7");
+  });
+  it("with a good commit given, idle workers test it and split the range beside the start", () => {
+    const { target: _named, ...unnamed } = problem(dag, { parallelism: 4, good: "c0" });
+    const step = bayesStrategy.next(unnamed, []);
+    const commits = step.kind === "test" ? step.tests.map((t) => t.commit) : [];
+    assert.deepEqual(commits.slice(0, 2), ["c7", "c0"]);
+    assert.equal(new Set(commits).size, 4);
+  });
+  it("a split answered before the start commit's first batch frees its worker for another split", () => {
+    const wide = chain(64);
+    const { target: _named, ...unnamed } = problem(wide, { parallelism: 3 });
+    const opening = bayesStrategy.next(unnamed, []);
+    const [startTest, answered, waiting] = opening.kind === "test" ? opening.tests : [];
+    assert.ok(startTest && answered && waiting);
+    const step = bayesStrategy.next(unnamed, [obs(answered.commit, times(OK, 10))], [startTest, waiting]);
+    const asked = step.kind === "test" ? step.tests.map((t) => t.commit).filter((c) => c !== "c63") : [];
+    assert.equal(asked.length, 1);
+    assert.ok(![answered.commit, waiting.commit].includes(asked[0] as string));
+  });
+  it("once the start's first batch came back without a crash, the other workers wait for its retries", () => {
+    const { target: _named, ...unnamed } = problem(dag, { parallelism: 3 });
+    const step = bayesStrategy.next(unnamed, [obs("c7", times(OK, 20))]);
+    assert.deepEqual(step.kind === "test" && step.tests.map((t) => t.commit), ["c7"]);
+  });
+  it("a parent that lacks several batches gets them on idle workers at once, counting those in flight", () => {
+    // c4 leads at ≥ 95%; its parent has two clean batches of the several a batch failure rate asks for.
+    const o = [obs("c7", times(T, 20)), obs("c3", times(OK, 20)), obs("c4", times(T, 10))];
+    const step = bayesStrategy.next(problem(dag, { parallelism: 4 }), o);
+    const parent = step.kind === "test" ? step.tests.filter((t) => t.commit === "c3") : [];
+    assert.ok(parent.length >= 2, `asked ${parent.length} batches of c3`);
+    assert.deepEqual(parent.map((t) => t.alongside === true), parent.map((_t, i) => i > 0));
+    const [first] = parent;
+    assert.ok(first);
+    const next = bayesStrategy.next(problem(dag, { parallelism: 4 }), o, [first]);
+    assert.equal(next.kind === "test" && next.tests.filter((t) => t.commit === "c3" && t.alongside).length, parent.length - 1);
+    // At P=1 the same batches are asked one after the other: the one worker takes the first.
+    const alone = bayesStrategy.next(problem(dag), o);
+    assert.deepEqual(alone.kind === "test" && alone.tests[0], { commit: "c3", runs: 10, remedies: [] });
   });
   it("a test in flight is not asked for again: the free worker gets the question it leaves open", () => {
     const o = [obs("c7", times(T, 20))];

@@ -251,6 +251,48 @@ export function nextStep(
   return { ...step, result: { ...step.result, searched: searchedRange(problem) } };
 }
 
+/** The target before the start commit's runs name it, where no run is compared with it. */
+const UNNAMED_TARGET: CrashSummary = { title: "", alt: [], type: "", frame: "" };
+
+/**
+ * Tests for the workers the start commit's first runs leave free, before those runs have named
+ * the target: the user's good commit, the newest releases (as the release phase would test them
+ * next), or a split of the range on the prior. Nothing here is read against the target, so an
+ * unnamed one serves as well as a named one; commits tested or in flight count as asked (a split
+ * answered early frees its worker for the next), and their runs are read once the target is known.
+ */
+function openingTests(problem: BisectProblem, observations: readonly Observation[], inFlight: readonly TestRequest[], remedies: string[]): { tests: TestRequest[]; notes: Note[] } {
+  const dag = problem.graph;
+  const start = dag.index(problem.start);
+  const runs = Math.max(1, problem.runsPerCommit);
+  const opening = problem.target ?? UNNAMED_TARGET;
+  const asked = new Set([...observations, ...inFlight].map((o) => o.commit).filter((c) => c !== problem.start && dag.has(c)));
+  const flying = new Set(inFlight.map((r) => r.commit).filter((c) => c !== problem.start));
+  let free = Math.max(1, problem.parallelism) - 1 - flying.size;
+  const tests: TestRequest[] = [];
+  const good = goodToTest(problem, observations, remedies, inFlight);
+  if (good && free > 0) {
+    tests.push(good);
+    asked.add(good.commit);
+    free--;
+  }
+  if (free <= 0) return { tests, notes: [] };
+  if (observations.length === 0 && inFlight.length === 0) {
+    const releases = findGoodEnd(problem, [], opening, problem.sameCrash, remedies, free);
+    if (releases.kind === "test") return { tests: [...tests, ...releases.tests], notes: releases.notes };
+  } else if (findGoodEnd(problem, [], opening, problem.sameCrash, remedies, 1).kind === "test") {
+    // The release phase reads each answer before asking the next: it waits for the target.
+    return { tests, notes: [] };
+  }
+  const empty = gatherEvidence(dag, [], opening, problem.sameCrash, remedies);
+  const prior = computePosterior(dag, problem.kind, empty, baseRoot(dag, problem.kind, start, problem.good));
+  const pending = [...asked].map((c) => dag.index(c));
+  const picks = chooseTests({ dag, problem, post: prior, evidence: undefined, remedies, slots: free, untestable: () => false, pending })
+    .filter((s) => s.commit !== start)
+    .map((s) => ({ commit: dag.hash(s.commit), runs, remedies }));
+  return { tests: [...tests, ...picks], notes: [] };
+}
+
 /** `trustSignatures` false: equal build signatures share no evidence (they were seen to behave differently). */
 interface Search {
   limits: Limits;
@@ -280,19 +322,8 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     // One batch is enough to start: the start commit is tested again whenever its evidence is
     // worth a batch, or while its runs do not yet name the target clearly.
     const first: TestRequest = { commit: problem.start, runs: runsPerCommit, remedies: remediesSoFar };
-    if (slots === 1 || !problem.target || observations.length > 0) return test([first], notes);
-    const good = goodToTest(problem, observations, remediesSoFar, []);
-    if (good) return test([first, good], notes);
-    // The newest releases first, as the release phase would test them after the start commit.
-    const releases = findGoodEnd(problem, [], problem.target, problem.sameCrash, remediesSoFar, slots - 1);
-    if (releases.kind === "test") return test([first, ...releases.tests], [...notes, ...releases.notes]);
-    // Idle workers need not wait for the start commit: with the target known, split the range on the prior.
-    const empty = gatherEvidence(dag, [], problem.target, problem.sameCrash, remediesSoFar);
-    const prior = computePosterior(dag, problem.kind, empty, baseRoot(dag, problem.kind, start, problem.good));
-    const picks = chooseTests({ dag, problem, post: prior, evidence: undefined, remedies: remediesSoFar, slots: slots - 1, untestable: () => false })
-      .filter((s) => s.commit !== start)
-      .map((s) => ({ commit: dag.hash(s.commit), runs: runsPerCommit, remedies: remediesSoFar }));
-    return test([first, ...picks], notes);
+    const opening = openingTests(problem, observations, search.inFlight, remediesSoFar);
+    return test([first, ...opening.tests], [...notes, ...opening.notes]);
   }
   // A target named by title only learns its stack (and its type, when the title did not say it)
   // from the first run that shows it; until its type is known, no remedy is chosen (it could
@@ -302,7 +333,12 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
   if (!target) {
     if (startRunList.length < START_ATTEMPTS * startRuns) {
       const more = startRunList.length < startRuns ? startRuns - startRunList.length : startRuns;
-      return test([{ commit: problem.start, runs: more, remedies: remediesSoFar }], notes);
+      const again: TestRequest = { commit: problem.start, runs: more, remedies: remediesSoFar };
+      // Once a full start batch came back without a crash the start may not reproduce at all:
+      // the other workers wait for its retries instead of splitting a range that may not matter.
+      if (startRunList.length >= startRuns) return test([again], notes);
+      const opening = openingTests(problem, observations, search.inFlight, remediesSoFar);
+      return test([again, ...opening.tests], [...notes, ...opening.notes]);
     }
     return done({ outcome: "no-culprit", reason: "not-reproduced", detail: `no crash in ${startRunList.length} runs of the start commit`, confidence: 1 }, notes);
   }
@@ -424,7 +460,14 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
       case "test": {
         // A check of a commit's own behaviour, on top of pooled evidence that already suffices, takes half a batch.
         const runsFor = (c: number): number => (verdict.ownOnly?.includes(c) ? Math.ceil(runsPerCommit / 2) : runsPerCommit);
-        const tests = verdict.commits.slice(0, slots).map((c) => ({ commit: dag.hash(c), runs: runsFor(c), remedies }));
+        const tests: TestRequest[] = verdict.commits.map((c) => ({ commit: dag.hash(c), runs: runsFor(c), remedies }));
+        // A built side that lacks several batches gets them on several workers at once, counting those in flight.
+        verdict.commits.forEach((c, i) => {
+          if (!evidence.built.has(builtKey(c, remedies))) return;
+          const key = observationKey(dag.hash(c), remedies);
+          const flying = search.inFlight.filter((r) => observationKey(r.commit, r.remedies) === key).reduce((s, r) => s + Math.ceil(r.runs / runsPerCommit), 0);
+          for (let k = Math.max(1, flying); k < (verdict.batches?.[i] ?? 1); k++) tests.push({ commit: dag.hash(c), runs: runsPerCommit, remedies, alongside: true });
+        });
         notes.push({ kind: "info", text: `verifying ${describeHypothesis(dag, post, top)}` });
         return test(tests, notes);
       }

@@ -13,6 +13,8 @@ describe("requestsToStart", () => {
     ["a repeated request in one answer starts once", [t("a"), t("a", [], 5)], [], 2, ["a"]],
     ["no free worker, nothing starts", [t("a")], [t("b")], 0, []],
     ["everything asked for is in flight: wait", [t("a"), t("b")], [t("b"), t("a")], 2, []],
+    ["runs alongside a commit in flight start on other workers", [t("a"), { ...t("a"), alongside: true }, { ...t("a"), alongside: true }], [t("a")], 3, ["a", "a"]],
+    ["runs alongside still wait for a free worker", [{ ...t("a"), alongside: true }, { ...t("a"), alongside: true }], [t("a")], 1, ["a"]],
   ];
   for (const [name, requests, inFlight, free, want] of cases) {
     it(name, () => assert.deepEqual(requestsToStart(requests, inFlight, free).map((r) => (r.remedies.length ? `${r.commit}+${r.remedies.join(",")}` : r.commit)), want));

@@ -65,6 +65,9 @@ export interface TestRequest {
   commit: string;
   runs: number;
   remedies: string[];
+  /** More runs of a commit whose build is recorded, started beside its requests in flight on
+   *  another worker: a side that lacks several batches gets them at once, not one after another. */
+  alongside?: boolean;
 }
 
 /** What a strategy says about a commit, for the log. `new` = bad in cause bisection. */

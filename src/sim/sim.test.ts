@@ -160,6 +160,8 @@ describe("syzbot's release subset (core/releasePick.ts, as syzkaller's pickRelea
   });
 });
 
+const byOutcome = (x: RunOutcome, y: RunOutcome): number => JSON.stringify(x).localeCompare(JSON.stringify(y));
+
 describe("virtual clock: a pipeline, as the orchestrator runs it", () => {
   const world = buildWorld(scenarioSchema.parse({ ...SEED_LIKE_MASKING, otherCrashes: [], buildBroken: [], infraErrorRate: 0 }));
   const [a, b, c] = ["c001000", "c002000", "c003000"];
@@ -195,6 +197,28 @@ describe("virtual clock: a pipeline, as the orchestrator runs it", () => {
   });
   it("one request at a time costs its builds and batches one after the other, at any P", () => {
     for (const p of [1, 4]) assert.equal(simulate(world, sequential, p).wallMinutes, 3 * 7 + 4 * 8.5);
+  });
+  it("runs asked for alongside a built commit's request in flight run at once, each batch with run indices of its own", () => {
+    let seen: RunOutcome[] = [];
+    const alongside: Strategy = {
+      name: "alongside",
+      next(_problem, observations, inFlight = []) {
+        const at = observations.find((o) => o.commit === a);
+        if (!at) return { kind: "test", tests: [{ commit: a, runs: 0, remedies: [] }], notes: [] };
+        if (at.runs.length === 30) {
+          seen = at.runs;
+          return { kind: "done", result: { outcome: "culprit", culprit: a, confidence: 1 }, notes: [] };
+        }
+        if (inFlight.length > 0) return { kind: "test", tests: [], notes: [] };
+        return { kind: "test", tests: [0, 1, 2].map((k) => ({ commit: a, runs: 10, remedies: [], ...(k > 0 ? { alongside: true } : {}) })), notes: [] };
+      },
+    };
+    const sim = simulate(world, alongside, 3);
+    // One build, then three batches side by side: 7 + 8.5, not 7 + 3 × 8.5.
+    assert.deepEqual([sim.wallMinutes, sim.builds, sim.runs], [15.5, 1, 30]);
+    const index = world.byHash.get(a) as number;
+    const own = Array.from({ length: 30 }, (_, r) => simulateRun(world, index, [], r, r - (r % 10)));
+    assert.deepEqual([...seen].sort(byOutcome), own.sort(byOutcome));
   });
   it("is deterministic for a seed", () => {
     const once = simulate(world, bayesStrategy, 4);

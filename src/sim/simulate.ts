@@ -40,9 +40,9 @@ interface Running {
 /**
  * The facts of one request started at `now`, and when its worker is free again. A (commit,
  * remedies) pair is built once per bisection; runs go in batches of `vmsPerWorker`, one after the
- * other, each batch named by its first run.
+ * other, each batch named by its first run; `first` is the first run index the request claims.
  */
-function plan(world: World, request: TestRequest, known: Observation | undefined, now: number, counts: { builds: number; runs: number }): Running {
+function plan(world: World, request: TestRequest, known: Observation | undefined, first: number, now: number, counts: { builds: number; runs: number }): Running {
   const { cost } = world.scenario;
   const index = world.byHash.get(request.commit);
   if (index === undefined) throw new Error(`asked for unknown commit ${request.commit}`);
@@ -58,7 +58,6 @@ function plan(world: World, request: TestRequest, known: Observation | undefined
     facts.push({ at, key, build: { commit: request.commit, remedies, build, runs: [] } });
   }
   if (build?.kind === "ok" && request.runs > 0) {
-    const first = known?.runs.length ?? 0;
     counts.runs += request.runs;
     for (let b = 0; b < request.runs; b += cost.vmsPerWorker) {
       const size = Math.min(cost.vmsPerWorker, request.runs - b);
@@ -75,6 +74,9 @@ export function simulate(world: World, strategy: Strategy, workers: number): Sim
   const slots = Math.max(1, workers);
   const observations = new Map<string, Observation>();
   const counts = { builds: 0, runs: 0 };
+  // Run indices are claimed when a request starts, as the orchestrator records them: requests
+  // running alongside each other draw runs of their own.
+  const claimed = new Map<string, number>();
   let running: Running[] = [];
   let now = 0;
   const land = (fact: Fact): void => {
@@ -95,7 +97,11 @@ export function simulate(world: World, strategy: Strategy, workers: number): Sim
     if (start.length === 0 && running.length === 0) throw new Error(`strategy ${strategy.name} asked for no tests`);
     for (const request of start) {
       const key = observationKey(request.commit, [...request.remedies].sort());
-      running.push(plan(world, request, observations.get(key), now, counts));
+      const known = observations.get(key);
+      const first = claimed.get(key) ?? 0;
+      const planned = plan(world, request, known, first, now, counts);
+      if (planned.facts.some((f) => f.runs)) claimed.set(key, first + request.runs);
+      running.push(planned);
     }
     // Ask again at once while a worker is free and the strategy had more to give; else when the
     // next request ends, with every fact that landed by then.
