@@ -102,6 +102,21 @@ describe("event log", () => {
     assert.equal(loaded.dropped, 5);
   });
 
+  it("loads facts with and without the worker that did them, in the same schema; a worker name that is no name drops its line", () => {
+    const stamp = (e: BisectEvent, seq: number): string => JSON.stringify({ ...e, v: 2, job: "j", seq });
+    const [, started, built] = facts(1) as [BisectEvent, BisectEvent, BisectEvent];
+    const lines = [
+      stamp(started, 0),
+      stamp({ ...built, worker: "host-a:123" } as BisectEvent, 1),
+      stamp({ ...(run("c0", 0, true) as Extract<BisectEvent, { type: "run-finished" }>), worker: "host-b:7" }, 2),
+      stamp(run("c0", 1, true), 3),
+      stamp({ ...(run("c0", 2, true) as Extract<BisectEvent, { type: "run-finished" }>), worker: "two words" }, 4),
+    ];
+    const loaded = loadEvents(lines.join("\n"));
+    assert.deepEqual(loaded.events.map((e) => (e.type === "build-finished" || e.type === "run-finished" ? (e.worker ?? "-") : "-")), ["-", "host-a:123", "host-b:7", "-"]);
+    assert.equal(loaded.dropped, 1);
+  });
+
   it("hands out run indices past every index claimed, finished or not", () => {
     const events: BisectEvent[] = [{ type: "tests-started", at: 0, request: "r", commit: "c", remedies: [], indices: [0, 1, 2, 3] }, run("c", 3, false), run("c", 1, false)];
     assert.equal(nextRunIndex(events, "c", []), 4);

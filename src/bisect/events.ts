@@ -38,7 +38,7 @@ export type BisectEvent =
   | { type: "note"; at: number; note: Note; title?: string }
   /** A test request handed to an executor, with the run indices claimed for it (so a resume never hands them out again). */
   | { type: "tests-started"; at: number; request: string; commit: string; remedies: string[]; indices: number[] }
-  | { type: "build-started"; at: number; request: string; commit: string; remedies: string[]; toolchain: string }
+  | { type: "build-started"; at: number; request: string; commit: string; remedies: string[]; toolchain: string; worker?: string }
   | {
       type: "build-finished";
       at: number;
@@ -53,6 +53,8 @@ export type BisectEvent =
       /** The build's output in the log store; absent when the cache answered. */
       log?: string;
       signatureLabel: string;
+      /** The worker that carried it out (`culprit worker --name`); absent when the server did it in-process. */
+      worker?: string;
     }
   | {
       type: "run-finished";
@@ -67,6 +69,8 @@ export type BisectEvent =
       log: string;
       /** The VM's accelerator (QEMU runs). */
       accel?: Accel;
+      /** The worker that ran it; absent when the server ran it in-process. */
+      worker?: string;
     }
   | { type: "tests-finished"; at: number; request: string; commit: string; remedies: string[]; runs: number; durationMs: number }
   | { type: "interrupted"; at: number }
@@ -128,6 +132,11 @@ const at = z.number();
 const request = z.string().min(1);
 /** A key, never a path: a fact from another machine cannot point outside the log store. */
 const logKey = z.string().regex(LOG_KEY);
+/**
+ * A worker's name as it gave it; optional, so lines written before workers were named (and facts
+ * from in-process execution) load as they are, in the same schema version.
+ */
+export const workerName = z.string().regex(/^[\w.:@-]{1,100}$/, "a worker name is 1-100 letters, digits or . _ : @ -");
 
 const bisectEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("started"), at, kind: z.enum(["cause", "fix"]), start: z.string(), strategy: z.string(), resumed: z.boolean() }),
@@ -143,7 +152,7 @@ const bisectEvent = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("note"), at, note, title: z.string().optional() }),
   z.object({ type: z.literal("tests-started"), at, request, commit, remedies, indices: z.array(z.number().int().min(0)) }),
-  z.object({ type: z.literal("build-started"), at, request, commit, remedies, toolchain: z.string() }),
+  z.object({ type: z.literal("build-started"), at, request, commit, remedies, toolchain: z.string(), worker: workerName.optional() }),
   z.object({
     type: z.literal("build-finished"),
     at,
@@ -156,6 +165,7 @@ const bisectEvent = z.discriminatedUnion("type", [
     cacheKey: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     log: logKey.optional(),
     signatureLabel: z.string(),
+    worker: workerName.optional(),
   }),
   z.object({
     type: z.literal("run-finished"),
@@ -168,6 +178,7 @@ const bisectEvent = z.discriminatedUnion("type", [
     durationMs: z.number(),
     log: logKey,
     accel: z.enum(["kvm", "tcg"]).optional(),
+    worker: workerName.optional(),
   }),
   z.object({ type: z.literal("tests-finished"), at, request, commit, remedies, runs: z.number().int(), durationMs: z.number() }),
   z.object({ type: z.literal("interrupted"), at }),
