@@ -75,7 +75,7 @@ describe(`culprit serve's API on ${name}`, () => {
 
   /** Nothing in the store, no work dir: what every refused request must leave. */
   async function assertNothingStored(): Promise<void> {
-    assert.deepEqual(await h.data.store.counts(), { jobs: 0, events: 0, builds: 0, corrections: 0 });
+    assert.deepEqual(await h.data.store.counts(), { jobs: 0, events: 0, builds: 0, corrections: 0, workers: 0 });
     assert.deepEqual(await readdir(h.data.jobsDir).catch(() => []), []);
   }
 

@@ -18,6 +18,7 @@ import { corrected } from "../store/summary.js";
 import type { TokenEntry } from "./access.js";
 import type { MailOutcome } from "./outbox.js";
 import { need, type Env } from "./auth.js";
+import { firstIssue } from "./issues.js";
 import { registerPages } from "./pages.js";
 import { fileResponse, registerWorkerApi } from "./workerApi.js";
 import { isTerminal, JobConflict, NoSuchJob, type JobFeed, type Jobs } from "./jobs.js";
@@ -44,15 +45,6 @@ class Refused extends Error {
   ) {
     super(message);
   }
-}
-
-/** The first problem zod found, as one sentence naming the field. */
-function firstIssue(error: z.ZodError, what: string): string {
-  const issue = error.issues[0];
-  if (!issue) return `invalid ${what}`;
-  if (issue.code === "unrecognized_keys") return `unknown ${what} ${issue.keys.join(", ")}`;
-  const field = issue.path.map(String).join(".");
-  return `${what} ${field}: ${issue.message}`;
 }
 
 function checked<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {

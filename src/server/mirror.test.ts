@@ -38,7 +38,7 @@ describe("a job naming its repository by URL", () => {
     const { error } = (await response.json()) as { error: string };
     assert.match(error, said);
     assert.doesNotMatch(error, /\n/);
-    assert.deepEqual(await h.data.store.counts(), { jobs: 0, events: 0, builds: 0, corrections: 0 }, "nothing stored");
+    assert.deepEqual(await h.data.store.counts(), { jobs: 0, events: 0, builds: 0, corrections: 0, workers: 0 }, "nothing stored");
     assert.deepEqual(await readdir(h.data.jobsDir).catch(() => []), []);
     // A clone that failed leaves nothing aside.
     assert.deepEqual((await readdir(join(h.data.dir, "mirrors")).catch(() => [])).filter((name) => name.startsWith(".clone-")), []);

@@ -16,6 +16,19 @@ import { auth, harness, jobFields, TOKENS, type Harness } from "./testkit.js";
 
 const sha = (bytes: string): string => createHash("sha256").update(bytes).digest("hex");
 
+type Refusal = [name: string, send: () => Promise<Response>, status: number, message: RegExp];
+
+/** Each request answered with its status and one sentence saying why. */
+async function assertRefused(cases: readonly Refusal[]): Promise<void> {
+  for (const [name, send, status, message] of cases) {
+    const response = await send();
+    assert.equal(response.status, status, name);
+    const body = (await response.json()) as { error: string };
+    assert.match(body.error, message, name);
+    assert.doesNotMatch(body.error, /\n/, name);
+  }
+}
+
 describe("the server's endpoints for workers", () => {
   let h: Harness;
   let history: GeneratedHistory;
@@ -36,7 +49,7 @@ describe("the server's endpoints for workers", () => {
 
   it("refuses with one sentence and stores nothing", async () => {
     const bytes = "some artifact bytes";
-    const cases: [string, () => Promise<Response>, number, RegExp][] = [
+    const cases: Refusal[] = [
       ["a read token uploading", () => request(`/api/blobs/${sha(bytes)}`, { method: "PUT", headers: auth("read"), body: bytes }), 403, /needs the worker role; reader has read/],
       ["no token", () => request(`/api/jobs/${jobId}/execution`), 401, /bearer token/],
       ["bytes that are not the key's", () => request(`/api/blobs/${sha("other bytes")}`, { method: "PUT", headers: auth("worker"), body: bytes }), 400, /do not hash to/],
@@ -46,15 +59,38 @@ describe("the server's endpoints for workers", () => {
       ["a log for no job", () => request(`/api/jobs/00000000-0000-0000-0000-000000000000/logs/${sha(bytes)}`, { method: "PUT", headers: auth("worker"), body: bytes }), 404, /no job/],
       ["a push", () => request(`/git/${jobId}/info/refs?service=git-receive-pack`, { headers: auth("worker") }), 400, /only git-upload-pack/],
     ];
-    for (const [name, send, status, message] of cases) {
-      const response = await send();
-      assert.equal(response.status, status, name);
-      const body = (await response.json()) as { error: string };
-      assert.match(body.error, message, name);
-      assert.doesNotMatch(body.error, /\n/, name);
-    }
+    await assertRefused(cases);
     assert.deepEqual(await blobFiles(), [], "no blob was stored");
     assert.equal(await h.data.blobs.named(`build-${sha("k")}`), undefined);
+  });
+
+  it("refuses a bad announcement or heartbeat with one sentence and stores nothing", async () => {
+    const good = { name: "host-a:12", capabilities: ["generic"], concurrency: { builds: 1, runs: 4 }, heartbeatMs: 15_000 };
+    const post = (path: string, body: unknown, role: Parameters<typeof auth>[0] = "worker"): Promise<Response> =>
+      request(path, { method: "POST", headers: { "content-type": "application/json", ...auth(role) }, body: typeof body === "string" ? body : JSON.stringify(body) });
+    const cases: Refusal[] = [
+      ["a reader announcing", () => post("/api/workers", good, "read"), 403, /needs the worker role/],
+      ["no token", () => request("/api/workers", { method: "POST", body: JSON.stringify(good) }), 401, /bearer token/],
+      ["a body that is not JSON", () => post("/api/workers", "{"), 400, /announcement must be a JSON object/],
+      ["an unknown capability", () => post("/api/workers", { ...good, capabilities: ["gpu"] }), 400, /announcement capabilities\.0/],
+      ["a name with a slash", () => post("/api/workers", { ...good, name: "a/b" }), 400, /announcement name: a worker name is/],
+      ["a field nobody asked for", () => post("/api/workers", { ...good, role: "admin" }), 400, /unknown announcement role/],
+      ["a heartbeat of a worker never announced", () => post("/api/workers/ghost/heartbeat", { doing: [] }), 404, /no worker ghost: announce it first/],
+      ["a heartbeat naming no job", () => post(`/api/workers/${good.name}/heartbeat`, { doing: [{ request: "r", job: "x", commit: "abcd", remedies: [], phase: "run" }] }), 400, /heartbeat doing\.0\.job: must be a job id/],
+      ["a heartbeat too large", () => post(`/api/workers/${good.name}/heartbeat`, { doing: [], pad: "x".repeat(600 * 1024) }), 413, /larger than/],
+    ];
+    await assertRefused(cases);
+    assert.equal((await h.data.store.counts()).workers, 0, "no worker was stored");
+    assert.equal((await post("/api/workers", good)).status, 201);
+    const work = { request: "r1", job: jobId, commit: history.main[2] as string, remedies: [], phase: "build" };
+    assert.equal((await post(`/api/workers/${good.name}/heartbeat`, { doing: [work] })).status, 200);
+    assert.equal((await post(`/api/workers/${good.name}/heartbeat`, { doing: [{ ...work, phase: "nap" }] })).status, 400);
+    const listed = (await (await request("/api/workers", { headers: auth("read") })).json()) as { workers: { name: string; state: string; capabilities: string[]; doing: unknown[]; goneAfterMs: number }[] };
+    assert.deepEqual(
+      listed.workers.map((w) => [w.name, w.state, w.capabilities, w.doing, w.goneAfterMs]),
+      [[good.name, "live", ["generic"], [work], 45_000]],
+      "the refused heartbeat changed nothing",
+    );
   });
 
   it("takes an upload once, by its key, and names a build's artifacts by cache key", async () => {

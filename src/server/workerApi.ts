@@ -1,6 +1,6 @@
 // What workers on other machines ask the server for (role `worker` or above): a job's execution
-// settings, its repository over git's smart HTTP, and the exchange of logs and build artifacts
-// by content key. Uploads are checked against their key (the SHA-256 of the bytes), so a key
+// settings, its repository over git's smart HTTP, the exchange of logs and build artifacts
+// by content key, and their announcements and heartbeats (read back by /api/workers). Uploads are checked against their key (the SHA-256 of the bytes), so a key
 // never names other bytes; a key already stored answers HEAD with 200 and is not sent again.
 
 import { createReadStream } from "node:fs";
@@ -8,13 +8,19 @@ import { copyFile, mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import type { Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { z } from "zod";
 import { JOB_FILE } from "../bisect/job.js";
 import { LOGS_DIR, LogStore } from "../bisect/logstore.js";
+import { workerName } from "../bisect/events.js";
+import { announcement, heartbeat } from "../queue/presence.js";
 import { isBlobKey, type BlobStore } from "../store/blobs.js";
 import type { JobRow, Store } from "../store/store.js";
 import type { TokenEntry } from "./access.js";
 import { need, type Env } from "./auth.js";
 import { gitUploadPack } from "./gitHttp.js";
+import { firstIssue } from "./issues.js";
+import { workerView } from "./workers.js";
 
 /** An artifact upload larger than this is refused (a kernel build's artifacts are a few hundred MB). */
 export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024 * 1024;
@@ -28,6 +34,9 @@ export interface WorkerApiDeps {
   blobs: BlobStore;
   tokens: readonly TokenEntry[];
 }
+
+/** An announcement or a heartbeat is a few hundred bytes; a thousand requests in hand fit in this. */
+const MAX_PRESENCE_BYTES = 512 * 1024;
 
 /** The blob name under which a build's artifacts (a tar of its cache entry) are found by cache key. */
 export function buildName(cacheKey: string): string {
@@ -74,6 +83,42 @@ export function registerWorkerApi(app: Hono<Env>, deps: WorkerApiDeps): void {
     }
     return undefined;
   };
+
+  /** The JSON body checked by `schema`, or the one-sentence refusal. */
+  const presence = async <T extends z.ZodType>(c: Context<Env>, schema: T, what: string): Promise<z.infer<T> | Response> => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return refuse(c, 400, `the ${what} must be a JSON object`);
+    }
+    const parsed = schema.safeParse(body);
+    return parsed.success ? (parsed.data as z.infer<T>) : refuse(c, 400, firstIssue(parsed.error, what));
+  };
+  const presenceLimit = bodyLimit({ maxSize: MAX_PRESENCE_BYTES, onError: (c) => c.json({ error: `the body is larger than ${MAX_PRESENCE_BYTES} bytes` }, 413) });
+
+  // A worker starting: who it is, what it takes, how often it will say it is alive.
+  app.post("/api/workers", worker, presenceLimit, async (c) => {
+    const said = await presence(c, announcement, "announcement");
+    if (said instanceof Response) return said;
+    await store.announceWorker({ name: said.name, capabilities: JSON.stringify(said.capabilities), concurrency: JSON.stringify(said.concurrency), heartbeatMs: said.heartbeatMs });
+    return c.json({ name: said.name }, 201);
+  });
+
+  // What a worker has in hand now; 404 tells it to announce itself again (this server forgot it).
+  app.post("/api/workers/:name/heartbeat", worker, presenceLimit, async (c) => {
+    const name = c.req.param("name");
+    if (!workerName.safeParse(name).success) return refuse(c, 400, `not a worker name: ${name.slice(0, 100)}`);
+    const said = await presence(c, heartbeat, "heartbeat");
+    if (said instanceof Response) return said;
+    if (!(await store.workerHeartbeat(name, { doing: JSON.stringify(said.doing), stopped: said.stopped ? 1 : 0 }))) return refuse(c, 404, `no worker ${name}: announce it first`);
+    return c.json({ name });
+  });
+
+  app.get("/api/workers", need(tokens, "read"), async (c) => {
+    const now = Date.now();
+    return c.json({ workers: (await store.workers()).map((row) => workerView(row, now)) });
+  });
 
   // The job as saved for resume: build, reproducer or target, runs. Paths in it are the server's.
   app.get("/api/jobs/:id/execution", worker, async (c) => {

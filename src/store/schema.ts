@@ -71,11 +71,30 @@ export interface CorrectionsTable {
   reason: string;
 }
 
+/** The workers that announced themselves (`culprit worker`): kept, never deleted, with their latest heartbeat. */
+export interface WorkersTable {
+  name: string;
+  /** JSON list of the queues it takes requests from. */
+  capabilities: string;
+  /** JSON {builds, runs}: requests at once, and runs at once within one. */
+  concurrency: string;
+  /** How often it said it would send a heartbeat. */
+  heartbeatMs: number;
+  /** When it last announced itself (started). */
+  announcedAt: number;
+  lastSeen: number;
+  /** JSON list of the requests in hand at its last heartbeat. */
+  doing: string;
+  /** 1 once its last heartbeat said it stopped, until it announces itself again. */
+  stopped: number;
+}
+
 export interface Database {
   jobs: JobsTable;
   events: EventsTable;
   builds: BuildsTable;
   corrections: CorrectionsTable;
+  workers: WorkersTable;
 }
 
 // Migrations are never edited once landed: a change is a new entry, applied in name order.
@@ -146,6 +165,21 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable("builds").addColumn("cache_key", "text").execute();
       await db.schema.createIndex("builds_cache_key").on("builds").columns(["cache_key"]).execute();
+    },
+  },
+  "0003-workers": {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("workers")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("capabilities", "text", (c) => c.notNull())
+        .addColumn("concurrency", "text", (c) => c.notNull())
+        .addColumn("heartbeat_ms", "integer", (c) => c.notNull())
+        .addColumn("announced_at", "bigint", (c) => c.notNull())
+        .addColumn("last_seen", "bigint", (c) => c.notNull())
+        .addColumn("doing", "text", (c) => c.notNull())
+        .addColumn("stopped", "integer", (c) => c.notNull())
+        .execute();
     },
   },
 };

@@ -91,7 +91,7 @@ for (const [name, make] of Object.entries(backends)) {
       assert.equal(first.dialect, name);
       await first.insertJob(jobRow("a"));
       const second = await open(location);
-      assert.deepEqual(await second.counts(), { jobs: 1, events: 0, builds: 0, corrections: 0 });
+      assert.deepEqual(await second.counts(), { jobs: 1, events: 0, builds: 0, corrections: 0, workers: 0 });
     });
 
     it("upgrades a database made by the first migration, keeping its rows", async () => {
@@ -160,13 +160,34 @@ for (const [name, make] of Object.entries(backends)) {
         ],
       );
       assert.deepEqual((await store.buildsOfCacheEntry("a".repeat(64))).map((b) => [b.jobId, b.commit]), [["j1", "c1"]]);
-      assert.deepEqual(await store.counts(), { jobs: 1, events: 4, builds: 2, corrections: 0 });
+      assert.deepEqual(await store.counts(), { jobs: 1, events: 4, builds: 2, corrections: 0, workers: 0 });
     });
 
     it("refuses events of a job it does not hold", async () => {
       const store = await open();
       await assert.rejects(store.appendEvents("ghost", [{ event: event(0, { type: "interrupted" }), log: null }]));
       assert.equal((await store.counts()).events, 0);
+    });
+
+    it("keeps workers by name: announced again, seen by heartbeat, never deleted", async () => {
+      const store = await open();
+      const worker = { name: "host-a:12", capabilities: '["generic"]', concurrency: '{"builds":1,"runs":4}', heartbeatMs: 15_000 };
+      assert.equal(await store.workerHeartbeat("host-a:12", { doing: "[]", stopped: 0 }, 5), false, "not announced yet");
+      await store.announceWorker(worker, 10);
+      assert.equal(await store.workerHeartbeat("host-a:12", { doing: '[{"request":"r"}]', stopped: 0 }, 20), true);
+      await store.announceWorker({ ...worker, name: "host-b:7" }, 30);
+      await store.workerHeartbeat("host-b:7", { doing: "[]", stopped: 1 }, 40);
+      assert.deepEqual(
+        (await store.workers()).map((w) => [w.name, w.announcedAt, w.lastSeen, w.doing, w.stopped, w.heartbeatMs]),
+        [
+          ["host-a:12", 10, 20, '[{"request":"r"}]', 0, 15_000],
+          ["host-b:7", 30, 40, "[]", 1, 15_000],
+        ],
+      );
+      // Started again under its name: what it had in hand and its stop are of its last life.
+      await store.announceWorker({ ...worker, name: "host-b:7", capabilities: '["qemu"]' }, 50);
+      assert.deepEqual((await store.workers()).find((w) => w.name === "host-b:7"), { ...worker, name: "host-b:7", capabilities: '["qemu"]', announcedAt: 50, lastSeen: 50, doing: "[]", stopped: 0 });
+      assert.equal((await store.counts()).workers, 2);
     });
 
     it("keeps corrections oldest first", async () => {

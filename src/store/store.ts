@@ -10,12 +10,13 @@ import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, SqliteDialect, sql,
 import pg from "pg";
 import { UserError } from "../core/errors.js";
 import type { RecordedEvent } from "../bisect/events.js";
-import { migrations, type CorrectionsTable, type Database, type JobStatus, type JobsTable } from "./schema.js";
+import { migrations, type CorrectionsTable, type Database, type JobStatus, type JobsTable, type WorkersTable } from "./schema.js";
 
 export type JobRow = Selectable<JobsTable>;
 export type NewJob = Omit<Insertable<JobsTable>, "createdAt" | "updatedAt"> & { createdAt?: number };
 export type JobUpdate = Partial<Omit<JobRow, "id" | "createdAt">>;
 export type Correction = Selectable<CorrectionsTable>;
+export type WorkerRow = Selectable<WorkersTable>;
 
 export interface StoredEvent {
   event: RecordedEvent;
@@ -217,12 +218,37 @@ export class Store {
     return this.db.selectFrom("corrections").selectAll().where("jobId", "=", jobId).orderBy("at").orderBy("id").execute();
   }
 
+  /** A worker that announced itself: new, or the same name started again (in hand: nothing yet). */
+  async announceWorker(worker: Pick<WorkerRow, "name" | "capabilities" | "concurrency" | "heartbeatMs">, now = Date.now()): Promise<void> {
+    const fresh = { capabilities: worker.capabilities, concurrency: worker.concurrency, heartbeatMs: worker.heartbeatMs, announcedAt: now, lastSeen: now, doing: "[]", stopped: 0 };
+    await this.db
+      .insertInto("workers")
+      .values({ name: worker.name, ...fresh })
+      .onConflict((oc) => oc.column("name").doUpdateSet(fresh))
+      .execute();
+  }
+
+  /** A worker's heartbeat; false when no worker of that name announced itself. */
+  async workerHeartbeat(name: string, beat: Pick<WorkerRow, "doing" | "stopped">, now = Date.now()): Promise<boolean> {
+    const result = await this.db
+      .updateTable("workers")
+      .set({ ...beat, lastSeen: now })
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Every worker ever announced, by name. */
+  async workers(): Promise<WorkerRow[]> {
+    return this.db.selectFrom("workers").selectAll().orderBy("name").execute();
+  }
+
   /** Rows in each table, for checks that something was (or was not) stored. */
   async counts(): Promise<Record<keyof Database, number>> {
     const count = async (table: keyof Database): Promise<number> => {
       const row = await this.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
       return Number(row.n);
     };
-    return { jobs: await count("jobs"), events: await count("events"), builds: await count("builds"), corrections: await count("corrections") };
+    return { jobs: await count("jobs"), events: await count("events"), builds: await count("builds"), corrections: await count("corrections"), workers: await count("workers") };
   }
 }
