@@ -1,8 +1,9 @@
 // `culprit worker`: carries out the builds and runs a `culprit serve --queue` hands out, on this machine.
 
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
+import { workerName } from "../bisect/events.js";
 import { durationField } from "../core/durationField.js";
 import { UserError } from "../core/errors.js";
 import { checkReachable, connectionOf, isCapability, type Capability } from "../queue/queues.js";
@@ -15,6 +16,7 @@ interface WorkerFlags {
   server?: string;
   queue?: string;
   token?: string;
+  name?: string;
   capabilities: string;
   builds: string;
   runs: string;
@@ -35,6 +37,7 @@ export function registerWorker(program: Command): void {
     .option("--server <url>", "culprit serve's address (default $CULPRIT_SERVER, else http://127.0.0.1:8470)")
     .option("--queue <url>", "redis://HOST:PORT: the Redis the server was started with (--queue)")
     .option("--token <token>", "a bearer token with the worker role (default $CULPRIT_TOKEN)")
+    .option("--name <name>", "how the server's pages and the facts name this worker (default HOST:PID)")
     .option("--capabilities <list>", "what this machine can do: generic, linux-build, qemu (comma-separated)", "generic")
     .option("--builds <n>", "requests (each at most one build) carried out at once", "1")
     .option("--runs <n>", "runs at once within a request, at most", "4")
@@ -46,6 +49,8 @@ export function registerWorker(program: Command): void {
       const capabilities = flags.capabilities.split(",").map((c) => c.trim());
       const unknown = capabilities.filter((c) => !isCapability(c));
       if (unknown.length > 0 || capabilities.length === 0) throw new UserError(`unknown capability '${unknown.join(",")}'`, "choose from generic, linux-build, qemu");
+      const name = flags.name ?? `${hostname()}:${process.pid}`;
+      if (!workerName.safeParse(name).success) throw new UserError(`--name must be 1-100 letters, digits or . _ : @ -, got '${name}'`, "for example --name build-3");
       const builds = wholeNumber("--builds", flags.builds, 1, "worker");
       const runs = wholeNumber("--runs", flags.runs, 1, "worker");
       const lock = durationField.safeParse(flags.lockDuration);
@@ -60,6 +65,7 @@ export function registerWorker(program: Command): void {
       const say = (line: string): void => void process.stdout.write(`culprit worker: ${line}\n`);
       const machine = new WorkerMachine({
         server,
+        name,
         redisUrl: flags.queue,
         capabilities: capabilities as Capability[],
         builds,
@@ -68,7 +74,7 @@ export function registerWorker(program: Command): void {
         stallTiming,
       });
       await machine.start();
-      say(`taking ${capabilities.join(", ")} requests from ${flags.queue} for ${address.url} (${builds} at once)`);
+      say(`taking ${capabilities.join(", ")} requests from ${flags.queue} for ${address.url} (${builds} at once) as ${name}`);
       await new Promise<void>((done) => {
         const stop = (): void => {
           process.off("SIGINT", stop);

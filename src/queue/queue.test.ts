@@ -57,7 +57,7 @@ describe("bisection through the queue", () => {
     const serverWork = join(s.dir, "server");
     const prepared = await prepareJob(demoJob(s, { workDir: serverWork }), s.dir, serverWork);
     const side = await workerSide(s, join(s.dir, "worker"));
-    const worker = await QueueWorker.start({ redisUrl: redis.url, capabilities: ["generic"], concurrency: 2, sideFor: async () => side, shipLog: shipTo(new LogStore(join(serverWork, "logs"))) });
+    const worker = await QueueWorker.start({ redisUrl: redis.url, name: "w1", capabilities: ["generic"], concurrency: 2, sideFor: async () => side, shipLog: shipTo(new LogStore(join(serverWork, "logs"))) });
     const executor = await QueueExecutor.open(redis.url, "generic");
     try {
       const events: RecordedEvent[] = [];
@@ -66,6 +66,8 @@ describe("bisection through the queue", () => {
       assert.equal(result.culprit?.hash, s.history.culprit);
       const builds = events.filter((e) => e.type === "build-finished");
       assert.ok(builds.length > 0);
+      const done = events.filter((e) => e.type === "build-started" || e.type === "build-finished" || e.type === "run-finished");
+      assert.deepEqual(new Set(done.map((e) => (e.type === "build-started" || e.type === "build-finished" || e.type === "run-finished" ? e.worker : undefined))), new Set(["w1"]), "each build and run names the worker that did it");
       for (const b of builds) assert.ok(b.type === "build-finished" && b.cacheKey !== undefined && (await side.cache.lookup(b.cacheKey)), "every build is in the worker's cache");
       const serverCache = join(serverWork, "cache");
       assert.equal(existsSync(serverCache) ? readdirSync(serverCache).filter((n) => /^[0-9a-f]{16,}/.test(n)).length : 0, 0, "nothing was built on the server");
@@ -96,11 +98,11 @@ describe("bisection through the queue", () => {
           void dying.executor.execute(request, options).catch(() => undefined);
         }),
     };
-    const first = await QueueWorker.start({ redisUrl: redis.url, capabilities: ["generic"], concurrency: 1, sideFor: async () => ({ executor: neverFinishing, logs: dying.logs }), shipLog, stallTiming: FAST_STALLS });
+    const first = await QueueWorker.start({ redisUrl: redis.url, name: "dying", capabilities: ["generic"], concurrency: 1, sideFor: async () => ({ executor: neverFinishing, logs: dying.logs }), shipLog, stallTiming: FAST_STALLS });
     let second: QueueWorker | undefined;
     void death.then(async () => {
       await first.close(true);
-      second = await QueueWorker.start({ redisUrl: redis.url, capabilities: ["generic"], concurrency: 1, sideFor: async () => healthy, shipLog, stallTiming: FAST_STALLS });
+      second = await QueueWorker.start({ redisUrl: redis.url, name: "healthy", capabilities: ["generic"], concurrency: 1, sideFor: async () => healthy, shipLog, stallTiming: FAST_STALLS });
     });
     const queue = await QueueExecutor.open(redis.url, "generic");
     // Counts what reaches the orchestrator, to show a run was reported twice and kept once.
@@ -128,6 +130,11 @@ describe("bisection through the queue", () => {
       const deliveredRuns = delivered.filter((f) => f.type === "run-finished").map(runKey);
       assert.ok(deliveredRuns.length > new Set(deliveredRuns).size, "the died request's first run was reported by both workers");
       assert.deepEqual(new Set(recordedRuns), new Set(deliveredRuns), "and every run reported is recorded");
+      const workerOf = (f: Fact | RecordedEvent): string | undefined => (f.type === "run-finished" ? f.worker : undefined);
+      const firstRun = delivered.find((f) => f.type === "run-finished") as Fact;
+      assert.equal(workerOf(firstRun), "dying");
+      assert.equal(workerOf(events.find((e) => runKey(e) === runKey(firstRun)) as RecordedEvent), "dying", "the run kept names the worker that reported it first");
+      assert.ok(events.some((e) => workerOf(e) === "healthy"), "the rest names the worker that took over");
     } finally {
       await queue.close();
       await second?.close();

@@ -10,6 +10,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { UserError } from "../core/errors.js";
 import { git } from "../git/git.js";
+import type { Announcement, Heartbeat } from "./presence.js";
 
 /** The SHA-256 of a file's bytes, in hex: its content key. */
 export async function fileKey(file: string): Promise<string> {
@@ -121,5 +122,18 @@ export class ServerClient {
 
   async nameBuild(cacheKey: string, blob: string): Promise<void> {
     await this.expect(await this.call("PUT", `/api/builds/${cacheKey}`, { json: { blob } }), `build ${cacheKey}`, [201]);
+  }
+
+  /** Tells the server who this worker is and what it takes; again after the server forgot it. */
+  async announce(worker: Announcement): Promise<void> {
+    await this.expect(await this.call("POST", "/api/workers", { json: worker }), `announcing worker ${worker.name}`, [201]);
+  }
+
+  /** What this worker has in hand now; false when the server does not know it (announce it again). */
+  async heartbeat(name: string, beat: Heartbeat): Promise<boolean> {
+    const response = await this.call("POST", `/api/workers/${encodeURIComponent(name)}/heartbeat`, { json: beat });
+    if (response.status === 404) return false;
+    await this.expect(response, `heartbeat of worker ${name}`, [200]);
+    return true;
   }
 }

@@ -6,6 +6,7 @@
 
 import { Worker, type Job } from "bullmq";
 import type { ExecutionRequest, Executor, Fact, LogLocator } from "../bisect/executor.js";
+import type { WorkInHand } from "./presence.js";
 import { connectionOf, MAX_STALLS, queueName, STALL_TIMING, type Capability, type QueuedRequest, type StallTiming } from "./queues.js";
 
 /** What carries out one request on this machine. */
@@ -17,6 +18,8 @@ export interface WorkerSide {
 
 export interface WorkerOptions {
   redisUrl: string;
+  /** This worker's name: the facts it sends carry it, so a job's page shows who built and ran what. */
+  name: string;
   capabilities: readonly Capability[];
   /** Requests carried out at once, per capability. */
   concurrency: number;
@@ -25,17 +28,44 @@ export interface WorkerOptions {
   /** Makes a log readable by the server under its key, before the fact naming it is sent. */
   shipLog(key: string, file: string, request: ExecutionRequest): Promise<void>;
   stallTiming?: StallTiming;
+  /** What it has in hand, each time that changes (a request taken, built, done). */
+  onWork?: (doing: WorkInHand[]) => void;
+}
+
+/** The requests a worker carries out now, by request id. */
+class InHand {
+  private readonly requests = new Map<string, WorkInHand>();
+
+  constructor(private readonly onChange: (doing: WorkInHand[]) => void) {}
+
+  set(request: ExecutionRequest, phase: WorkInHand["phase"]): void {
+    if (this.requests.get(request.id)?.phase === phase) return;
+    this.requests.set(request.id, { request: request.id, job: request.job, commit: request.commit, remedies: request.remedies, phase });
+    this.onChange(this.list());
+  }
+
+  done(request: ExecutionRequest): void {
+    if (this.requests.delete(request.id)) this.onChange(this.list());
+  }
+
+  list(): WorkInHand[] {
+    return [...this.requests.values()];
+  }
 }
 
 export class QueueWorker {
-  private constructor(private readonly workers: Worker<QueuedRequest, Fact[]>[]) {}
+  private constructor(
+    private readonly workers: Worker<QueuedRequest, Fact[]>[],
+    private readonly inHand: InHand,
+  ) {}
 
   static async start(options: WorkerOptions): Promise<QueueWorker> {
     const connection = connectionOf(options.redisUrl);
     const timing = options.stallTiming ?? STALL_TIMING;
+    const inHand = new InHand(options.onWork ?? (() => undefined));
     const workers = options.capabilities.map(
       (capability) =>
-        new Worker<QueuedRequest, Fact[]>(queueName(capability), (job, _token, signal) => carryOut(job, options, signal), {
+        new Worker<QueuedRequest, Fact[]>(queueName(capability), (job, _token, signal) => carryOut(job, options, inHand, signal), {
           connection,
           concurrency: options.concurrency,
           lockDuration: timing.lockDurationMs,
@@ -44,7 +74,12 @@ export class QueueWorker {
         }),
     );
     await Promise.all(workers.map((w) => w.waitUntilReady()));
-    return new QueueWorker(workers);
+    return new QueueWorker(workers, inHand);
+  }
+
+  /** The requests it carries out now. */
+  doing(): WorkInHand[] {
+    return this.inHand.list();
   }
 
   /** Lets requests in hand finish, then stops taking new ones; `force`: leaves them to stall. */
@@ -53,14 +88,32 @@ export class QueueWorker {
   }
 }
 
-async function carryOut(job: Job<QueuedRequest, Fact[]>, options: WorkerOptions, signal: AbortSignal | undefined): Promise<Fact[]> {
+async function carryOut(job: Job<QueuedRequest, Fact[]>, options: WorkerOptions, inHand: InHand, signal: AbortSignal | undefined): Promise<Fact[]> {
+  const { request } = job.data;
+  inHand.set(request, "build");
+  try {
+    return await carryOutInHand(job, options, inHand, signal);
+  } finally {
+    inHand.done(request);
+  }
+}
+
+/** The fact as the server records it: naming this worker, where the fact says who did the work. */
+function signed(fact: Fact, worker: string): Fact {
+  return fact.type === "tests-finished" ? fact : { ...fact, worker };
+}
+
+async function carryOutInHand(job: Job<QueuedRequest, Fact[]>, options: WorkerOptions, inHand: InHand, signal: AbortSignal | undefined): Promise<Fact[]> {
   const { request } = job.data;
   const side = await options.sideFor(request);
   const facts: Fact[] = [];
   // Progress is sent in order, each with every fact so far: a lost update loses nothing.
   let reporting: Promise<void> = Promise.resolve();
   let unreported: unknown;
-  const onFact = (fact: Fact): void => {
+  const onFact = (unsigned: Fact): void => {
+    const fact = signed(unsigned, options.name);
+    // Built (or found built): what is left of the request is its runs.
+    if (fact.type === "build-finished" && request.indices.length > 0) inHand.set(request, "run");
     const log = fact.type === "build-finished" || fact.type === "run-finished" ? fact.log : undefined;
     reporting = reporting
       .then(async () => {

@@ -13,13 +13,16 @@ import { LocalExecutor } from "../bisect/localExecutor.js";
 import { LogStore } from "../bisect/logstore.js";
 import { git, Repo } from "../git/git.js";
 import { Worktrees } from "../git/worktree.js";
-import type { Capability, StallTiming } from "./queues.js";
+import { Heartbeats } from "./heartbeat.js";
+import { STALL_TIMING, type Capability, type StallTiming } from "./queues.js";
 import type { ServerClient } from "./serverClient.js";
 import { SharedBuildCache } from "./sharedCache.js";
 import { QueueWorker, type WorkerSide } from "./worker.js";
 
 export interface WorkerMachineOptions {
   server: ServerClient;
+  /** How the server and the facts name this worker. */
+  name: string;
   redisUrl: string;
   capabilities: readonly Capability[];
   /** Requests (each one build at most) carried out at once, per capability. */
@@ -56,6 +59,7 @@ export class WorkerMachine {
   private readonly cache: SharedBuildCache;
   private readonly logs: LogStore;
   private worker: QueueWorker | undefined;
+  private heartbeats: Heartbeats | undefined;
 
   constructor(private readonly options: WorkerMachineOptions) {
     this.cache = new SharedBuildCache(join(options.cacheDir, "builds"), options.server);
@@ -64,9 +68,16 @@ export class WorkerMachine {
 
   async start(): Promise<void> {
     await this.cache.sweep();
-    const { server } = this.options;
+    const { server, name, capabilities, builds, runs } = this.options;
+    // A heartbeat as often as a live worker renews its locks: the server shows it gone about when its requests go to another.
+    const heartbeatMs = Math.round((this.options.stallTiming ?? STALL_TIMING).lockDurationMs / 2);
+    const heartbeats = new Heartbeats(server, { name, capabilities: [...capabilities], concurrency: { builds, runs }, heartbeatMs }, () => this.worker?.doing() ?? []);
+    await heartbeats.start();
+    this.heartbeats = heartbeats;
     this.worker = await QueueWorker.start({
       redisUrl: this.options.redisUrl,
+      name,
+      onWork: () => heartbeats.beat(),
       capabilities: this.options.capabilities,
       concurrency: this.options.builds,
       sideFor: (request) => this.sideFor(request.job),
@@ -78,6 +89,7 @@ export class WorkerMachine {
   /** `force`: requests in hand are left to stall and go to another worker. */
   async close(force = false): Promise<void> {
     await this.worker?.close(force);
+    await this.heartbeats?.stop();
     for (const side of this.sides.values()) await (await side.catch(() => undefined))?.worktrees.removeAll();
   }
 

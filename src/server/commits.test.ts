@@ -76,6 +76,31 @@ describe("commitRows", () => {
         { commit: "c2", remedies: ["no-lockdep"], label: "net: fix", build: { ok: true, signature: "sig-c2", cached: true, durationMs: 10 }, runs: [], testMs: 0 },
       ],
     ],
+    [
+      "the worker of each build and run: built by one, ran by two (most runs first); building names its worker before it is done",
+      [
+        ...built("c3", true).map((e) => ({ ...e, worker: "w1" }) as BisectEvent),
+        { ...(run("c3", 0) as Extract<BisectEvent, { type: "run-finished" }>), worker: "w2" },
+        { ...(run("c3", 1) as Extract<BisectEvent, { type: "run-finished" }>), worker: "w1" },
+        { ...(run("c3", 2) as Extract<BisectEvent, { type: "run-finished" }>), worker: "w1" },
+        { ...(built("c4", true)[0] as BisectEvent), worker: "w2" } as BisectEvent,
+      ],
+      [
+        {
+          commit: "c3",
+          remedies: [],
+          build: { ok: true, signature: "sig-c3", cached: false, durationMs: 10 },
+          builtBy: "w1",
+          runs: [{ outcome: "OK", count: 3 }],
+          ranBy: [
+            { worker: "w1", count: 2 },
+            { worker: "w2", count: 1 },
+          ],
+          testMs: 0,
+        },
+        { commit: "c4", remedies: [], builtBy: "w2", runs: [], testMs: 0 },
+      ],
+    ],
   ];
   for (const [name, events, want] of cases) it(name, () => assert.deepEqual(commitRows(events), want));
 });

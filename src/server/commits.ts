@@ -1,5 +1,5 @@
-// The per-commit table of a job's page: what each tested commit (with its remedies) showed,
-// read off the events in the order commits were first built.
+// The per-commit table of a job's page: what each tested commit (with its remedies) showed, and
+// which workers built and ran it, read off the events in the order commits were first built.
 
 import type { BisectEvent } from "../bisect/events.js";
 import { describeRun, observationKey } from "../core/outcome.js";
@@ -14,6 +14,10 @@ export interface CommitRow {
   runs: { outcome: string; count: number }[];
   testMs: number;
   verdict?: "good" | "bad" | "skip";
+  /** The worker that built it (or is building it); absent when the server did. */
+  builtBy?: string;
+  /** The workers that ran it, with how many runs each, most first; absent when the server ran them all. */
+  ranBy?: { worker: string; count: number }[];
 }
 
 export function commitRows(events: readonly BisectEvent[]): CommitRow[] {
@@ -33,10 +37,13 @@ export function commitRows(events: readonly BisectEvent[]): CommitRow[] {
         if (e.note.kind === "bisect-step" && e.title !== undefined && !labels.has(e.note.commit)) labels.set(e.note.commit, e.title);
         if (e.note.kind === "verdict") verdicts.set(e.note.commit, e.note.verdict);
         break;
-      case "build-started":
-        row(e.commit, e.remedies);
+      case "build-started": {
+        const r = row(e.commit, e.remedies);
+        if (e.worker !== undefined && r.build === undefined) r.builtBy = e.worker;
         break;
+      }
       case "build-finished":
+        if (e.worker !== undefined) row(e.commit, e.remedies).builtBy = e.worker;
         row(e.commit, e.remedies).build = {
           ok: e.build.kind === "ok",
           ...(e.build.kind === "ok" ? { signature: e.build.signature } : {}),
@@ -50,6 +57,12 @@ export function commitRows(events: readonly BisectEvent[]): CommitRow[] {
         const seen = r.runs.find((x) => x.outcome === outcome);
         if (seen) seen.count++;
         else r.runs.push({ outcome, count: 1 });
+        if (e.worker !== undefined) {
+          r.ranBy ??= [];
+          const by = r.ranBy.find((x) => x.worker === e.worker);
+          if (by) by.count++;
+          else r.ranBy.push({ worker: e.worker, count: 1 });
+        }
         break;
       }
       case "tests-finished":
@@ -62,6 +75,6 @@ export function commitRows(events: readonly BisectEvent[]): CommitRow[] {
   return [...rows.values()].map((r) => {
     const label = labels.get(r.commit);
     const verdict = verdicts.get(r.commit);
-    return { ...r, runs: [...r.runs].sort((a, b) => b.count - a.count), ...(label !== undefined ? { label } : {}), ...(verdict ? { verdict } : {}) };
+    return { ...r, runs: [...r.runs].sort((a, b) => b.count - a.count), ...(r.ranBy ? { ranBy: [...r.ranBy].sort((a, b) => b.count - a.count) } : {}), ...(label !== undefined ? { label } : {}), ...(verdict ? { verdict } : {}) };
   });
 }

@@ -18,6 +18,7 @@ import { startRedis, type RedisServer } from "../queue/redisServer.js";
 import { call } from "./client.js";
 import { doubledAndLost, jobEnd, startServe, startWorker, submit, writeFarmTokens, type FarmProcess } from "./farmkit.js";
 import { jobFields } from "./testkit.js";
+import type { WorkerView } from "./workers.js";
 
 describe("culprit serve --queue with culprit worker processes", () => {
   let dir: string;
@@ -30,10 +31,12 @@ describe("culprit serve --queue with culprit worker processes", () => {
   let firstJob: string | undefined;
 
   const worker = async (name: string): Promise<FarmProcess> => {
-    const w = await startWorker({ server: serve.server.url, queue: redis.url, cache: join(dir, name), lockDuration: "2s" });
+    const w = await startWorker({ server: serve.server.url, queue: redis.url, cache: join(dir, name), name, lockDuration: "2s" });
     workers.push(w);
     return w;
   };
+
+  const workersListed = async (): Promise<WorkerView[]> => ((await call(serve.server, "GET", "/api/workers")).json as { workers: WorkerView[] }).workers;
 
   const serveArgs = (port?: number): Parameters<typeof startServe>[0] => ({ data: join(dir, "data"), root: join(dir, "repos"), tokens: join(dir, "tokens.yaml"), queue: redis.url, maxJobs: 2, ...(port ? { port } : {}) });
 
@@ -70,6 +73,22 @@ describe("culprit serve --queue with culprit worker processes", () => {
     assert.equal(history.main.indexOf(job.culprit as string), reference.history.main.indexOf(expected as string));
     assert.deepEqual(doubledAndLost(job.events), { doubled: [], lost: [] });
     assert.ok(job.events.some((e) => e.type === "build-finished" && !e.cached), "a worker built");
+    const done = job.events.flatMap((e) => (e.type === "build-started" || e.type === "build-finished" || e.type === "run-finished" ? [e.worker] : []));
+    assert.ok(done.length > 0);
+    assert.ok(
+      done.every((w) => w === "one" || w === "two"),
+      `each build and run names the worker that did it: ${[...new Set(done)].join(", ")}`,
+    );
+    const listed = await workersListed();
+    assert.deepEqual(
+      listed.map((w) => [w.name, w.state, w.capabilities, w.concurrency]),
+      [
+        ["one", "live", ["generic"], { builds: 1, runs: 4 }],
+        ["two", "live", ["generic"], { builds: 1, runs: 4 }],
+      ],
+    );
+    // A heartbeat every second (half the 2 s lock): each was heard from just now.
+    for (const w of listed) assert.ok(Date.now() - w.lastSeen < 10_000, `${w.name} last seen ${Date.now() - w.lastSeen} ms ago`);
   });
 
   it("a worker with another cache and no checkout runs the tests of commits other workers built", { timeout: 60_000 }, async () => {
@@ -109,6 +128,19 @@ describe("culprit serve --queue with culprit worker processes", () => {
     assert.equal(job.status, "finished", serve.output());
     assert.equal(job.culprit, history.culprit);
     assert.deepEqual(doubledAndLost(job.events), { doubled: [], lost: [] });
+    // Killed workers send no last heartbeat: 3 missed ones (3 s) and they are gone; those stopped with SIGTERM said so.
+    let states: string[][] = [];
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 500))) {
+      states = (await workersListed()).map((w) => [w.name, w.state]);
+      if (states.filter(([, state]) => state === "gone").length === 2) break;
+    }
+    assert.deepEqual(states, [
+      ["four", "live"],
+      ["fresh", "gone"],
+      ["one", "stopped"],
+      ["three", "live"],
+      ["two", "gone"],
+    ]);
   });
 
   it("Redis killed and restarted mid-job, on its port with its append-only file: the job finishes", { timeout: 60_000 }, async () => {
@@ -155,6 +187,7 @@ describe("culprit worker and serve --queue refuse bad input with one line", () =
     ["a worker without a queue", ["worker", "--token", "0123456789abcdef0123"], /needs --queue redis:\/\/HOST:PORT/],
     ["an unknown capability", ["worker", "--queue", "redis://127.0.0.1:1", "--capabilities", "generic,gpu", "--token", "0123456789abcdef0123"], /unknown capability 'gpu'/],
     ["a queue that is not Redis", ["worker", "--queue", "http://127.0.0.1:1", "--token", "0123456789abcdef0123"], /not a Redis URL/],
+    ["a name that is no name", ["worker", "--queue", "redis://127.0.0.1:1", "--name", "rack 1", "--token", "0123456789abcdef0123"], /--name must be 1-100 letters/],
     ["no token", ["worker", "--queue", "redis://127.0.0.1:1", "--server", "http://127.0.0.1:1"], /needs a token with the worker role/],
     ["a server nobody runs", ["worker", "--queue", "redis://127.0.0.1:1", "--server", "http://127.0.0.1:1", "--token", "0123456789abcdef0123"], /cannot reach culprit serve/],
     ["a Redis nobody runs", ["serve", "--queue", "redis://127.0.0.1:1", "--port", "0"], /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/],

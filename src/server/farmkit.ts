@@ -70,6 +70,8 @@ export async function startServe(args: ServeArgs): Promise<FarmProcess & { serve
 
 export interface WorkerArgs {
   server: string;
+  /** --name; the default is HOST:PID. */
+  name?: string;
   queue: string;
   cache: string;
   builds?: number;
@@ -78,7 +80,7 @@ export interface WorkerArgs {
 }
 
 export async function startWorker(args: WorkerArgs): Promise<FarmProcess> {
-  const argv = ["worker", "--server", args.server, "--queue", args.queue, "--token", FARM_TOKENS.worker, "--cache", args.cache, "--builds", String(args.builds ?? 1), ...(args.lockDuration ? ["--lock-duration", args.lockDuration] : [])];
+  const argv = ["worker", "--server", args.server, "--queue", args.queue, "--token", FARM_TOKENS.worker, "--cache", args.cache, "--builds", String(args.builds ?? 1), ...(args.name ? ["--name", args.name] : []), ...(args.lockDuration ? ["--lock-duration", args.lockDuration] : [])];
   return (await started(argv, /culprit worker: taking/)).process;
 }
 

@@ -9,6 +9,7 @@ import { TOKENS, harness, type Harness } from "./testkit.js";
 
 const FINISHED = "00000000-0000-4000-8000-00000000000f";
 const RUNNING = "00000000-0000-4000-8000-00000000000e";
+const FARMED = "00000000-0000-4000-8000-00000000000d";
 const HOSTILE = "KASAN: use-after-free in <script>alert(1)</script>";
 const CULPRIT = "c0ffee".repeat(6) + "abcd";
 
@@ -59,6 +60,24 @@ describe("pages", () => {
     await h.data.store.addCorrection({ jobId: FINISHED, by: "admin", kind: "invalid", culprit: null, reason: "reproducer <i>flaky</i>" });
     // Inserted after the harness started its jobs: nothing here runs it.
     await h.data.store.insertJob({ ...row, id: RUNNING, status: "running" });
+    // Built by one worker, run by two (serve --queue).
+    await h.data.store.insertJob({ ...row, id: FARMED, status: "running" });
+    await h.data.store.appendEvents(
+      FARMED,
+      stamped(FARMED, [
+        { type: "build-started", at: 1, request: "r1", commit: CULPRIT, remedies: [], toolchain: "gcc", worker: "rack-1:40" },
+        { type: "build-finished", at: 1, request: "r1", commit: CULPRIT, remedies: [], build: { kind: "ok", signature: "5".repeat(64) }, cached: false, durationMs: 1500, cacheKey: "a".repeat(64), signatureLabel: "build", worker: "rack-1:40" },
+        ...[0, 1, 2].map((index): BisectEvent => ({ type: "run-finished", at: 1, request: "r1", commit: CULPRIT, remedies: [], index, outcome: { kind: "ok" }, durationMs: 1, log: "b".repeat(64), worker: index === 0 ? "rack-1:40" : "rack-2:41" })),
+      ]),
+    );
+    const now = Date.now();
+    const announced = { capabilities: '["generic","qemu"]', concurrency: '{"builds":2,"runs":4}', heartbeatMs: 15_000 };
+    await h.data.store.announceWorker({ ...announced, name: "rack-1:40" }, now - 60_000);
+    await h.data.store.workerHeartbeat("rack-1:40", { doing: JSON.stringify([{ request: "r2", job: FARMED, commit: CULPRIT, remedies: [], phase: "run" }]), stopped: 0 }, now - 5_000);
+    await h.data.store.announceWorker({ ...announced, name: "rack-2:41" }, now - 600_000);
+    await h.data.store.workerHeartbeat("rack-2:41", { doing: JSON.stringify([{ request: "r3", job: FARMED, commit: CULPRIT, remedies: [], phase: "build" }]), stopped: 0 }, now - 500_000);
+    await h.data.store.announceWorker({ ...announced, name: "rack-3:42" }, now - 60_000);
+    await h.data.store.workerHeartbeat("rack-3:42", { doing: "[]", stopped: 1 }, now - 50_000);
   });
   after(async () => h.cleanup());
 
@@ -173,6 +192,30 @@ describe("pages", () => {
     assert.ok(part.includes("bisections of this crash (0)"), "a part of a title is another title");
     assert.equal((await get("/crashes")).status, 400);
     assert.equal((await get(`/crashes?title=x`, {})).status, 302, "signed in only");
+  });
+
+  it("shows who built and ran each commit when workers did, and no such column when the server did", async () => {
+    const farmed = await (await get(`/jobs/${FARMED}`)).text();
+    assert.ok(farmed.includes("<th>workers</th>"));
+    assert.ok(farmed.includes("<td>build: rack-1:40<br>2× run: rack-2:41<br>1× run: rack-1:40</td>"));
+    assert.ok(!(await (await get(`/jobs/${FINISHED}`)).text()).includes("<th>workers</th>"));
+  });
+
+  it("lists the workers: capabilities, concurrency, what each does (linked to its job), last seen, live before stopped before gone", async () => {
+    assert.equal((await get("/workers", {})).status, 302, "signed in only");
+    const page = await (await get("/workers")).text();
+    assert.ok(page.includes('<a href="/workers">workers</a>'), "in the nav");
+    const rows = [...page.matchAll(/<tr data-worker="([^"]+)">(.*?)<\/tr>/gs)].map((m) => [m[1], m[2]] as [string, string]);
+    assert.deepEqual(rows.map(([name]) => name), ["rack-1:40", "rack-3:42", "rack-2:41"]);
+    const [live, stopped, gone] = rows.map(([, cells]) => cells);
+    assert.match(live ?? "", /<td class="finished">live<\/td><td>generic, qemu<\/td><td>2 at once, 4 runs each<\/td>/);
+    assert.match(live ?? "", new RegExp(`running <span class="hash">${CULPRIT.slice(0, 12)}</span> for <a class="hash" href="/jobs/${FARMED}">`));
+    assert.match(live ?? "", /<td>\d+s ago<\/td><td>1m\d+s ago<\/td>/);
+    assert.match(stopped ?? "", /<td class="">stopped<\/td>.*<td>idle<\/td>/);
+    assert.match(gone ?? "", /<td class="failed">gone<\/td>.*<td>idle<\/td>/, "a gone worker's last heartbeat is not what it does");
+    const api = (await (await get("/api/workers")).json()) as { workers: { name: string; state: string; lastSeen: number }[] };
+    assert.deepEqual(api.workers.map((w) => [w.name, w.state]), [["rack-1:40", "live"], ["rack-2:41", "gone"], ["rack-3:42", "stopped"]]);
+    assert.equal((await get("/api/workers", {})).status, 401);
   });
 
   it("says a job is not there", async () => {

@@ -1,6 +1,6 @@
 // Server-rendered pages: the jobs list, a job's page (stages, the posterior chart, result,
-// corrections, commits, and the bisection log, which grows live through the job's event stream)
-// and a crash's page (every bisection of one crash title). Every value is escaped by hono's html
+// corrections, commits, and the bisection log, which grows live through the job's event stream),
+// a crash's page (every bisection of one crash title) and the workers. Every value is escaped by hono's html
 // template; the only scripts are served from here (the page's own and uPlot, from node_modules),
 // and the pages forbid any other.
 
@@ -21,6 +21,7 @@ import { commitRows, type CommitRow } from "./commits.js";
 import { jobDashboard, JobGraphs } from "./dashboard.js";
 import { crashConsoleLog } from "./mail.js";
 import { stagesOf, type Stage } from "./stages.js";
+import { workersTable, workerView } from "./workers.js";
 
 type Page = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -35,7 +36,7 @@ const JS = { "content-type": "text/javascript; charset=utf-8", "cache-control": 
 function layout(title: string, body: Page): Page {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title}</title><link rel="stylesheet" href="/assets/uplot.css"><style>${raw(STYLE)}</style></head>
-<body>${body}</body></html>`;
+<body><nav><a href="/jobs">jobs</a> · <a href="/workers">workers</a></nav>${body}</body></html>`;
 }
 
 function when(ms: number): string {
@@ -78,17 +79,24 @@ async function jobRow(store: Store, job: JobRow, now: number): Promise<HtmlEscap
 
 const JOB_HEADER = html`<tr><th>job</th><th>status</th><th>kind</th><th>repo</th><th>crash</th><th>progress</th><th>culprit</th><th>confidence</th><th>flags</th><th>submitted</th></tr>`;
 
-function commitLine(row: CommitRow): Page {
+/** Who built and ran it, when workers did (`culprit serve --queue`). */
+function workerCell(row: CommitRow): Page {
+  const runs = row.ranBy ?? [];
+  return html`<td>${row.builtBy !== undefined ? html`build: ${row.builtBy}` : ""}${runs.map((r, i) => html`${i > 0 || row.builtBy !== undefined ? html`<br>` : ""}${r.count}× run: ${r.worker}`)}</td>`;
+}
+
+function commitLine(row: CommitRow, byWorkers: boolean): Page {
   const build = row.build;
   const built = !build ? "building" : build.ok ? html`<span class="hash">${(build.signature ?? "").slice(0, 12)}</span>${build.cached ? " (cached)" : ""}` : html`<span class="failed">failed</span>`;
   return html`<tr><td class="hash">${row.commit.slice(0, 12)}${row.remedies.length > 0 ? ` + ${row.remedies.join(", ")}` : ""}</td><td>${row.label ?? ""}</td><td>${built}</td>
 <td>${row.runs.map((r, i) => html`${i > 0 ? html`<br>` : ""}${r.count}× ${r.outcome}`)}</td><td class="${row.verdict === "bad" ? "failed" : row.verdict === "good" ? "finished" : ""}">${row.verdict ?? ""}</td>
-<td>${build ? goDuration(build.durationMs) : ""}</td><td>${row.testMs > 0 ? goDuration(row.testMs) : ""}</td></tr>`;
+<td>${build ? goDuration(build.durationMs) : ""}</td><td>${row.testMs > 0 ? goDuration(row.testMs) : ""}</td>${byWorkers ? workerCell(row) : ""}</tr>`;
 }
 
 function commitTable(commits: readonly CommitRow[]): Page {
   if (commits.length === 0) return html`<p>none tested yet</p>`;
-  return html`<table><tr><th>commit</th><th>release or title</th><th>build signature</th><th>runs</th><th>verdict</th><th>build</th><th>test</th></tr>${commits.map(commitLine)}</table>`;
+  const byWorkers = commits.some((c) => c.builtBy !== undefined || c.ranBy !== undefined);
+  return html`<table><tr><th>commit</th><th>release or title</th><th>build signature</th><th>runs</th><th>verdict</th><th>build</th><th>test</th>${byWorkers ? html`<th>workers</th>` : ""}</tr>${commits.map((c) => commitLine(c, byWorkers))}</table>`;
 }
 
 function stageList(stages: readonly Stage[]): Page {
@@ -131,6 +139,7 @@ export function registerPages(app: Hono<Env>, deps: { store: Store; tokens: read
   };
   app.use("/jobs*", signedIn);
   app.use("/crashes*", signedIn);
+  app.use("/workers", signedIn);
 
   app.get("/", (c) => c.redirect("/jobs"));
 
@@ -150,7 +159,7 @@ export function registerPages(app: Hono<Env>, deps: { store: Store; tokens: read
     const form = await c.req.parseBody();
     const token = typeof form["token"] === "string" ? form["token"] : "";
     // Only back to a page of this site (a crash page with its title as encodeURIComponent wrote it).
-    const next = typeof form["next"] === "string" && /^\/(jobs(\/[0-9a-f-]{36})?|crashes\?title=[\w.!~*'()%-]+)$/.test(form["next"]) ? form["next"] : "/jobs";
+    const next = typeof form["next"] === "string" && /^\/(jobs(\/[0-9a-f-]{36})?|workers|crashes\?title=[\w.!~*'()%-]+)$/.test(form["next"]) ? form["next"] : "/jobs";
     if (authorize(tokens, `Bearer ${token}`, "read").kind === "denied") return c.redirect(`/login?next=${encodeURIComponent(next)}`);
     setCookie(c, TOKEN_COOKIE, token, { httpOnly: true, sameSite: "Strict", path: "/" });
     return c.redirect(next);
@@ -173,6 +182,12 @@ export function registerPages(app: Hono<Env>, deps: { store: Store; tokens: read
     const now = Date.now();
     const rows = await Promise.all(jobs.map((j) => jobRow(store, j, now)));
     return c.html(layout("culprit: jobs", html`<h1>Jobs</h1><table id="jobs">${JOB_HEADER}${rows}</table>`));
+  });
+
+  app.get("/workers", async (c) => {
+    const now = Date.now();
+    const views = (await store.workers()).map((row) => workerView(row, now));
+    return c.html(layout("culprit: workers", html`<h1>Workers</h1>${workersTable(views, now)}`));
   });
 
   // Every bisection of one crash title (the title as a query parameter, or the path's last part).
