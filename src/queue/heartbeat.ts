@@ -4,6 +4,7 @@
 // which is the truth it can see. A server that does not know the worker (a new database) is
 // told who it is again.
 
+import { UserError } from "../core/errors.js";
 import type { Announcement, WorkInHand } from "./presence.js";
 import type { ServerClient } from "./serverClient.js";
 
@@ -21,7 +22,11 @@ export class Heartbeats {
 
   /** Announces the worker (a failure here is the caller's: the worker does not start unseen), then beats. */
   async start(): Promise<void> {
-    await this.server.announce(this.worker);
+    try {
+      await this.server.announce(this.worker);
+    } catch (err) {
+      throw new UserError(`culprit serve did not take this worker: ${err instanceof Error ? err.message : String(err)}`, "check --name, --builds and --runs, and that the server runs the same culprit version");
+    }
     this.timer = setInterval(() => this.beat(), this.worker.heartbeatMs);
     this.timer.unref();
   }

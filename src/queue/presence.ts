@@ -38,7 +38,8 @@ export type Announcement = z.infer<typeof announcement>;
 
 export const heartbeat = z
   .object({
-    doing: z.array(workInHand).max(1000),
+    /** At most --builds (≤ 1000) per capability. */
+    doing: z.array(workInHand).max(1000 * CAPABILITIES.length),
     /** Its last heartbeat: it stopped on a signal, having finished (or left) what it had. */
     stopped: z.boolean().optional(),
   })

@@ -16,9 +16,11 @@ import { generateHistory, type GeneratedHistory } from "../demo/history.js";
 import { git } from "../git/git.js";
 import { startRedis, type RedisServer } from "../queue/redisServer.js";
 import { call } from "./client.js";
-import { doubledAndLost, jobEnd, startServe, startWorker, submit, writeFarmTokens, type FarmProcess } from "./farmkit.js";
+import { doubledAndLost, FARM_TOKENS, jobEnd, startServe, startWorker, submit, writeFarmTokens, type FarmProcess } from "./farmkit.js";
 import { jobFields } from "./testkit.js";
 import type { WorkerView } from "./workers.js";
+
+const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
 describe("culprit serve --queue with culprit worker processes", () => {
   let dir: string;
@@ -89,6 +91,16 @@ describe("culprit serve --queue with culprit worker processes", () => {
     );
     // A heartbeat every second (half the 2 s lock): each was heard from just now.
     for (const w of listed) assert.ok(Date.now() - w.lastSeen < 10_000, `${w.name} last seen ${Date.now() - w.lastSeen} ms ago`);
+  });
+
+  it("a worker the server will not take (more builds at once than it keeps) stops at start with one line", async () => {
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const args = ["worker", "--server", serve.server.url, "--queue", redis.url, "--token", FARM_TOKENS.worker, "--cache", join(dir, "refused"), "--builds", "5000"];
+      execFile(process.execPath, [MAIN, ...args], (err, _stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stderr }));
+    });
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /^culprit: culprit serve did not take this worker: .*announcement concurrency\.builds/);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
   });
 
   it("a worker with another cache and no checkout runs the tests of commits other workers built", { timeout: 60_000 }, async () => {
@@ -182,7 +194,6 @@ describe("culprit serve --queue with culprit worker processes", () => {
 });
 
 describe("culprit worker and serve --queue refuse bad input with one line", () => {
-  const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
   const cases: [string, string[], RegExp][] = [
     ["a worker without a queue", ["worker", "--token", "0123456789abcdef0123"], /needs --queue redis:\/\/HOST:PORT/],
     ["an unknown capability", ["worker", "--queue", "redis://127.0.0.1:1", "--capabilities", "generic,gpu", "--token", "0123456789abcdef0123"], /unknown capability 'gpu'/],

@@ -77,7 +77,7 @@ describe("the server's endpoints for workers", () => {
       ["a field nobody asked for", () => post("/api/workers", { ...good, role: "admin" }), 400, /unknown announcement role/],
       ["a heartbeat of a worker never announced", () => post("/api/workers/ghost/heartbeat", { doing: [] }), 404, /no worker ghost: announce it first/],
       ["a heartbeat naming no job", () => post(`/api/workers/${good.name}/heartbeat`, { doing: [{ request: "r", job: "x", commit: "abcd", remedies: [], phase: "run" }] }), 400, /heartbeat doing\.0\.job: must be a job id/],
-      ["a heartbeat too large", () => post(`/api/workers/${good.name}/heartbeat`, { doing: [], pad: "x".repeat(600 * 1024) }), 413, /larger than/],
+      ["a heartbeat too large", () => post(`/api/workers/${good.name}/heartbeat`, { doing: [], pad: "x".repeat(3 * 1024 * 1024) }), 413, /larger than/],
     ];
     await assertRefused(cases);
     assert.equal((await h.data.store.counts()).workers, 0, "no worker was stored");

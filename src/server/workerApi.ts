@@ -35,8 +35,8 @@ export interface WorkerApiDeps {
   tokens: readonly TokenEntry[];
 }
 
-/** An announcement or a heartbeat is a few hundred bytes; a thousand requests in hand fit in this. */
-const MAX_PRESENCE_BYTES = 512 * 1024;
+/** An announcement or a heartbeat is a few hundred bytes; the most requests a worker may have in hand (3000) fit in this. */
+const MAX_PRESENCE_BYTES = 2 * 1024 * 1024;
 
 /** The blob name under which a build's artifacts (a tar of its cache entry) are found by cache key. */
 export function buildName(cacheKey: string): string {
