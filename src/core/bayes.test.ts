@@ -350,6 +350,25 @@ describe("the culprit strategy, step by step", () => {
     const alone = bayesStrategy.next(problem(dag), o);
     assert.deepEqual(alone.kind === "test" && alone.tests[0], { commit: "c3", runs: 10, remedies: [] });
   });
+  it("workers the release phase leaves free split the range above the oldest release still open", () => {
+    const long = chain(16);
+    const withRelease = (parallelism: number) => problem(long, { parallelism, releases: [{ tag: "v1", commit: "c4" }] });
+    const o = [obs("c15", times(T, 20))];
+    const step = bayesStrategy.next(withRelease(4), o);
+    const commits = step.kind === "test" ? step.tests.map((t) => t.commit) : [];
+    assert.equal(commits[0], "c4");
+    assert.equal(new Set(commits).size, 4);
+    for (const c of commits.slice(1)) assert.ok(Number(c.slice(1)) > 4 && c !== "c15", `${c} lies above the release, below the start`);
+    // A split answered while the release is in flight: its worker gets another split, not the release again.
+    const answered = commits[3] as string;
+    const freed = bayesStrategy.next(withRelease(4), [...o, obs(answered, times(OK, 10))], step.kind === "test" ? step.tests.slice(0, 3) : []);
+    const more = freed.kind === "test" ? freed.tests.map((t) => t.commit).filter((c) => c !== "c4") : [];
+    assert.equal(more.length, 1);
+    assert.ok(!commits.includes(more[0] as string));
+    // One worker tests the release alone, as syzbot does.
+    const alone = bayesStrategy.next(withRelease(1), o);
+    assert.deepEqual(alone.kind === "test" && alone.tests.map((t) => t.commit), ["c4"]);
+  });
   it("a test in flight is not asked for again: the free worker gets the question it leaves open", () => {
     const o = [obs("c7", times(T, 20))];
     const both = bayesStrategy.next(problem(dag, { parallelism: 2 }), o);

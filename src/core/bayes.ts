@@ -15,12 +15,13 @@ import {
   learnTarget,
   type Evidence,
   type EvidenceGroup,
+  type Grading,
 } from "./bayes-evidence.js";
 import { countEvidence, type EvidenceCounts } from "./evidence.js";
 import { baseRoot, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
 import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
 import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
-import { aboveRelease, findGoodEnd, searchedRange } from "./goodEnd.js";
+import { aboveRelease, findGoodEnd, searchedRange, type GoodEnd } from "./goodEnd.js";
 import { hungAlike } from "./hangs.js";
 import { startCrashesNote } from "./startCrashes.js";
 
@@ -293,6 +294,34 @@ function openingTests(problem: BisectProblem, observations: readonly Observation
   return { tests: [...tests, ...picks], notes: [] };
 }
 
+/**
+ * Workers the release phase leaves free (fewer releases open than workers) split the range above
+ * the oldest release still open, beside the releases being tested: unless that release crashes
+ * too, the culprit lies there, and those runs count once the good end is found.
+ */
+function besideReleases(
+  problem: BisectProblem,
+  observations: readonly Observation[],
+  target: CrashSummary,
+  grading: Grading,
+  remedies: string[],
+  end: Extract<GoodEnd, { kind: "test" }>,
+  inFlight: readonly TestRequest[],
+): TestRequest[] {
+  const asked = new Set([...inFlight, ...end.tests].map((r) => r.commit));
+  const free = Math.max(1, problem.parallelism) - asked.size;
+  if (free <= 0) return [];
+  const narrowed = aboveRelease(problem, end.oldestOpen);
+  const dag = narrowed.graph;
+  const evidence = gatherEvidence(dag, observations, target, problem.sameCrash, remedies, grading);
+  const post = computePosterior(dag, narrowed.kind, evidence, baseRoot(dag, narrowed.kind, dag.index(narrowed.start), narrowed.good));
+  const pending = [...asked].filter((c) => dag.has(c)).map((c) => dag.index(c));
+  const untestable = (c: number): boolean => evidence.buildFailed.has(c);
+  return chooseTests({ dag, problem: narrowed, post, evidence, remedies, slots: free, untestable, pending })
+    .filter((s) => s.commit !== dag.index(narrowed.start))
+    .map((s) => ({ commit: dag.hash(s.commit), runs: Math.max(1, problem.runsPerCommit), remedies }));
+}
+
 /** `trustSignatures` false: equal build signatures share no evidence (they were seen to behave differently). */
 interface Search {
   limits: Limits;
@@ -387,8 +416,10 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
 
   const end = findGoodEnd(problem, observations, target, problem.sameCrash, remedies, slots);
   switch (end.kind) {
-    case "test":
-      return test(end.tests, [...notes, ...end.notes]);
+    case "test": {
+      const beside = besideReleases(problem, observations, target, grading, remedies, end, search.inFlight);
+      return test([...end.tests, ...beside], [...notes, ...end.notes]);
+    }
     case "clean": {
       const inner = searchStep(aboveRelease(problem, end.release), observations, { ...search, boundary: end.release.commit });
       const all = [...notes, ...end.notes, ...inner.notes];

@@ -13,8 +13,9 @@ import { crashState, type CrashState } from "./verdict.js";
 export type GoodEnd =
   /** The problem bounds itself (a good commit, a fix bisection, or no release older than start). */
   | { kind: "given" }
-  /** Test these releases (newest first) before anything else. */
-  | { kind: "test"; tests: TestRequest[]; notes: Note[] }
+  /** Test these releases (newest first) before anything else; `oldestOpen`: the oldest release
+   *  that may still turn out to be the good end (the culprit lies above it unless it crashes). */
+  | { kind: "test"; tests: TestRequest[]; notes: Note[]; oldestOpen: Release }
   /** The newest clean release, every newer one crashing or untestable: bisect above it. */
   | { kind: "clean"; release: Release; notes: Note[] }
   /** No release is clean: search the whole graph, older history included. */
@@ -78,7 +79,7 @@ export function findGoodEnd(
     return { commit: byIndex(i).commit, runs: runs - (seen?.runs.length ?? 0), remedies: [...remedies] };
   });
   const notes: Note[] = picks.map((i) => ({ kind: "release", tag: byIndex(i).tag, commit: byIndex(i).commit }));
-  return { kind: "test", tests, notes };
+  return { kind: "test", tests, notes, oldestOpen: byIndex(open[open.length - 1] as number) };
 }
 
 /**
