@@ -134,5 +134,9 @@ describe("log view", () => {
       rangeLine(range, "bad"),
       `first bad commit in ${hash(1)}..${hash(350)} and ${hash(7)}..${hash(350)} (350 commits in all, every end included): 1 shows the target, 14 crash first with "no output from test machine" before the target can show, 335 were not tested`,
     );
+    assert.equal(
+      rangeLine({ ...range, maskedBelowNewest: true }, "bad"),
+      `first bad commit in ${hash(1)}..${hash(350)} and ${hash(7)}..${hash(350)} (350 commits in all, every end included): 1 shows the target, 14 crash first with "no output from test machine" before the target can show, 335 were not tested; everything older than ${hash(350)} that was tested crashes first with "no output from test machine" before the target can show`,
+    );
   });
 });

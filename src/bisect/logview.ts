@@ -159,7 +159,8 @@ export function rangeLine(range: NonNullable<BisectResult["candidateRanges"]>[nu
       : ends.length === 1
         ? `${range.oldest.hash}..${range.newest.hash} (${range.commits} commits, both ends included)`
         : `${ends.map((e) => `${e.hash}..${range.newest.hash}`).join(" and ")} (${range.commits} commits in all, every end included)`;
-  return `first ${what} commit in ${span}: ${parts.join(", ")}`;
+  const edge = range.maskedBelowNewest ? `; everything older than ${range.newest.hash} that was tested crashes first with "${range.maskedBy ?? "another crash"}" before the target can show` : "";
+  return `first ${what} commit in ${span}: ${parts.join(", ")}${edge}`;
 }
 
 function timeLine(result: BisectResult): string {

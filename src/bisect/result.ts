@@ -33,6 +33,8 @@ export interface BisectResult {
     commits: number;
     status: Record<CommitStatus, number>;
     maskedBy?: string;
+    /** The newest commit is where a masked stretch ends: the first bad commit is it or one below it. */
+    maskedBelowNewest?: true;
   }[];
   /** The culprit's build has the same signature as its parent's: it cannot change behaviour. */
   noop: boolean;

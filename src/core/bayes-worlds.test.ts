@@ -355,3 +355,23 @@ describe("a user's good commit is tested right after the start (syzbot's order)"
     assert.equal(result.outcome === "culprit" ? result.culprit : undefined, "c40", JSON.stringify(result));
   });
 });
+
+describe("a stretch masked on every run: where the masking ends is searched for", () => {
+  // Lua's string.rep from v5.4.6: everything older than 5cfc725a hangs before the target can show.
+  const nodes: CommitNode[] = Array.from({ length: 200 }, (_, i) => ({ hash: `c${i}`, parents: i === 0 ? [] : [`c${i - 1}`] }));
+  const hang: CrashSummary = { title: "no output from test machine", alt: [], type: "HANG", frame: "" };
+  const exit3: CrashSummary = { title: "exit status 3", alt: [], type: "EXIT", frame: "" };
+  it("the answer's newest candidate is the oldest commit that shows the target", () => {
+    const world: World = { nodes, present: () => true, run: (h) => ({ kind: "crash", crash: Number(h.slice(1)) >= 150 ? exit3 : hang }) };
+    const { result, steps } = bisect(world, problemOf(world, { target: exit3 }));
+    assert.equal(result.outcome, "inconclusive", JSON.stringify(result));
+    if (result.outcome !== "inconclusive") return;
+    const newest = Math.max(...result.candidates.map((c) => Number(c.slice(1))));
+    const notes = steps.flatMap((s) => s.notes.filter((n) => n.kind === "info").map((n) => (n.kind === "info" ? n.text : "")));
+    const tested = steps.flatMap((s) => (s.kind === "test" ? s.tests.map((t) => t.commit) : []));
+    assert.equal(newest, 150, `newest candidate c${newest}; tested ${tested.join(" ")}; ${notes.slice(-3).join(" | ")}`);
+    // Once the edge is found the masked stretch is not crept through: a bisection's worth of tests, not the budget.
+    assert.ok(tested.length <= 20, `${tested.length} tests: ${tested.join(" ")}; ${notes.slice(-3).join(" | ")}`);
+    assert.match(notes.at(-1) ?? "", /where the masking ends is found/);
+  });
+});

@@ -23,6 +23,7 @@ import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCan
 import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
 import { aboveRelease, findGoodEnd, searchedRange, type GoodEnd } from "./goodEnd.js";
 import { hungAlike } from "./hangs.js";
+import { maskEdgeToTest, maskedStretchFound } from "./maskEdge.js";
 import { startCrashesNote } from "./startCrashes.js";
 
 /** Below this many expected bits per batch nothing is worth testing any more. */
@@ -100,7 +101,7 @@ function describeHypothesis(dag: Dag, post: Posterior, h: number): string {
 
 function inconclusive(problem: BisectProblem, post: Posterior, why: string, notes: Note[]): Step {
   const dag = problem.graph;
-  const set = withTies(post.mass, credibleSet(post.mass, CONFIDENCE_TARGET));
+  const set = credibleAnswer(post);
   const commits = set.filter((h) => h < post.n);
   const covered = set.reduce((s, h) => s + (post.mass[h] as number), 0);
   notes.push({ kind: "info", text: why });
@@ -110,6 +111,11 @@ function inconclusive(problem: BisectProblem, post: Posterior, why: string, note
   }
   const confidence = commits.reduce((s, h) => s + (post.mass[h] as number), 0);
   return done({ outcome: "inconclusive", candidates: commits.map((c) => dag.hash(c)), confidence }, notes);
+}
+
+/** The hypotheses an answer without a culprit names: the credible set, with its ties. */
+function credibleAnswer(post: Posterior): number[] {
+  return withTies(post.mass, credibleSet(post.mass, CONFIDENCE_TARGET));
 }
 
 /** The credible set and every hypothesis as probable as its least one: a flat stretch (all masked,
@@ -528,13 +534,31 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     }
   }
 
+  // Tests in flight are answers already on their way: the new ones ask what those do not.
+  const pending = search.inFlight.filter((r) => dag.has(r.commit)).map((r) => dag.index(r.commit));
+
+  // Below the oldest commit that showed the target, a tested commit crashed first with another
+  // crash on every run: the posterior cannot tell masked candidates apart (each masked run says
+  // nothing), and creeps from the masked side one quantile at a time until the budget is spent.
+  // Where the masking ends is what the answer needs (the first bad commit is there or older), and
+  // halving finds it in a few steps: it goes first, before the budget is counted (maskEdge.ts).
+  if (problem.kind === "cause") {
+    const active = observations.filter((o) => o.remedies.join(",") === remedies.join(","));
+    const edge = maskEdgeToTest(dag, credibleAnswer(post).filter((h) => h < post.n), active, target, problem.sameCrash);
+    if (edge !== undefined && !untestable(edge) && !pending.includes(edge)) {
+      notes.push({ kind: "info", text: "the candidates are masked below the oldest commit that showed the target: searching where the masking ends" });
+      return test([{ commit: dag.hash(edge), runs: runsPerCommit, remedies }], notes);
+    }
+    if (edge === undefined && maskedStretchFound(dag, credibleAnswer(post).filter((h) => h < post.n), active, target, problem.sameCrash)) {
+      return inconclusive(problem, post, "where the masking ends is found, and every older commit tested was masked: nothing older can show the target", notes);
+    }
+  }
+
   // The budget bounds the wait, so work spread over idle workers counts once per step.
   if (batchesSpent(observations, runsPerCommit) / slots >= limits.batchBudget(dag.size)) {
     return inconclusive(problem, post, "test budget spent", notes);
   }
 
-  // Tests in flight are answers already on their way: the new ones ask what those do not.
-  const pending = search.inFlight.filter((r) => dag.has(r.commit)).map((r) => dag.index(r.commit));
   const free = Math.max(1, slots - pending.length);
   const picked = chooseTests({ dag, problem, post, evidence, remedies, slots: free, untestable, boundary: boundaryIndex, pending });
   if (picked.length === 0) {

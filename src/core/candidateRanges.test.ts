@@ -38,7 +38,7 @@ describe("candidateRanges: an inconclusive answer as stretches of history", () =
       name: "everything older than the first target commit hangs: one range, said why",
       candidates: ["c1", "c2", "c3", "c4"],
       observations: [ran("c4", [T, T]), ran("c3", [H, H]), ran("c1", [H, H, H])],
-      want: [{ newest: "c4", oldest: "c1", commits: 4, status: { ...none, target: 1, masked: 2, untested: 1 }, maskedBy: "reproducer hung" }],
+      want: [{ newest: "c4", oldest: "c1", commits: 4, status: { ...none, target: 1, masked: 2, untested: 1 }, maskedBy: "reproducer hung", maskedBelowNewest: true }],
     },
     {
       name: "two stretches apart: two ranges, newest first",
@@ -61,6 +61,19 @@ describe("candidateRanges: an inconclusive answer as stretches of history", () =
       candidates: ["c4", "c5", "s0", "s1", "c6"],
       observations: [ran("c6", [T]), ran("s0", [H, H]), ran("c4", [H])],
       want: [{ newest: "c6", oldest: "s0", oldestEnds: ["s0", "c4"], commits: 5, status: { ...none, target: 1, masked: 2, untested: 2 }, maskedBy: "reproducer hung" }],
+    },
+    {
+      // Lua's string.rep once the end of the hangs is found: the answer people act on.
+      name: "the newest commit is where a masked stretch ends",
+      candidates: ["c1", "c2", "c3", "c4", "c5"],
+      observations: [ran("c5", [T, T]), ran("c4", [H, H]), ran("c2", [H])],
+      want: [{ newest: "c5", oldest: "c1", commits: 5, status: { ...none, target: 1, masked: 2, untested: 2 }, maskedBy: "reproducer hung", maskedBelowNewest: true }],
+    },
+    {
+      name: "a masked commit not right below the newest: where the masking ends is not known",
+      candidates: ["c1", "c2", "c3", "c4", "c5"],
+      observations: [ran("c5", [T, T]), ran("c2", [H])],
+      want: [{ newest: "c5", oldest: "c1", commits: 5, status: { ...none, target: 1, masked: 1, untested: 3 }, maskedBy: "reproducer hung" }],
     },
     {
       name: "a single candidate is a range of one",

@@ -26,6 +26,12 @@ export interface CandidateRange {
   status: Record<CommitStatus, number>;
   /** The commonest crash that came before the target could show, in its masked commits. */
   maskedBy?: string;
+  /**
+   * The newest commit is where a masked stretch ends: it is the only one of the range that showed
+   * the target, none ran clean, and its first parent is masked (Lua's string.rep: everything older
+   * than 5cfc725a hangs). The first bad commit is then the newest or any commit below it.
+   */
+  maskedBelowNewest?: true;
 }
 
 /** One commit's status from all its observations: a build failure or a majority of masked or unusable runs wins over a few informative runs. */
@@ -71,6 +77,13 @@ function sameBuildAsParent(dag: Dag, byCommit: ReadonlyMap<string, readonly Obse
     }
   }
   return same;
+}
+
+/** A commit's first parent, past parents that build to their own parent's build (they are no candidates). */
+function firstParentSeen(dag: Dag, c: number, sameBuild: ReadonlySet<number>): number | undefined {
+  let p = (dag.parents[c] as readonly number[])[0];
+  while (p !== undefined && sameBuild.has(p)) p = (dag.parents[p] as readonly number[])[0];
+  return p;
 }
 
 /**
@@ -126,6 +139,10 @@ export function candidateRanges(
     }
     const maskedBy = [...masking.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
     const ends = group.filter((m) => !hasParentInRange.has(m)).map((m) => dag.hash(m));
+    const newest = group[group.length - 1] as number;
+    const parent = firstParentSeen(dag, newest, sameBuild);
+    const statusOf = (c: number): CommitStatus => commitStatus(byCommit.get(dag.hash(c)) ?? [], target, sameCrash).status;
+    const edge = status.target === 1 && status.clean === 0 && statusOf(newest) === "target" && parent !== undefined && inSet.has(parent) && statusOf(parent) === "masked";
     ranges.push({
       newest: dag.hash(group[group.length - 1] as number),
       oldest: dag.hash(group[0] as number),
@@ -133,6 +150,7 @@ export function candidateRanges(
       commits: group.length,
       status,
       ...(maskedBy !== undefined ? { maskedBy } : {}),
+      ...(edge ? { maskedBelowNewest: true as const } : {}),
     });
   }
   return ranges.sort((a, b) => dag.index(b.newest) - dag.index(a.newest));
