@@ -20,6 +20,7 @@ describe("maskEdgeToTest: where a masked stretch ends is searched by halving", (
     ["no masked commit below: nothing to find", upTo(30), [ran(30, times(T, 5))], undefined],
     ["the newest candidate did not show the target", upTo(30), [ran(10, times(hang, 5))], undefined],
     ["a clean commit between: not one masked stretch", upTo(30), [ran(30, times(T, 5)), ran(20, times(OK, 5)), ran(10, times(hang, 5))], undefined],
+    ["a commit masked on most runs but clean on one: no stretch masked on every run", upTo(30), [ran(30, times(T, 5)), ran(10, [...times(hang, 4), OK])], undefined],
     ["no candidates", [], [], undefined],
   ];
   for (const [name, candidates, observations, want] of cases) {
@@ -33,6 +34,7 @@ describe("maskedStretchFound: the edge is found and only the mask lies below it"
     ["edge found, but the masked ones crowd the edge", upTo(30), [ran(30, times(T, 5)), ran(29, times(hang, 5)), ran(27, times(hang, 5)), ran(22, times(hang, 5))], false],
     ["edge found, too few masked commits tested", upTo(30), [ran(30, times(T, 5)), ran(29, times(hang, 5)), ran(5, times(hang, 5))], false],
     ["edge not found: an untested commit between", upTo(30), [ran(30, times(T, 5)), ran(28, times(hang, 5)), ran(20, times(hang, 5)), ran(5, times(hang, 5))], false],
+    ["masked most of the time, clean once (a masking crash that wins only sometimes)", upTo(30), [ran(30, times(T, 5)), ran(29, [...times(hang, 4), OK]), ran(25, times(hang, 5)), ran(8, times(hang, 5))], false],
     ["a clean commit among the candidates", upTo(30), [ran(30, times(T, 5)), ran(29, times(hang, 5)), ran(20, times(OK, 5)), ran(5, times(hang, 5))], false],
     ["the newest candidate did not show the target", upTo(30), [ran(29, times(hang, 5)), ran(20, times(hang, 5)), ran(5, times(hang, 5))], false],
     ["no candidates", [], [], false],

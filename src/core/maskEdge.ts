@@ -7,7 +7,7 @@
 
 import type { Dag } from "./dag.js";
 import type { SameCrash } from "./evidence.js";
-import { commitStatus } from "./candidateRanges.js";
+import { classifyRun } from "./evidence.js";
 import type { CrashSummary, Observation } from "./outcome.js";
 
 /**
@@ -18,7 +18,7 @@ import type { CrashSummary, Observation } from "./outcome.js";
  */
 export function maskEdgeToTest(dag: Dag, candidates: readonly number[], observations: readonly Observation[], target: CrashSummary, sameCrash: SameCrash): number | undefined {
   if (candidates.length === 0) return undefined;
-  const status = statusOf(dag, observations, target, sameCrash);
+  const status = maskStateOf(dag, observations, target, sameCrash);
   const isCandidate = new Set(candidates);
   const newest = Math.max(...candidates);
   if (status(newest) !== "target") return undefined;
@@ -49,19 +49,36 @@ export const MASKED_SAMPLES = 3;
  */
 export function maskedStretchFound(dag: Dag, candidates: readonly number[], observations: readonly Observation[], target: CrashSummary, sameCrash: SameCrash): boolean {
   if (candidates.length === 0) return false;
-  const status = statusOf(dag, observations, target, sameCrash);
+  const status = maskStateOf(dag, observations, target, sameCrash);
   const byAge = [...candidates].sort((a, b) => a - b);
   const newest = byAge[byAge.length - 1] as number;
   const parent = (dag.parents[newest] as readonly number[])[0];
   if (status(newest) !== "target" || parent === undefined || status(parent) !== "masked") return false;
-  const tested = byAge.slice(0, -1).filter((c) => status(c) !== "untested");
+  // Broken or unusable commits say nothing either way; any other run did.
+  const tested = byAge.slice(0, -1).filter((c) => status(c) === "masked" || status(c) === "clean" || status(c) === "target");
   if (tested.some((c) => status(c) !== "masked") || tested.length < MASKED_SAMPLES) return false;
   const olderHalf = new Set(byAge.slice(0, Math.ceil(byAge.length / 2)));
   return tested.some((c) => olderHalf.has(c));
 }
 
-function statusOf(dag: Dag, observations: readonly Observation[], target: CrashSummary, sameCrash: SameCrash): (c: number) => string {
+/**
+ * What a commit's runs say about a masked stretch: "masked" only when every run that said anything
+ * crashed first with another crash (one clean run says the bug may be absent there: a masking
+ * crash that wins only sometimes is no stretch to search the end of); "clean" when some run was.
+ */
+type MaskState = "untested" | "target" | "clean" | "masked" | "broken" | "unusable";
+
+function maskStateOf(dag: Dag, observations: readonly Observation[], target: CrashSummary, sameCrash: SameCrash): (c: number) => MaskState {
   const byCommit = new Map<string, Observation[]>();
   for (const o of observations) byCommit.set(o.commit, [...(byCommit.get(o.commit) ?? []), o]);
-  return (c) => commitStatus(byCommit.get(dag.hash(c)) ?? [], target, sameCrash).status;
+  return (c) => {
+    const own = byCommit.get(dag.hash(c)) ?? [];
+    const counts = { target: 0, clean: 0, masked: 0, unusable: 0 };
+    for (const o of own) for (const run of o.runs) counts[classifyRun(run, target, sameCrash)]++;
+    if (own.length > 0 && own.every((o) => o.build?.kind === "failed")) return "broken";
+    if (counts.target > 0) return "target";
+    if (counts.clean > 0) return "clean";
+    if (counts.masked > 0) return "masked";
+    return counts.unusable > 0 ? "unusable" : "untested";
+  };
 }
