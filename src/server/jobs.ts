@@ -50,6 +50,8 @@ export function isTerminal(status: JobStatus): boolean {
 interface Running {
   controller: AbortController;
   cancelled: boolean;
+  /** Its end was told to followers (not when it found itself cancelled before it began). */
+  ended: boolean;
   done: Promise<void>;
 }
 
@@ -159,14 +161,13 @@ export class Jobs {
   async cancel(id: string): Promise<JobRow> {
     const row = await this.store.job(id);
     if (!row) throw new NoSuchJob(`no job ${id}`);
-    const running = this.running.get(id);
-    if (running) {
-      running.cancelled = true;
-      running.controller.abort();
-      await running.done;
+    if (this.running.has(id)) {
+      await this.stopCancelled(id);
     } else if (row.status === "queued" || row.status === "running") {
       await this.store.updateJob(id, { status: "cancelled" });
-      this.publish(id, { kind: "end", status: "cancelled" });
+      // Launched while the status was written: it may have read "queued" before, so stop it too.
+      if (this.running.has(id)) await this.stopCancelled(id);
+      else this.publish(id, { kind: "end", status: "cancelled" });
     } else {
       throw new JobConflict(`job ${id} is ${row.status} already`);
     }
@@ -176,6 +177,16 @@ export class Jobs {
   /** Stopping or stopped: no job of this process will publish again. */
   get closed(): boolean {
     return this.stopping;
+  }
+
+  /** Ends a launched job as cancelled (its processes end, its slots free) once it has stopped. */
+  private async stopCancelled(id: string): Promise<void> {
+    const running = this.running.get(id);
+    if (!running) return;
+    running.cancelled = true;
+    running.controller.abort();
+    await running.done;
+    if (!running.ended) this.publish(id, { kind: "end", status: "cancelled" });
   }
 
   /** Follows a job's events as they are stored. */
@@ -227,7 +238,7 @@ export class Jobs {
 
   private launch(row: JobRow): void {
     const controller = new AbortController();
-    const entry: Running = { controller, cancelled: false, done: Promise.resolve() };
+    const entry: Running = { controller, cancelled: false, ended: false, done: Promise.resolve() };
     this.running.set(row.id, entry);
     entry.done = this.execute(row, entry)
       .catch((err: unknown) => this.warn(`job ${row.id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`))
@@ -290,6 +301,7 @@ export class Jobs {
       columns = { ...columns, error: `cannot store its events: ${writeError instanceof Error ? writeError.message : String(writeError)}` };
     }
     await store.updateJob(row.id, { status, ...columns });
+    entry.ended = true;
     this.publish(row.id, { kind: "end", status });
     if (status === "finished") this.options.onFinished?.(row.id);
   }
