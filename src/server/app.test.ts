@@ -8,10 +8,9 @@ import { join } from "node:path";
 import { loadEvents } from "../bisect/events.js";
 import { bisectInProcess, scratchHistory, simpleHistory, type Scratch } from "../bisect/testkit.js";
 import { generateHistory, type GeneratedHistory } from "../demo/history.js";
-import { postgresBackend, type Backend } from "../store/backends.js";
 import { MAX_BODY_BYTES } from "./app.js";
 import { sseMessages } from "./sse.js";
-import { auth, harness, jobFields, type Harness } from "./testkit.js";
+import { auth, harness, harnessOn, jobFields, type Harness } from "./testkit.js";
 
 const post = (h: Harness, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
   Promise.resolve(
@@ -62,16 +61,11 @@ for (const name of ["sqlite", "postgres"] as const) {
 describe(`culprit serve's API on ${name}`, () => {
   let h: Harness;
   let history: GeneratedHistory;
-  let backend: Backend | undefined;
   before(async () => {
-    backend = name === "postgres" ? await postgresBackend() : undefined;
-    h = await harness(backend ? { db: backend.fresh } : {});
+    h = await harnessOn(name);
     history = await generateHistory(join(h.root, "project"), simpleHistory(30, { culprit: 20 }));
   });
-  after(async () => {
-    await h?.cleanup();
-    await backend?.teardown();
-  });
+  after(async () => h?.cleanup());
 
   /** Nothing in the store, no work dir: what every refused request must leave. */
   async function assertNothingStored(): Promise<void> {

@@ -1,4 +1,4 @@
-// Running jobs: a restart goes on from the work dir and the store without repeating a build,
+// Running jobs: a restart goes on from the work dir and the store (SQLite or PostgreSQL) without repeating a build,
 // a cancel ends a running job and frees its slot.
 
 import { after, describe, it } from "node:test";
@@ -11,7 +11,7 @@ import { simpleHistory } from "../bisect/testkit.js";
 import type { JobStatus } from "../store/schema.js";
 import { sequenceGaps } from "./farmkit.js";
 import { sseMessages } from "./sse.js";
-import { auth, harness, jobFields, type Harness } from "./testkit.js";
+import { auth, harness, harnessOn, jobFields, type Harness } from "./testkit.js";
 import { isTerminal, type Jobs } from "./jobs.js";
 
 /** Resolves once `count` events of a job satisfy `want`. */
@@ -51,8 +51,9 @@ describe("server jobs", () => {
     for (const h of harnesses) await h.cleanup();
   });
 
-  it("after a restart mid-job, goes on from where it was: same culprit, no build repeated, store and work dir equal", async () => {
-    const h = await harness({ maxJobs: 1 });
+  for (const backend of ["sqlite", "postgres"] as const)
+  it(`after a restart mid-job, goes on from where it was: same culprit, no build repeated, store and work dir equal (${backend})`, async () => {
+    const h = await harnessOn(backend, { maxJobs: 1 });
     harnesses.push(h);
     const history = await generateHistory(join(h.root, "project"), simpleHistory(40, { culprit: 26 }));
     const row = await h.jobs.submit(jobFields(history), "tester");
@@ -83,6 +84,22 @@ describe("server jobs", () => {
     const built = onDisk.filter((e) => e.type === "build-finished" && !e.cached).map((e) => (e.type === "build-finished" ? e.commit : ""));
     assert.deepEqual(built, [...new Set(built)], "no commit built twice");
     assert.ok(onDisk.filter((e) => e.type === "started").length >= 2, "it was resumed");
+  });
+
+  it("a job cancelled as it is being launched ends cancelled, and its followers are told (postgres)", async () => {
+    // PostgreSQL answers the launch's status read and the cancel's write on separate
+    // connections, so the launch could read "queued" before the cancel and write "running" after.
+    const h = await harnessOn("postgres", { maxJobs: 2 });
+    harnesses.push(h);
+    const history = await generateHistory(join(h.root, "project"), simpleHistory(10, { culprit: 6 }));
+    const outcomes: (string | undefined)[][] = [];
+    for (let i = 0; i < 30; i++) {
+      const row = await h.jobs.submit(jobFields(history), "tester");
+      const end = ended(h, row.id);
+      const answered = (await h.jobs.cancel(row.id)).status;
+      outcomes.push([answered, await end, (await h.data.store.job(row.id))?.status]);
+    }
+    assert.deepEqual(outcomes, Array.from({ length: 30 }, () => ["cancelled", "cancelled", "cancelled"]));
   });
 
   it("a cancel stops the running job and its slot goes to the next one", async () => {

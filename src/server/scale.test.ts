@@ -1,6 +1,6 @@
 // The server under load: twenty jobs submitted at once share two build slots and four test
 // machines, each ends with the answer the CLI gives on the same history, and every event is
-// stored once; a cancelled job gives its slot back at once and its processes end.
+// stored once, on SQLite and on PostgreSQL; a cancelled job gives its slot back at once and its processes end.
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -16,7 +16,7 @@ import { simpleHistory } from "../bisect/testkit.js";
 import { generateHistory, type GeneratedHistory } from "../demo/history.js";
 import { mapPool } from "../run/pool.js";
 import { sseMessages } from "./sse.js";
-import { auth, harness, jobFields, type Harness } from "./testkit.js";
+import { auth, harness, harnessOn, jobFields, type Harness } from "./testkit.js";
 
 /**
  * A script that does `command` while it records, in `dir`, how many copies of it run at once:
@@ -58,12 +58,37 @@ function answer(result: BisectResult): Record<string, unknown> {
   };
 }
 
-describe("culprit serve with twenty jobs at once", () => {
+/**
+ * The CLI's answers on the twenty histories, computed once: the histories are generated alike for
+ * each backend (same hashes), so the second backend's run is checked against the same answers.
+ */
+let cliReference: { heads: string[]; answers: Promise<Record<string, unknown>[]> } | undefined;
+
+function cliAnswers(histories: GeneratedHistory[], fields: Record<string, unknown>[], server: Harness): Promise<Record<string, unknown>[]> {
+  const heads = histories.map((history) => history.head);
+  if (cliReference) {
+    assert.deepEqual(heads, cliReference.heads, "the same histories as those the CLI answered on");
+    return cliReference.answers;
+  }
+  const answers = mapPool(histories, 2, async (history) => {
+    const i = histories.indexOf(history);
+    const workDir = join(server.dir, "cli", String(i));
+    // The server's commands, wrappers and all: a crash seen through the wrapping shell has
+    // another title. One build cache for all, as the server's jobs share theirs.
+    const prepared = await prepareJob({ ...fields[i], workDir, cacheDir: join(server.dir, "cli-cache") }, server.root, workDir);
+    return answer(await runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal }));
+  });
+  cliReference = { heads, answers };
+  return answers;
+}
+
+for (const backend of ["sqlite", "postgres"] as const) {
+describe(`culprit serve with twenty jobs at once, on ${backend}`, () => {
   let h: Harness | undefined;
   after(async () => h?.cleanup());
 
   it("shares 2 builds and 4 runs among them; each ends with the CLI's answer; every event stored once", { timeout: 120_000 }, async () => {
-    h = await harness({ maxJobs: 20, builds: 2, runs: 4 });
+    h = await harnessOn(backend, { maxJobs: 20, builds: 2, runs: 4 });
     const server = h;
     const build = await counting(join(server.dir, "counted-make"), join(server.dir, "building"), "make -s demo");
     const reproduce = await counting(join(server.dir, "counted-demo"), join(server.dir, "running"), './demo "$@"');
@@ -89,12 +114,7 @@ describe("culprit serve with twenty jobs at once", () => {
     assert.ok(runsAtOnce <= 4, `runs at once: ${runsAtOnce}, at most 4`);
     assert.deepEqual([server.jobs.limits.builds.inUse, server.jobs.limits.machines.inUse], [0, 0], "every slot given back");
 
-    const cliAnswers = await mapPool(histories, 2, async (history) => {
-      const i = histories.indexOf(history);
-      const workDir = join(server.dir, "cli", String(i));
-      const prepared = await prepareJob({ ...fields[i], workDir }, server.root, workDir);
-      return answer(await runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal }));
-    });
+    const cli = await cliAnswers(histories, fields, server);
     for (const [i, id] of submitted.entries()) {
       const row = await server.data.store.job(id);
       assert.equal(row?.status, "finished", `job ${i}: ${row?.error ?? ""}`);
@@ -114,12 +134,13 @@ describe("culprit serve with twenty jobs at once", () => {
       );
       assert.deepEqual(repeatsIn(text), { repeatedBuilds: [], reusedRunIndices: [] }, `job ${i}: each build and each run once`);
       const result = JSON.parse(row?.result as string) as BisectResult;
-      assert.deepEqual(answer(result), cliAnswers[i], `job ${i}: the CLI's answer`);
+      assert.deepEqual(answer(result), cli[i], `job ${i}: the CLI's answer`);
       assert.equal(result.culprit?.hash, histories[i]?.culprit);
     }
     assert.deepEqual(await readdir(join(server.dir, "building")), [], "no build left running");
   });
 });
+}
 
 /** Resolves once `file` exists (watched, not polled). */
 function exists(file: string): Promise<void> {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import type { GeneratedHistory } from "../demo/history.js";
+import { postgresBackend, type Backend } from "../store/backends.js";
 import { openDataDir, type DataDir } from "../store/data.js";
 import type { Role, TokenEntry } from "./access.js";
 import { createApp } from "./app.js";
@@ -46,7 +47,40 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function harness(options: { db?: () => Promise<string>; maxJobs?: number; builds?: number; runs?: number; allowUrls?: string[]; keepaliveMs?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  db?: () => Promise<string>;
+  maxJobs?: number;
+  builds?: number;
+  runs?: number;
+  allowUrls?: string[];
+  keepaliveMs?: number;
+}
+
+/**
+ * A harness whose store is on `backend`: SQLite in the data dir (the server's default), or a
+ * database on a private PostgreSQL server that its cleanup stops.
+ */
+export async function harnessOn(backend: Backend["name"], options: Omit<HarnessOptions, "db"> = {}): Promise<Harness> {
+  if (backend === "sqlite") return harness(options);
+  const postgres = await postgresBackend();
+  try {
+    const h = await harness({ ...options, db: postgres.fresh });
+    const cleanup = h.cleanup;
+    h.cleanup = async () => {
+      try {
+        await cleanup();
+      } finally {
+        await postgres.teardown();
+      }
+    };
+    return h;
+  } catch (err) {
+    await postgres.teardown();
+    throw err;
+  }
+}
+
+export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "culprit-serve-"));
   const root = join(dir, "repos");
   await mkdir(root);
