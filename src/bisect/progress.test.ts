@@ -24,6 +24,17 @@ describe("progress line", () => {
     ["while testing it", 4, "0 tested · testing aaaaaaaaaaaa (1 runs) · elapsed 2s"],
     ["building the next step, with an ETA from the pace so far", 7, "1 tested · ~3 steps left · building bbbbbbbbbbbb · elapsed 10s · ETA ~40s"],
   ];
+  it("says what it does not know when asked to", () => {
+    const seen = events.slice(0, 4);
+    assert.equal(describeProgress(progressOf(seen, 2000), "—"), "0 tested · steps left — · testing aaaaaaaaaaaa (1 runs) · elapsed 2s · ETA —");
+  });
+
+  it("takes an estimate of the steps left when the strategy counts none, never over its own count", () => {
+    const culprit = events.slice(0, 5).concat([{ type: "build-started", at: 10_000, request: "r2", commit: "b".repeat(40), remedies: [], toolchain: "gcc" }]);
+    assert.equal(describeProgress(progressOf(culprit, 10_000, 2), "—"), "1 tested · ~2 steps left · building bbbbbbbbbbbb · elapsed 10s · ETA ~30s");
+    assert.equal(progressOf(events, 10_000, 9).stepsLeft, 3, "the strategy's own count wins");
+  });
+
   for (const [name, upTo, want] of cases) {
     it(name, () => {
       const seen = events.slice(0, upTo);

@@ -14,8 +14,11 @@ export interface ProgressState {
   etaMs?: number;
 }
 
-/** Pure: the status a run of events adds up to (so it can be tested without a terminal). */
-export function progressOf(events: readonly BisectEvent[], now: number): ProgressState {
+/**
+ * Pure: the status a run of events adds up to (so it can be tested without a terminal).
+ * `estimatedStepsLeft` stands in when the strategy counts no steps ahead (no bisect-step note).
+ */
+export function progressOf(events: readonly BisectEvent[], now: number, estimatedStepsLeft?: number): ProgressState {
   const state: ProgressState = { phase: "idle", runsDone: 0, commitsDone: 0, elapsedMs: 0 };
   let startedAt: number | undefined;
   for (const e of events) {
@@ -33,6 +36,7 @@ export function progressOf(events: readonly BisectEvent[], now: number): Progres
       state.commitsDone++;
     }
   }
+  state.stepsLeft ??= estimatedStepsLeft;
   state.elapsedMs = startedAt === undefined ? 0 : now - startedAt;
   if (state.stepsLeft !== undefined && state.commitsDone > 0) {
     state.etaMs = (state.elapsedMs / state.commitsDone) * (state.stepsLeft + 1);
@@ -40,12 +44,15 @@ export function progressOf(events: readonly BisectEvent[], now: number): Progres
   return state;
 }
 
-export function describeProgress(state: ProgressState): string {
+/** `unknown`: what to say for steps left and the ETA when they are not known (left out if not given). */
+export function describeProgress(state: ProgressState, unknown?: string): string {
   const parts = [`${state.commitsDone} tested`];
   if (state.stepsLeft !== undefined) parts.push(`~${state.stepsLeft} steps left`);
+  else if (unknown !== undefined) parts.push(`steps left ${unknown}`);
   if (state.current) parts.push(`${state.phase === "build" ? "building" : "testing"} ${state.current.slice(0, 12)}${state.phase === "test" ? ` (${state.runsDone} runs)` : ""}`);
   parts.push(`elapsed ${goDuration(Math.round(state.elapsedMs / 1000) * 1000)}`);
   if (state.etaMs !== undefined) parts.push(`ETA ~${goDuration(Math.round(state.etaMs / 1000) * 1000)}`);
+  else if (unknown !== undefined) parts.push(`ETA ${unknown}`);
   return parts.join(" · ");
 }
 

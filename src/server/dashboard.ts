@@ -9,6 +9,7 @@ import { Repo } from "../git/git.js";
 import { crashSimilarity, sameCrash } from "../report/index.js";
 import type { JobRow, Store } from "../store/store.js";
 import { posteriorSeries, type PosteriorSeries } from "./posterior.js";
+import { stepsLeftOf } from "./remaining.js";
 import { stagesOf, type Stage } from "./stages.js";
 
 export interface JobDashboard {
@@ -47,11 +48,43 @@ function runsPerCommit(row: JobRow): number {
   return runs.success ? runs.data : 1;
 }
 
-export async function jobDashboard(store: Store, graphs: JobGraphs, row: JobRow): Promise<JobDashboard> {
-  const events = (await store.events(row.id)).map((s) => s.event);
+/** The job's posterior after `events`: null until the range and the target are known, or when its repository is gone. */
+async function jobSeries(graphs: JobGraphs, row: JobRow, events: readonly BisectEvent[]): Promise<PosteriorSeries | null> {
   const problem = recordedProblem(events);
   const dag = problem ? await graphs.of(row.id, row.repo, problem) : undefined;
-  const series = dag ? (posteriorSeries(dag, events, { sameCrash, similarity: crashSimilarity, runsPerCommit: runsPerCommit(row) }) ?? null) : null;
+  return dag ? (posteriorSeries(dag, events, { sameCrash, similarity: crashSimilarity, runsPerCommit: runsPerCommit(row) }) ?? null) : null;
+}
+
+/** Estimates kept: a number each, for the running jobs a list shows. */
+const KEPT_ESTIMATES = 1000;
+
+/**
+ * Steps left for a job whose strategy counts none ahead, from its posterior (remaining.ts);
+ * remembered per job until its next event, as a list of jobs asks again at every load.
+ */
+export class StepEstimates {
+  private readonly known = new Map<string, { events: number; steps: number | undefined }>();
+
+  constructor(private readonly graphs: JobGraphs) {}
+
+  async of(row: JobRow, events: readonly BisectEvent[]): Promise<number | undefined> {
+    const kept = this.known.get(row.id);
+    if (kept && kept.events === events.length) return kept.steps;
+    const series = await jobSeries(this.graphs, row, events);
+    const steps = series ? stepsLeftOf([...series.mass, series.everywhere, series.nowhere]) : undefined;
+    this.known.delete(row.id);
+    this.known.set(row.id, { events: events.length, steps });
+    for (const old of this.known.keys()) {
+      if (this.known.size <= KEPT_ESTIMATES) break;
+      this.known.delete(old);
+    }
+    return steps;
+  }
+}
+
+export async function jobDashboard(store: Store, graphs: JobGraphs, row: JobRow): Promise<JobDashboard> {
+  const events = (await store.events(row.id)).map((s) => s.event);
+  const series = await jobSeries(graphs, row, events);
   const leading = series === null ? 0 : series.leading === "everywhere" ? series.everywhere : series.leading === "nowhere" ? series.nowhere : (series.mass[series.leading] as number);
   return { series, stages: stagesOf(events, leading) };
 }

@@ -1,11 +1,15 @@
-// The pages: sign-in by cookie (for reading only), the jobs list and a job's page, with every
-// value escaped.
+// The pages: sign-in by cookie (for reading only), the jobs list (with a running job's steps
+// left) and a job's page, with every value escaped.
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { EVENT_SCHEMA_VERSION, type BisectEvent, type RecordedEvent } from "../bisect/events.js";
 import type { BisectResult } from "../bisect/result.js";
-import { TOKENS, harness, type Harness } from "./testkit.js";
+import { join } from "node:path";
+import { simpleHistory } from "../bisect/testkit.js";
+import { generateHistory } from "../demo/history.js";
+import { stepsLeftOf } from "./remaining.js";
+import { TOKENS, auth, harness, jobFields, type Harness } from "./testkit.js";
 
 const FINISHED = "00000000-0000-4000-8000-00000000000f";
 const RUNNING = "00000000-0000-4000-8000-00000000000e";
@@ -178,6 +182,10 @@ describe("pages", () => {
     assert.ok(page.includes("<th>progress</th>"));
     assert.ok(page.includes("7 tested, 70 runs, 0s"));
     assert.ok(page.includes("<td>0.97</td>"));
+    const finished = page.split("<tr>").find((row) => row.includes(`href="/jobs/${FINISHED}"`)) ?? "";
+    assert.ok(finished.includes('<span class="flag">invalid</span>'), "an admin's invalid mark is a flag in the list too");
+    const running = page.split("<tr>").find((row) => row.includes(`href="/jobs/${RUNNING}"`)) ?? "";
+    assert.ok(running !== "" && !running.includes("invalid"), "only on the job marked");
   });
 
   it("shows every bisection of one crash title with its corrections, exact title only", async () => {
@@ -220,5 +228,39 @@ describe("pages", () => {
 
   it("says a job is not there", async () => {
     assert.equal((await get("/jobs/00000000-0000-4000-8000-000000000000")).status, 404);
+  });
+});
+
+describe("the jobs list, for a job running culprit's strategy", () => {
+  let h: Harness | undefined;
+  after(async () => h?.cleanup());
+
+  it("shows its steps left, read off its posterior, and an ETA", async () => {
+    h = await harness({ maxJobs: 1 });
+    const server = h;
+    const history = await generateHistory(join(server.root, "project"), simpleHistory(40, { culprit: 26 }));
+    const row = await server.jobs.submit(jobFields(history), "tester");
+    // The start and the good end tested: the target is known, the bisection ahead.
+    await new Promise<void>((resolve) => {
+      let tested = 0;
+      const stop = server.jobs.subscribe(row.id, (item) => {
+        if (item.kind === "event" && item.stored.event.type === "tests-finished" && ++tested === 2) {
+          stop();
+          resolve();
+        }
+      });
+    });
+    // Stopped, it stays running in the store: the list shows it as it was.
+    await server.jobs.stop();
+    const headers = { cookie: `culprit_token=${TOKENS.find((t) => t.role === "read")?.token as string}` };
+    const page = await (await server.app.request("/jobs", { headers })).text();
+    const listed = page.split("<tr>").find((r) => r.includes(`href="/jobs/${row.id}"`)) ?? "";
+    assert.match(listed, /<td class="running">running<\/td>/);
+    const steps = Number(/~(\d+) steps left/.exec(listed)?.[1]);
+    assert.match(listed, /ETA ~\d/);
+    const view = (await (await server.app.request(`/api/jobs/${row.id}/dashboard`, { headers: auth("read") })).json()) as { series: { mass: number[]; everywhere: number; nowhere: number } };
+    assert.equal(steps, stepsLeftOf([...view.series.mass, view.series.everywhere, view.series.nowhere]));
+    // 40 commits, the leader far from 95%: several halvings to go.
+    assert.ok(steps >= 3 && steps <= 6, `steps left: ${steps}`);
   });
 });

@@ -18,7 +18,7 @@ import { authorize, type TokenEntry } from "./access.js";
 import { ChartLibrary, JOB_SCRIPT } from "./assets.js";
 import { accessOf, need, TOKEN_COOKIE, type Env } from "./auth.js";
 import { commitRows, type CommitRow } from "./commits.js";
-import { jobDashboard, JobGraphs } from "./dashboard.js";
+import { jobDashboard, JobGraphs, StepEstimates } from "./dashboard.js";
 import { crashConsoleLog } from "./mail.js";
 import { stagesOf, type Stage } from "./stages.js";
 import { workersTable, workerView } from "./workers.js";
@@ -63,18 +63,25 @@ function crashHref(title: string): string {
   return `/crashes?title=${encodeURIComponent(title)}`;
 }
 
-/** How far a job got: steps done and left and an ETA while it runs (as the CLI's status line), what it tested once it ended. */
-async function progressCell(store: Store, job: JobRow, now: number): Promise<string> {
+/**
+ * How far a job got: steps done and left and an ETA while it runs (as the CLI's status line; the
+ * steps left estimated from the posterior when the strategy counts none, "—" when not known),
+ * what it tested once it ended.
+ */
+async function progressCell(store: Store, estimates: StepEstimates, job: JobRow, now: number): Promise<string> {
   if (job.status === "queued") return "waiting";
-  if (job.status === "running") return describeProgress(progressOf((await store.events(job.id)).map((s) => s.event), now));
+  if (job.status === "running") {
+    const events = (await store.events(job.id)).map((s) => s.event);
+    return describeProgress(progressOf(events, now, await estimates.of(job, events)), "—");
+  }
   const result = resultOf(job);
   return result ? `${result.revisionsTested} tested, ${result.runs} runs, ${goDuration(Math.round(result.time.totalMs / 1000) * 1000)}` : "";
 }
 
-async function jobRow(store: Store, job: JobRow, now: number): Promise<HtmlEscapedString> {
+async function jobRow(store: Store, estimates: StepEstimates, job: JobRow, corrections: readonly Correction[], now: number): Promise<HtmlEscapedString> {
   const answer = job.outcome === "culprit" && job.culprit ? html`<span class="hash">${job.culprit.slice(0, 12)}</span>` : (job.outcome ?? "");
   return html`<tr><td><a class="hash" href="/jobs/${job.id}">${job.id.slice(0, 8)}</a></td><td class="${job.status}">${job.status}</td><td>${job.kind}</td>
-<td>${job.repo}</td><td>${job.crashTitle ? html`<a href="${crashHref(job.crashTitle)}">${job.crashTitle}</a>` : ""}</td><td>${await progressCell(store, job, now)}</td><td>${answer}</td><td>${job.confidence !== null ? job.confidence.toFixed(2) : ""}</td><td>${flagList(flagsOf(resultOf(job)))}</td><td>${when(job.createdAt)}</td></tr>`;
+<td>${job.repo}</td><td>${job.crashTitle ? html`<a href="${crashHref(job.crashTitle)}">${job.crashTitle}</a>` : ""}</td><td>${await progressCell(store, estimates, job, now)}</td><td>${answer}</td><td>${job.confidence !== null ? job.confidence.toFixed(2) : ""}</td><td>${flagList(flagsOf(resultOf(job), corrections))}</td><td>${when(job.createdAt)}</td></tr>`;
 }
 
 const JOB_HEADER = html`<tr><th>job</th><th>status</th><th>kind</th><th>repo</th><th>crash</th><th>progress</th><th>culprit</th><th>confidence</th><th>flags</th><th>submitted</th></tr>`;
@@ -129,6 +136,7 @@ function correctionList(corrections: readonly Correction[], bisected: string | n
 export function registerPages(app: Hono<Env>, deps: { store: Store; tokens: readonly TokenEntry[] }): void {
   const { store, tokens } = deps;
   const graphs = new JobGraphs();
+  const estimates = new StepEstimates(graphs);
   const chart = new ChartLibrary();
 
   const signedIn: MiddlewareHandler<Env> = async (c, next) => {
@@ -180,7 +188,8 @@ export function registerPages(app: Hono<Env>, deps: { store: Store; tokens: read
   app.get("/jobs", async (c) => {
     const jobs = await store.jobs({ limit: 200 });
     const now = Date.now();
-    const rows = await Promise.all(jobs.map((j) => jobRow(store, j, now)));
+    const corrections = await store.correctionsOf(jobs.map((j) => j.id));
+    const rows = await Promise.all(jobs.map((j) => jobRow(store, estimates, j, corrections.get(j.id) ?? [], now)));
     return c.html(layout("culprit: jobs", html`<h1>Jobs</h1><table id="jobs">${JOB_HEADER}${rows}</table>`));
   });
 
@@ -198,7 +207,7 @@ export function registerPages(app: Hono<Env>, deps: { store: Store; tokens: read
       jobs.map(async (j) => {
         const corrections = await store.corrections(j.id);
         return html`<h3><a class="hash" href="/jobs/${j.id}">${j.id.slice(0, 8)}</a> <span class="${j.status}">${j.status}</span> ${j.kind} bisection of ${j.repo}, ${when(j.createdAt)}</h3>
-<p>${await progressCell(store, j, now)}${j.outcome ? html` · ${j.outcome}` : ""}${j.culprit ? html` <span class="hash">${j.culprit.slice(0, 12)}</span>` : ""}${j.confidence !== null ? ` · confidence ${j.confidence.toFixed(2)}` : ""} ${flagList(flagsOf(resultOf(j), corrections))}</p>
+<p>${await progressCell(store, estimates, j, now)}${j.outcome ? html` · ${j.outcome}` : ""}${j.culprit ? html` <span class="hash">${j.culprit.slice(0, 12)}</span>` : ""}${j.confidence !== null ? ` · confidence ${j.confidence.toFixed(2)}` : ""} ${flagList(flagsOf(resultOf(j), corrections))}</p>
 ${correctionList(corrections, j.culprit)}`;
       }),
     );

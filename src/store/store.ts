@@ -243,6 +243,15 @@ export class Store {
     return this.db.selectFrom("workers").selectAll().orderBy("name").execute();
   }
 
+  /** Several jobs' corrections in one query (a list of jobs shows their flags), each job's oldest first. */
+  async correctionsOf(jobIds: readonly string[]): Promise<Map<string, Correction[]>> {
+    const byJob = new Map<string, Correction[]>();
+    if (jobIds.length === 0) return byJob;
+    const rows = await this.db.selectFrom("corrections").selectAll().where("jobId", "in", [...jobIds]).orderBy("at").orderBy("id").execute();
+    for (const row of rows) byJob.set(row.jobId, [...(byJob.get(row.jobId) ?? []), row]);
+    return byJob;
+  }
+
   /** Rows in each table, for checks that something was (or was not) stored. */
   async counts(): Promise<Record<keyof Database, number>> {
     const count = async (table: keyof Database): Promise<number> => {
