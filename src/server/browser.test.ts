@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { generateHistory, type GeneratedHistory } from "../demo/history.js";
 import { simpleHistory } from "../bisect/testkit.js";
+import { postgresBackend, type Backend } from "../store/backends.js";
 import { adminToken, startServe, type ServeProcess } from "./servekit.js";
 import { jobFields } from "./testkit.js";
 
@@ -25,7 +26,10 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
-describe("the dashboard in chromium", () => {
+// The pages read the store: the same walk-through on each backend.
+for (const backendName of ["sqlite", "postgres"] as const) {
+describe(`the dashboard in chromium, on ${backendName}`, () => {
+  let backend: Backend | undefined;
   let dir: string;
   let server: ServeProcess | undefined;
   let browser: Browser | undefined;
@@ -35,7 +39,8 @@ describe("the dashboard in chromium", () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "culprit-browser-"));
-    shots = process.env["CULPRIT_SCREENSHOTS"] ?? join(dir, "screenshots");
+    // The docs' screenshots are SQLite's; PostgreSQL's go beside them.
+    shots = join(process.env["CULPRIT_SCREENSHOTS"] ?? join(dir, "screenshots"), backendName === "sqlite" ? "" : backendName);
     await mkdir(shots, { recursive: true });
     const root = join(dir, "repos");
     await mkdir(root);
@@ -44,7 +49,8 @@ describe("the dashboard in chromium", () => {
     const slow = join(dir, "slow-demo");
     await writeFile(slow, "#!/bin/sh\nsleep 0.5\nexec ./demo\n");
     await chmod(slow, 0o755);
-    server = await startServe(join(dir, "data"), root);
+    backend = backendName === "postgres" ? await postgresBackend() : undefined;
+    server = await startServe(join(dir, "data"), root, backend ? await backend.fresh() : undefined);
     token = await adminToken(join(dir, "data"));
   });
 
@@ -54,6 +60,7 @@ describe("the dashboard in chromium", () => {
       process.kill(server.pid, "SIGTERM");
       await server.exited;
     }
+    await backend?.teardown();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -138,3 +145,4 @@ describe("the dashboard in chromium", () => {
     assert.deepEqual(problems, [], "no script error and nothing the policy refused");
   });
 });
+}

@@ -18,11 +18,14 @@ export interface ServeProcess {
 }
 
 /** `culprit serve` on a free loopback port, once it listens; one job at a time. */
-export async function startServe(data: string, root: string): Promise<ServeProcess> {
-  const server = spawn(process.execPath, [MAIN, "serve", "--data", data, "--root", root, "--port", "0", "--max-jobs", "1"], { stdio: ["ignore", "pipe", "pipe"] });
+/** `db`: a PostgreSQL URL; without it the data dir's SQLite file. */
+export async function startServe(data: string, root: string, db?: string): Promise<ServeProcess> {
+  const server = spawn(process.execPath, [MAIN, "serve", "--data", data, "--root", root, "--port", "0", "--max-jobs", "1", ...(db ? ["--db", db] : [])], { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => server.once("exit", (code, signal) => resolve({ code, signal })));
   let said = "";
   const url = await new Promise<string>((resolve, reject) => {
+    // A refusal comes on stderr: kept with the rest for the error below.
+    server.stderr.on("data", (chunk: Buffer) => void (said += chunk.toString()));
     server.stdout.on("data", (chunk: Buffer) => {
       said += chunk.toString();
       const m = /listening on (http:\/\/\S+)/.exec(said);

@@ -2,6 +2,7 @@
 // file here, unless --db names a PostgreSQL server), the blob store, and the work dir of every
 // job the server runs.
 
+import { mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { BlobStore } from "./blobs.js";
@@ -24,5 +25,8 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 export async function openDataDir(dir: string, db?: string): Promise<DataDir> {
   const root = resolve(dir);
   const store = await Store.open(db ?? join(root, "culprit.sqlite"));
+  // With PostgreSQL nothing has made the dir yet, and the tokens, blobs and work dirs go there;
+  // made only once the database answered, so a refused start leaves nothing behind.
+  await mkdir(root, { recursive: true });
   return { dir: root, store, blobs: new BlobStore(join(root, "blobs")), jobsDir: join(root, "jobs") };
 }
