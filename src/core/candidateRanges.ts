@@ -4,7 +4,7 @@
 // Pure: the graph, the candidates and the observations in, the ranges out.
 
 import type { Dag } from "./dag.js";
-import { classifyRun, type SameCrash } from "./evidence.js";
+import { classifyRun, type EvidenceCounts, type SameCrash } from "./evidence.js";
 import type { CrashSummary, Observation } from "./outcome.js";
 
 /** What the runs of one commit showed, for the range it belongs to. */
@@ -35,7 +35,7 @@ export interface CandidateRange {
 }
 
 /** One commit's status from all its observations: a build failure or a majority of masked or unusable runs wins over a few informative runs. */
-export function commitStatus(observations: readonly Observation[], target: CrashSummary, sameCrash: SameCrash): { status: CommitStatus; maskedBy: Map<string, number> } {
+export function commitStatus(observations: readonly Observation[], target: CrashSummary, sameCrash: SameCrash): { status: CommitStatus; maskedBy: Map<string, number>; counts: EvidenceCounts } {
   const counts = { target: 0, clean: 0, masked: 0, unusable: 0 };
   const maskedBy = new Map<string, number>();
   let built = false;
@@ -50,13 +50,13 @@ export function commitStatus(observations: readonly Observation[], target: Crash
     }
   }
   const total = counts.target + counts.clean + counts.masked + counts.unusable;
-  if (failed && !built) return { status: "broken", maskedBy };
-  if (total === 0) return { status: "untested", maskedBy };
-  if (counts.target > 0) return { status: "target", maskedBy };
+  if (failed && !built) return { status: "broken", maskedBy, counts };
+  if (total === 0) return { status: "untested", maskedBy, counts };
+  if (counts.target > 0) return { status: "target", maskedBy, counts };
   const informative = counts.clean;
-  if (counts.masked >= informative && counts.masked >= counts.unusable) return { status: "masked", maskedBy };
-  if (counts.unusable > informative) return { status: "unusable", maskedBy };
-  return { status: "clean", maskedBy };
+  if (counts.masked >= informative && counts.masked >= counts.unusable) return { status: "masked", maskedBy, counts };
+  if (counts.unusable > informative) return { status: "unusable", maskedBy, counts };
+  return { status: "clean", maskedBy, counts };
 }
 
 /** Commits whose build (under some remedies) has the same signature as one of their parents' under the same remedies. */

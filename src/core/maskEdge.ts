@@ -7,7 +7,7 @@
 
 import type { Dag } from "./dag.js";
 import type { SameCrash } from "./evidence.js";
-import { classifyRun } from "./evidence.js";
+import { commitStatus } from "./candidateRanges.js";
 import type { CrashSummary, Observation } from "./outcome.js";
 
 /**
@@ -72,13 +72,10 @@ function maskStateOf(dag: Dag, observations: readonly Observation[], target: Cra
   const byCommit = new Map<string, Observation[]>();
   for (const o of observations) byCommit.set(o.commit, [...(byCommit.get(o.commit) ?? []), o]);
   return (c) => {
-    const own = byCommit.get(dag.hash(c)) ?? [];
-    const counts = { target: 0, clean: 0, masked: 0, unusable: 0 };
-    for (const o of own) for (const run of o.runs) counts[classifyRun(run, target, sameCrash)]++;
-    if (own.length > 0 && own.every((o) => o.build?.kind === "failed")) return "broken";
-    if (counts.target > 0) return "target";
+    const { status, counts } = commitStatus(byCommit.get(dag.hash(c)) ?? [], target, sameCrash);
+    // commitStatus calls a commit masked when most of its runs were; here one clean run is enough to say otherwise.
+    if (status === "broken" || status === "untested" || status === "target") return status;
     if (counts.clean > 0) return "clean";
-    if (counts.masked > 0) return "masked";
-    return counts.unusable > 0 ? "unusable" : "untested";
+    return counts.masked > 0 ? "masked" : "unusable";
   };
 }
