@@ -544,12 +544,13 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
   // halving finds it in a few steps: it goes first, before the budget is counted (maskEdge.ts).
   if (problem.kind === "cause") {
     const active = observations.filter((o) => o.remedies.join(",") === remedies.join(","));
-    const edge = maskEdgeToTest(dag, credibleAnswer(post).filter((h) => h < post.n), active, target, problem.sameCrash);
+    const candidates = credibleAnswer(post).filter((h) => h < post.n);
+    const edge = maskEdgeToTest(dag, candidates, active, target, problem.sameCrash);
     if (edge !== undefined && !untestable(edge) && !pending.includes(edge)) {
       notes.push({ kind: "info", text: "the candidates are masked below the oldest commit that showed the target: searching where the masking ends" });
       return test([{ commit: dag.hash(edge), runs: runsPerCommit, remedies }], notes);
     }
-    if (edge === undefined && maskedStretchFound(dag, credibleAnswer(post).filter((h) => h < post.n), active, target, problem.sameCrash)) {
+    if (edge === undefined && maskedStretchFound(dag, candidates, active, target, problem.sameCrash)) {
       return inconclusive(problem, post, "where the masking ends is found, and every older commit tested was masked: nothing older can show the target", notes);
     }
   }
