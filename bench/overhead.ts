@@ -10,7 +10,7 @@
 // Overhead of a revision (P=1) = wall time from the end of the previous revision's tests to the
 // end of its own, minus the time its build command and its reproducer processes ran.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -131,6 +131,28 @@ async function bisect(history: GeneratedHistory, dir: string, name: string, setu
   return { events, wallMs, result, decisionsMs };
 }
 
+function spawnWait(argv: readonly string[], cwd: string): Promise<number | null> {
+  const [file, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const child = spawn(file as string, args, { cwd, stdio: "ignore" });
+    child.once("error", reject);
+    child.once("close", (code) => resolve(code));
+  });
+}
+
+/** Wall time of checking out, building and testing `commits` in `clone`, one after the other. */
+async function bareLoop(clone: string, commits: readonly string[]): Promise<number> {
+  const started = performance.now();
+  for (const commit of commits) {
+    await spawnWait(["git", "checkout", "--detach", "--force", "--quiet", commit], clone);
+    await spawnWait(BUILD, clone);
+    await spawnWait(["sh", "-c", TEST_SCRIPT], clone);
+  }
+  const wall = performance.now() - started;
+  spawnSync("git", ["checkout", "--quiet", "--force", "-"], { cwd: clone });
+  return wall;
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "culprit-bench-"));
   try {
@@ -142,12 +164,14 @@ async function main(): Promise<void> {
     const walls: number[] = [];
     const trivialDecisions: number[] = [];
     let revisions = 0;
+    let tested: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const run = await bisect(history, dir, `work-${round}`, { build: BUILD, reproducer: ["sh", "-c", TEST_SCRIPT], runs: 1, workers: 1 });
       walls.push(run.wallMs);
       trivialDecisions.push(...run.decisionsMs);
       overheads.push(...overheadPerRevision(run.events));
       revisions = run.result.revisionsTested;
+      tested = run.events.flatMap((e) => (e.type === "tests-started" ? [e.commit] : []));
     }
     // The same search with git alone, in a clone (git bisect moves the working tree).
     const clone = join(dir, "clone");
@@ -163,6 +187,10 @@ async function main(): Promise<void> {
       if (!run.stdout.includes(`${history.culprit} is the first bad commit`)) throw new Error("git bisect run found another commit");
       spawnSync("git", ["bisect", "reset"], { cwd: clone });
     }
+    // The floor under any orchestrator written in Node: the same checkouts, builds and tests that
+    // culprit did, started one after the other from this process, with nothing else around them.
+    const floorWalls: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) floorWalls.push(await bareLoop(clone, tested));
     const perRevision = median(overheads);
     console.log(`bench:overhead — ${COMMITS}-commit generated history, strategy ${STRATEGY}, ${ROUNDS} rounds each`);
     console.log(`trivial build (cp) and test (grep), P=1:`);
@@ -171,6 +199,7 @@ async function main(): Promise<void> {
     console.log(`  culprit:        of which strategy decisions: median ${median(trivialDecisions).toFixed(1)} ms per call`);
     console.log(`  git bisect run: ${gitSteps} steps per bisection, median wall ${goDuration(median(gitWalls))}, ${(median(gitWalls) / Math.max(1, gitSteps)).toFixed(1)} ms per step (commands included)`);
     console.log(`  ratio:          culprit wall / git bisect run wall = ${(median(walls) / median(gitWalls)).toFixed(2)} (target ≤ 1.2)`);
+    console.log(`  floor:          the same ${tested.length} checkouts, builds and tests spawned from this Node process with nothing around them: median wall ${goDuration(median(floorWalls))}, ratio to git bisect run ${(median(floorWalls) / median(gitWalls)).toFixed(2)}`);
 
     // Part 2: builds and runs of random length, at P=1 and P=4.
     const timed = join(dir, "timed.sh");
