@@ -78,9 +78,31 @@ export class ServerClient {
   async fetchCommit(job: string, dir: string, commit: string): Promise<void> {
     const present = await git(dir, ["cat-file", "-e", `${commit}^{commit}`], { okCodes: [1, 128] });
     if (present.code === 0) return;
-    await git(dir, ["fetch", "--quiet", "--no-tags", `${this.base}/git/${job}`, commit], {
-      env: { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraHeader", GIT_CONFIG_VALUE_0: `Authorization: Bearer ${this.token}` },
-    });
+    const url = `${this.base}/git/${job}`;
+    const env = { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraHeader", GIT_CONFIG_VALUE_0: `Authorization: Bearer ${this.token}` };
+    await git(dir, ["fetch", "--quiet", "--no-tags", url, commit], { env });
+    await this.fetchTagsReached(dir, url, commit, env);
+  }
+
+  /**
+   * The server's tags that `commit` reaches, and only those (any other would bring its history
+   * along): a kernel build's compiler and release tweaks follow the releases a commit reaches, and
+   * must be the ones the server's repository says.
+   */
+  private async fetchTagsReached(dir: string, url: string, commit: string, env: Record<string, string>): Promise<void> {
+    const tagged = new Map<string, string>();
+    for (const line of (await git(dir, ["ls-remote", "--tags", url], { env })).stdout.split("\n")) {
+      const [hash, ref] = line.split("\t");
+      if (!hash || !ref) continue;
+      // An annotated tag is listed twice: its own object, then (ref^{}) the commit it names.
+      if (ref.endsWith("^{}")) tagged.set(ref.slice(0, -3), hash);
+      else if (!tagged.has(ref)) tagged.set(ref, hash);
+    }
+    if (tagged.size === 0) return;
+    const reached = new Set((await git(dir, ["rev-list", commit])).stdout.split("\n"));
+    const refspecs = [...tagged].filter(([, target]) => reached.has(target)).map(([ref]) => `+${ref}:${ref}`);
+    // Batches keep each command line short on a kernel's thousands of tags.
+    for (let i = 0; i < refspecs.length; i += 1000) await git(dir, ["fetch", "--quiet", "--no-tags", url, ...refspecs.slice(i, i + 1000)], { env });
   }
 
   /** Puts a log in the job's log store unless it is there. */

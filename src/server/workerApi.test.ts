@@ -12,6 +12,7 @@ import { LOGS_DIR, LogStore } from "../bisect/logstore.js";
 import { generateHistory, type GeneratedHistory } from "../demo/history.js";
 import { git } from "../git/git.js";
 import { simpleHistory } from "../bisect/testkit.js";
+import { ServerClient } from "../queue/serverClient.js";
 import { auth, harness, jobFields, TOKENS, type Harness } from "./testkit.js";
 
 const sha = (bytes: string): string => createHash("sha256").update(bytes).digest("hex");
@@ -45,6 +46,17 @@ describe("the server's endpoints for workers", () => {
   });
 
   const request = (path: string, init: RequestInit = {}): Promise<Response> => Promise.resolve(h.app.request(path, init));
+  /** The app on a loopback port, for what speaks HTTP itself (git). */
+  const overHttp = async (use: (port: number) => Promise<void>): Promise<void> => {
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: h.app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+    });
+    try {
+      await use((server.address() as AddressInfo).port);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  };
   const blobFiles = async (): Promise<string[]> => (await readdir(h.data.blobs.dir, { recursive: true }).catch(() => [] as string[])).filter((f) => /[0-9a-f]{62}$/.test(f));
 
   it("refuses with one sentence and stores nothing", async () => {
@@ -125,11 +137,7 @@ describe("the server's endpoints for workers", () => {
   });
 
   it("serves the job's repository to git fetch, a commit no ref names included", async () => {
-    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-      const s = serve({ fetch: h.app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-    });
-    try {
-      const { port } = server.address() as AddressInfo;
+    await overHttp(async (port) => {
       const clone = join(h.dir, "worker-clone");
       await mkdir(clone);
       await git(clone, ["init", "--quiet"]);
@@ -139,8 +147,26 @@ describe("the server's endpoints for workers", () => {
       assert.equal((await git(clone, ["rev-parse", `${commit}^{tree}`])).stdout.trim(), (await git(history.dir, ["rev-parse", `${commit}^{tree}`])).stdout.trim());
       const refused = await git(clone, ["fetch", "--quiet", `http://127.0.0.1:${port}/git/${jobId}`, commit], { okCodes: [128] });
       assert.equal(refused.code, 128, "no token, no fetch");
-    } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    });
+  });
+
+  it("a worker's fetch brings the tags the commit reaches, as the server has them, and no other", async () => {
+    await overHttp(async (port) => {
+      const mirror = join(h.dir, "worker-mirror");
+      await mkdir(mirror);
+      await git(mirror, ["init", "--quiet"]);
+      const [reached, annotated, commit, later] = [1, 2, 3, 5].map((i) => history.main[i] as string) as [string, string, string, string];
+      await git(history.dir, ["tag", "v0.1", reached]);
+      await git(history.dir, ["-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "-m", "v0.2", "v0.2", annotated]);
+      await git(history.dir, ["tag", "v0.9", later]);
+      const token = TOKENS.find((t) => t.role === "worker")?.token as string;
+      await new ServerClient(`http://127.0.0.1:${port}`, token).fetchCommit(jobId, mirror, commit);
+      const tags = async (dir: string, ...args: string[]): Promise<string[]> => (await git(dir, ["tag", ...args])).stdout.split("\n").filter(Boolean).sort();
+      // The kernel builder picks a commit's compiler from these: the worker must see what the server sees.
+      assert.deepEqual(await tags(mirror, "--merged", commit), await tags(history.dir, "--merged", commit));
+      assert.ok((await tags(mirror)).includes("v0.2"));
+      assert.ok(!(await tags(mirror)).includes("v0.9"), "a tag the commit does not reach is not fetched");
+      assert.equal((await git(mirror, ["cat-file", "-e", `${later}^{commit}`], { okCodes: [128] })).code, 128, "nor its history");
+    });
   });
 });
