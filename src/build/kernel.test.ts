@@ -85,6 +85,46 @@ describe("KernelBuilder with a stand-in tree", () => {
   const git = (cwd: string, ...args: string[]): string =>
     execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
 
+  /** gcc from v1.0 on, cc (the fallback) before any release. */
+  const standInSpec = (repoDir: string): KernelBuildSpec => ({
+    repoDir,
+    config: "CONFIG_A=y\n",
+    compilers: { "v1.0": "gcc" },
+    defaultCompiler: "cc",
+    ccache: false,
+    jobs: 2,
+    imageTarget: "bzImage",
+    imagePath: "arch/x86/boot/bzImage",
+    timeoutMs: 60_000,
+    releaseTweaks: [{ tag: "v9.0", disable: ["NOT_YET"] }],
+    extraConfig: [],
+    keepVmlinux: false,
+    makeArgs: [],
+  });
+
+  it("has no compiler for a commit its repository lacks (a worker's before the fetch), and the release's once it is there", async () => {
+    const work = await mkdtemp(join(tmpdir(), "culprit-kbuild-"));
+    try {
+      const source = join(work, "source");
+      const worker = join(work, "worker");
+      await mkdir(source);
+      await mkdir(worker);
+      git(source, "init", "-q");
+      await writeFile(join(source, "Makefile"), makefile);
+      git(source, "add", ".");
+      git(source, "commit", "-qm", "v1");
+      git(source, "tag", "v1.0");
+      const commit = git(source, "rev-parse", "HEAD").trim();
+      git(worker, "init", "-q");
+      const builder = new KernelBuilder(standInSpec(worker));
+      await assert.rejects(builder.compiler(commit), /cannot list the tags/);
+      git(worker, "fetch", "-q", source, "refs/tags/v1.0:refs/tags/v1.0");
+      assert.equal(await builder.compiler(commit), "gcc", "the answer before the fetch is not kept");
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
   it("builds, signs, keeps signatures across comment edits, and reports broken configs and compile errors", async () => {
     const work = await mkdtemp(join(tmpdir(), "culprit-kbuild-"));
     try {
@@ -96,21 +136,7 @@ describe("KernelBuilder with a stand-in tree", () => {
       git(tree, "add", ".");
       git(tree, "commit", "-qm", "v1");
       git(tree, "tag", "v1.0");
-      const spec: KernelBuildSpec = {
-        repoDir: tree,
-        config: "CONFIG_A=y\n",
-        compilers: { "v1.0": "gcc" },
-        defaultCompiler: "cc",
-        ccache: false,
-        jobs: 2,
-        imageTarget: "bzImage",
-        imagePath: "arch/x86/boot/bzImage",
-        timeoutMs: 60_000,
-        releaseTweaks: [{ tag: "v9.0", disable: ["NOT_YET"] }],
-        extraConfig: [],
-        keepVmlinux: false,
-        makeArgs: [],
-      };
+      const spec = standInSpec(tree);
       const builder = new KernelBuilder(spec);
       const head = git(tree, "rev-parse", "HEAD").trim();
       assert.match(await builder.toolchain(head), /gcc|GCC/);

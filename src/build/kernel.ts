@@ -185,16 +185,22 @@ export class KernelBuilder implements Builder {
 
   constructor(private readonly spec: KernelBuildSpec) {}
 
-  /** Release tags reachable from `commit` (cached: a bisection asks about each commit twice). */
+  /**
+   * Release tags reachable from `commit` (cached: a bisection asks about each commit twice). A
+   * commit the repository lacks (a worker's, before it fetched it) has no answer yet: no tags
+   * would pick the wrong compiler and release tweaks for the whole bisection, so it is an error,
+   * and not kept.
+   */
   private reachableTags(commit: string): Promise<Set<string>> {
     let tags = this.tags.get(commit);
     if (!tags) {
-      tags = new Promise((resolve) =>
-        execFile("git", ["tag", "--merged", commit], { cwd: this.spec.repoDir, maxBuffer: 64 << 20 }, (err, stdout) =>
-          resolve(new Set(err ? [] : stdout.split("\n").filter(Boolean))),
+      tags = new Promise((resolve, reject) =>
+        execFile("git", ["tag", "--merged", commit], { cwd: this.spec.repoDir, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`cannot list the tags ${commit} reaches in ${this.spec.repoDir}: ${stderr.trim().split("\n")[0] ?? err.message}`)) : resolve(new Set(stdout.split("\n").filter(Boolean))),
         ),
       );
       this.tags.set(commit, tags);
+      tags.catch(() => this.tags.delete(commit));
     }
     return tags;
   }

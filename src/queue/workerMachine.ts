@@ -44,8 +44,18 @@ class FetchingExecutor implements Executor {
   ) {}
 
   async execute(request: ExecutionRequest, options: ExecutionOptions): Promise<Fact[]> {
-    if (request.recorded?.kind !== "failed" && !(await this.cache.lookup(await this.local.cacheKeyOf(request)))) await this.fetchCommit(request.commit);
+    if (request.recorded?.kind !== "failed" && !(await this.builtAlready(request))) await this.fetchCommit(request.commit);
     return this.local.execute({ ...request, parallelRuns: Math.min(request.parallelRuns, this.runs) }, options);
+  }
+
+  /**
+   * Whether the build is here or on the server. A builder that needs the commit's history to
+   * know its inputs (the kernel's: the releases it reaches pick the compiler) cannot say before
+   * the fetch; then it is looked for again, with the commit, before anything is built.
+   */
+  private async builtAlready(request: ExecutionRequest): Promise<boolean> {
+    const key = await this.local.cacheKeyOf(request).catch(() => undefined);
+    return key !== undefined && (await this.cache.lookup(key)) !== undefined;
   }
 }
 
