@@ -75,12 +75,16 @@ export interface WorkerArgs {
   queue: string;
   cache: string;
   builds?: number;
+  /** --runs; the default is the worker's. */
+  runs?: number;
+  /** --capabilities; the default is the worker's (generic). */
+  capabilities?: readonly string[];
   /** Short in tests, so a killed worker's request moves on within seconds. */
   lockDuration?: string;
 }
 
 export async function startWorker(args: WorkerArgs): Promise<FarmProcess> {
-  const argv = ["worker", "--server", args.server, "--queue", args.queue, "--token", FARM_TOKENS.worker, "--cache", args.cache, "--builds", String(args.builds ?? 1), ...(args.name ? ["--name", args.name] : []), ...(args.lockDuration ? ["--lock-duration", args.lockDuration] : [])];
+  const argv = ["worker", "--server", args.server, "--queue", args.queue, "--token", FARM_TOKENS.worker, "--cache", args.cache, "--builds", String(args.builds ?? 1), ...(args.runs ? ["--runs", String(args.runs)] : []), ...(args.capabilities ? ["--capabilities", args.capabilities.join(",")] : []), ...(args.name ? ["--name", args.name] : []), ...(args.lockDuration ? ["--lock-duration", args.lockDuration] : [])];
   return (await started(argv, /culprit worker: taking/)).process;
 }
 
