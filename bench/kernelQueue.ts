@@ -52,8 +52,8 @@ function summary(events: readonly RecordedEvent[]): string[] {
   const asked = events.find((e) => e.type === "tests-started")?.at;
   const building = events.find((e) => e.type === "build-started")?.at;
   return [
-    ...(asked !== undefined && building !== undefined ? [`first test asked for → its build started: ${goDuration(building - asked)}`] : []),
-    `builds: ${made.length} made (${goDuration(buildMs)} in all; ${by(made.map((b) => b.worker))}), ${builds.length - made.length} from a cache; runs: ${runs.length} (${by(runs.map((r) => r.worker))})`,
+    ...(asked !== undefined && building !== undefined ? [`first test asked for → its build started: ${goDuration(Math.round(building - asked))}`] : []),
+    `builds: ${made.length} made (${goDuration(Math.round(buildMs))} in all; ${by(made.map((b) => b.worker))}), ${builds.length - made.length} from a cache; runs: ${runs.length} (${by(runs.map((r) => r.worker))})`,
     `accelerator per run: ${[...accels].map(([a, c]) => `${a} ×${c}`).join(", ")}`,
   ];
 }
@@ -89,7 +89,7 @@ export async function throughQueue(job: KernelJob): Promise<number> {
     const found = side.ended.culprit === job.planted;
     named &&= found;
     const result = side.ended.events.flatMap((e) => (e.type === "finished" ? [e.result] : []))[0];
-    console.log(`${side.label}: ${side.ended.status}, ${found ? "named the planted commit" : `DID NOT name the planted commit (culprit ${side.ended.culprit ?? "none"})`}, outcome ${side.ended.outcome ?? "none"}${result ? `, confidence ${(result.confidence * 100).toFixed(1)}%` : ""}; wall ${goDuration(side.wallMs)}`);
+    console.log(`${side.label}: ${side.ended.status}, ${found ? "named the planted commit" : `DID NOT name the planted commit (culprit ${side.ended.culprit ?? "none"})`}, outcome ${side.ended.outcome ?? "none"}${result ? `, confidence ${(result.confidence * 100).toFixed(1)}%` : ""}; wall ${goDuration(Math.round(side.wallMs))}`);
     for (const line of summary(side.ended.events)) console.log(`  ${line}`);
   }
   const [inProcess, farm] = sides as [Side, Side];
