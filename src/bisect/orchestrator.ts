@@ -177,6 +177,11 @@ export async function prepareProblem(repo: Repo, spec: BisectSpec, deps: BisectD
   return { problem: { ...base, releases: picked, graph, repositoryRoots: repositoryRoots(nodes), ...(oldest ? { oldest } : {}) }, boundary };
 }
 
+/** Builds and runs recorded so far: what the strategy's answers are read from. */
+function factCount(events: readonly BisectEvent[]): number {
+  return events.filter((e) => e.type === "build-finished" || e.type === "run-finished").length;
+}
+
 /** The commits that have no parent at all: where the repository's history begins. */
 function repositoryRoots(nodes: readonly CommitNode[]): string[] {
   return nodes.filter((n) => n.parents.length === 0).map((n) => n.hash);
@@ -308,12 +313,14 @@ class Session {
   async loop(problem: BisectProblem): Promise<StrategyResult> {
     const workers = Math.max(1, this.spec.parallelCommits);
     const inFlight = new Map<TestRequest, Promise<void>>();
+    const stops = new Map<TestRequest, AbortController>();
     let failure: { reason: unknown } | undefined;
     const settleAll = async (): Promise<void> => {
       await Promise.allSettled(inFlight.values());
     };
     const begin = (request: TestRequest, reattached?: OpenRequest): void => {
-      const running: Promise<void> = this.test(request, problem, reattached).then(
+      const stop = new AbortController();
+      const running: Promise<void> = this.test(request, problem, stop.signal, reattached).then(
         () => void inFlight.delete(request),
         (reason: unknown) => {
           inFlight.delete(request);
@@ -321,6 +328,7 @@ class Session {
         },
       );
       inFlight.set(request, running);
+      stops.set(request, stop);
     };
     // Requests an earlier start handed to executors that outlived it: their answers are still coming.
     if (this.executor.durable) for (const open of openRequests(this.log.events)) begin({ commit: open.commit, remedies: open.remedies, runs: open.indices.length }, open);
@@ -334,7 +342,21 @@ class Session {
         const pending = [...inFlight.keys()];
         const step: Step = this.deps.strategy.next(problem, observationsOf(this.log.events), pending);
         await this.recordNotes(step);
-        if (step.kind === "done") return step.result;
+        if (step.kind === "done") {
+          if (inFlight.size === 0) return step.result;
+          // The answer stands on what is known now, so tests still in flight would only make the
+          // user wait (a whole build and batch at P > 1): they are stopped. A fact that lands
+          // before they stop is read: the strategy is asked again with it.
+          const facts = factCount(this.log.events);
+          this.log.record({ type: "note", at: Date.now(), note: { kind: "info", text: `the answer needs none of the ${inFlight.size} tests in flight: they are stopped` } });
+          for (const request of inFlight.keys()) stops.get(request)?.abort();
+          await settleAll();
+          // Set by the settled requests (the compiler cannot see that far).
+          const failed = failure as { reason: unknown } | undefined;
+          if (failed) throw failed.reason;
+          if (factCount(this.log.events) === facts) return step.result;
+          continue;
+        }
         const start = requestsToStart(step.tests, pending, workers - inFlight.size);
         if (start.length === 0 && inFlight.size === 0) throw new Error(`strategy ${this.deps.strategy.name} asked for no tests and gave no result`);
         for (const request of start) begin(request);
@@ -375,7 +397,7 @@ class Session {
   }
 
   /** Hands one test to the executor, with its run indices claimed, and records the facts it returns. */
-  private async test(test: TestRequest, problem: BisectProblem, reattached?: OpenRequest): Promise<void> {
+  private async test(test: TestRequest, problem: BisectProblem, stop: AbortSignal, reattached?: OpenRequest): Promise<void> {
     const { commit, remedies } = test;
     const key = observationKey(commit, remedies);
     const recorded = observationsOf(this.log.events).find((o) => observationKey(o.commit, o.remedies) === key)?.build;
@@ -402,7 +424,7 @@ class Session {
     const record = (fact: Fact): void => {
       if (this.log.record(fact) && fact.type === "run-finished" && fact.request === request.id) enough.ran(fact.outcome);
     };
-    const facts = await this.executor.execute(request, { signal: this.signal, onFact: record, enough: enough.signal });
+    const facts = await this.executor.execute(request, { signal: AbortSignal.any([this.signal, stop]), onFact: record, enough: enough.signal });
     // Facts streamed and returned count once; so do those of a request delivered twice.
     for (const fact of facts) record(fact);
     this.checkAborted();

@@ -8,6 +8,7 @@ import type { Builder, BuildRequest } from "../build/builder.js";
 import { observationKey } from "../core/outcome.js";
 import type { Strategy, TestRequest } from "../core/strategy.js";
 import type { RunRequest } from "../run/runner.js";
+import type { ExecutionOptions, ExecutionRequest, Executor, Fact } from "./executor.js";
 import { runBisection } from "./orchestrator.js";
 import { scratchHistory, scratchSpec, simpleHistory } from "./testkit.js";
 
@@ -90,6 +91,90 @@ describe("pipeline", () => {
       const indices = asked.slice(1).flat().sort((a, b) => a - b);
       assert.deepEqual(indices, [1, 2, 3, 4, 5, 6], "three requests of two runs after the first run, no index twice");
       assert.equal(mostAtOnce, 3);
+    } finally {
+      await s.cleanup();
+    }
+  });
+  it("an answer given while tests are in flight stops them instead of waiting for them", { timeout: 60_000 }, async () => {
+    const s = await scratchHistory(simpleHistory(8, { commentOnlyEvery: 0 }));
+    try {
+      const [slow, fast] = [2, 5].map((i) => s.history.main[i] as string) as [string, string];
+      let slowStopped = false;
+      const builder: Builder = {
+        toolchain: async () => "cc 1",
+        configHash: () => "h",
+        build: async (request: BuildRequest) => {
+          // Without a stop this build would outlast the test's timeout.
+          if (request.commit === slow) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 120_000);
+              request.signal.addEventListener("abort", () => {
+                slowStopped = true;
+                clearTimeout(timer);
+                resolve();
+              });
+            });
+          }
+          return { kind: "ok", signature: request.commit, durationMs: 1 };
+        },
+      };
+      const strategy: Strategy = {
+        name: "stop-probe",
+        next: (_problem, observations) =>
+          observations.some((o) => o.commit === fast && o.build)
+            ? { kind: "done", result: { outcome: "no-culprit", reason: "not-reproduced", detail: "probe", confidence: 1 }, notes: [] }
+            : { kind: "test", tests: [slow, fast].map((commit) => ({ commit, runs: 0, remedies: [] })), notes: [] },
+      };
+      const notes: string[] = [];
+      const result = await runBisection(
+        scratchSpec(s, 2),
+        { builder, runner: { run: async () => [] }, strategy, parse: () => null, sameCrash: () => true, signatureLabel: "build" },
+        { signal: new AbortController().signal, onEvent: (e) => void (e.type === "note" && e.note.kind === "info" && notes.push(e.note.text)) },
+      );
+      assert.equal(result.outcome, "no-culprit");
+      assert.ok(slowStopped, "the slow build was stopped");
+      assert.ok(notes.includes("the answer needs none of the 1 tests in flight: they are stopped"), notes.join(" | "));
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it("a fact that lands while tests in flight are being stopped is read before the answer stands", { timeout: 60_000 }, async () => {
+    const s = await scratchHistory(simpleHistory(8, { commentOnlyEvery: 0 }));
+    try {
+      const [late, fast] = [2, 5].map((i) => s.history.main[i] as string) as [string, string];
+      let releaseLate!: () => void;
+      const lateMayEnd = new Promise<void>((resolve) => (releaseLate = resolve));
+      // An executor that cannot stop a request (a worker already on it): it answers anyway.
+      const executor: Executor = {
+        durable: false,
+        execute: async (request: ExecutionRequest, options: ExecutionOptions): Promise<Fact[]> => {
+          if (request.commit === late) {
+            options.signal.addEventListener("abort", () => releaseLate());
+            await lateMayEnd;
+          }
+          const fact: Fact = { type: "build-finished", at: Date.now(), request: request.id, commit: request.commit, remedies: [], build: { kind: "ok", signature: request.commit }, cached: false, durationMs: 1, cacheKey: request.commit, signatureLabel: "build" };
+          options.onFact?.(fact);
+          return [fact];
+        },
+      };
+      const asked: string[][] = [];
+      const strategy: Strategy = {
+        name: "late-fact-probe",
+        next: (_problem, observations) => {
+          const built = observations.filter((o) => o.build).map((o) => o.commit);
+          asked.push(built);
+          if (built.includes(late)) return { kind: "done", result: { outcome: "no-culprit", reason: "not-reproduced", detail: "saw the late fact", confidence: 1 }, notes: [] };
+          if (built.includes(fast)) return { kind: "done", result: { outcome: "no-culprit", reason: "not-reproduced", detail: "without the late fact", confidence: 1 }, notes: [] };
+          return { kind: "test", tests: [late, fast].map((commit) => ({ commit, runs: 0, remedies: [] })), notes: [] };
+        },
+      };
+      const result = await runBisection(
+        scratchSpec(s, 2),
+        { builder: { toolchain: async () => "cc 1", configHash: () => "h", build: async () => ({ kind: "ok", signature: "x", durationMs: 1 }) }, runner: { run: async () => [] }, strategy, parse: () => null, sameCrash: () => true, signatureLabel: "build" },
+        { signal: new AbortController().signal, executor },
+      );
+      assert.equal(result.outcome === "no-culprit" ? result.detail : result.outcome, "saw the late fact", JSON.stringify(asked));
     } finally {
       await s.cleanup();
     }

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { BisectEvent } from "../bisect/events.js";
+import type { BisectResult } from "../bisect/result.js";
 import { commitRows } from "./commits.js";
 
 const KEY = "a".repeat(64);
@@ -99,6 +100,14 @@ describe("commitRows", () => {
           testMs: 0,
         },
         { commit: "c4", remedies: [], builtBy: "w2", runs: [], testMs: 0 },
+      ],
+    ],
+    [
+      "a build under way when the job ended was stopped (the answer did not need it)",
+      [...built("c1", true), built("c2", true)[0] as BisectEvent, { type: "finished", at: 0, result: {} as BisectResult }],
+      [
+        { commit: "c1", remedies: [], build: { ok: true, signature: "sig-c1", cached: false, durationMs: 10 }, runs: [], testMs: 0 },
+        { commit: "c2", remedies: [], runs: [], testMs: 0, stopped: true },
       ],
     ],
   ];

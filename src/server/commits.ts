@@ -14,6 +14,8 @@ export interface CommitRow {
   runs: { outcome: string; count: number }[];
   testMs: number;
   verdict?: "good" | "bad" | "skip";
+  /** Its build was under way when the job ended (an answer stops the tests it does not need). */
+  stopped?: boolean;
   /** The worker that built it (or is building it); absent when the server did. */
   builtBy?: string;
   /** The workers that ran it, with how many runs each, most first; absent when the server ran them all. */
@@ -67,6 +69,9 @@ export function commitRows(events: readonly BisectEvent[]): CommitRow[] {
       }
       case "tests-finished":
         row(e.commit, e.remedies).testMs += e.durationMs;
+        break;
+      case "finished":
+        for (const r of rows.values()) if (r.build === undefined) r.stopped = true;
         break;
       default:
         break;

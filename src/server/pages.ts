@@ -94,7 +94,7 @@ function workerCell(row: CommitRow): Page {
 
 function commitLine(row: CommitRow, byWorkers: boolean): Page {
   const build = row.build;
-  const built = !build ? "building" : build.ok ? html`<span class="hash">${(build.signature ?? "").slice(0, 12)}</span>${build.cached ? " (cached)" : ""}` : html`<span class="failed">failed</span>`;
+  const built = !build ? (row.stopped ? "stopped" : "building") : build.ok ? html`<span class="hash">${(build.signature ?? "").slice(0, 12)}</span>${build.cached ? " (cached)" : ""}` : html`<span class="failed">failed</span>`;
   return html`<tr><td class="hash">${row.commit.slice(0, 12)}${row.remedies.length > 0 ? ` + ${row.remedies.join(", ")}` : ""}</td><td>${row.label ?? ""}</td><td>${built}</td>
 <td>${row.runs.map((r, i) => html`${i > 0 ? html`<br>` : ""}${r.count}× ${r.outcome}`)}</td><td class="${row.verdict === "bad" ? "failed" : row.verdict === "good" ? "finished" : ""}">${row.verdict ?? ""}</td>
 <td>${build ? goDuration(build.durationMs) : ""}</td><td>${row.testMs > 0 ? goDuration(row.testMs) : ""}</td>${byWorkers ? workerCell(row) : ""}</tr>`;

@@ -220,6 +220,19 @@ describe("virtual clock: a pipeline, as the orchestrator runs it", () => {
     const own = Array.from({ length: 30 }, (_, r) => simulateRun(world, index, [], r, r - (r % 10)));
     assert.deepEqual([...seen].sort(byOutcome), own.sort(byOutcome));
   });
+  it("an answer stops the requests still in flight: their unfinished builds and batches cost neither wall time nor runs", () => {
+    // a (a build and two batches, 24 min) and b (15.5 min) start together; the answer comes once b is in.
+    const answerOnB: Strategy = {
+      name: "answer-on-b",
+      next(_problem, observations) {
+        if (observations.some((o) => o.commit === b && o.runs.length === 10)) return { kind: "done", result: { outcome: "culprit", culprit: b, confidence: 1 }, notes: [] };
+        return { kind: "test", tests: observations.length === 0 ? [{ commit: a, runs: 20, remedies: [] }, { commit: b, runs: 10, remedies: [] }] : [], notes: [] };
+      },
+    };
+    const sim = simulate(world, answerOnB, 2);
+    // At 15.5 min a's first batch (done at 15.5) has landed, its second has not.
+    assert.deepEqual([sim.wallMinutes, sim.builds, sim.runs], [15.5, 2, 20]);
+  });
   it("is deterministic for a seed", () => {
     const once = simulate(world, bayesStrategy, 4);
     assert.deepEqual(simulate(world, bayesStrategy, 4), once);

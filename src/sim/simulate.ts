@@ -89,9 +89,13 @@ export function simulate(world: World, strategy: Strategy, workers: number): Sim
     const inFlight = running.map((r) => r.request);
     const next = strategy.next(problem, [...observations.values()], inFlight);
     if (next.kind === "done") {
-      // As the orchestrator does, the answer waits for the tests still in flight.
-      const wall = Math.max(now, ...running.map((r) => r.until));
-      return { result: next.result, builds: counts.builds, runs: counts.runs, wallMinutes: wall, steps: step };
+      // As the orchestrator does, the answer stops the tests still in flight: what they had not
+      // done by now is neither waited for nor spent.
+      for (const fact of running.flatMap((r) => r.facts)) {
+        if (fact.build) counts.builds--;
+        counts.runs -= fact.runs?.length ?? 0;
+      }
+      return { result: next.result, builds: counts.builds, runs: counts.runs, wallMinutes: now, steps: step };
     }
     const start = requestsToStart(next.tests, inFlight, slots - running.length);
     if (start.length === 0 && running.length === 0) throw new Error(`strategy ${strategy.name} asked for no tests`);
