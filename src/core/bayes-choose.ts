@@ -42,7 +42,8 @@ export function presenceAt(post: Posterior, anc: Uint8Array): Presence {
   return { present, absent, w };
 }
 
-function entropy2(p: number): number {
+/** Bits in a yes/no answer that is yes with chance p. */
+export function entropy2(p: number): number {
   if (p <= 0 || p >= 1) return 0;
   return -(p * Math.log2(p) + (1 - p) * Math.log2(1 - p));
 }

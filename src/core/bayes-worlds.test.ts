@@ -37,6 +37,8 @@ interface World {
   present: (hash: string) => boolean;
   /** One run: `batch` counts this commit's batches (requests), `run` the runs within it. */
   run: (hash: string, remedies: readonly string[], batch: number, run: number, seed: number) => RunOutcome;
+  /** Whether commit i builds; absent = every commit does. */
+  builds?: (hash: string) => boolean;
 }
 
 /** Runs the strategy against the world until it answers; every request is one batch. */
@@ -52,6 +54,10 @@ function bisect(world: World, problem: BisectProblem): { result: StrategyResult;
       const key = observationKey(t.commit, t.remedies);
       const batch = batches.get(key) ?? 0;
       batches.set(key, batch + 1);
+      if (world.builds && !world.builds(t.commit)) {
+        observations.set(key, { commit: t.commit, remedies: [...t.remedies].sort(), build: { kind: "failed", excerpt: "error" }, runs: [] });
+        continue;
+      }
       const before = observations.get(key) ?? { commit: t.commit, remedies: [...t.remedies].sort(), build: { kind: "ok", signature: `sig-${key}` }, runs: [] };
       const runs = Array.from({ length: t.runs }, (_, r) => world.run(t.commit, t.remedies, batch, r, problem.seed));
       observations.set(key, { ...before, runs: [...before.runs, ...runs] });
@@ -373,5 +379,29 @@ describe("a stretch masked on every run: where the masking ends is searched for"
     // Once the edge is found the masked stretch is not crept through: a bisection's worth of tests, not the budget.
     assert.ok(tested.length <= 20, `${tested.length} tests: ${tested.join(" ")}; ${notes.slice(-3).join(" | ")}`);
     assert.match(notes.at(-1) ?? "", /where the masking ends is found/);
+  });
+});
+
+describe("a broken stretch between the target and the masked commits: the edge search steps over it", () => {
+  // Lua's gmatch-depth: older commits fail an assertion before the target can show, and 57
+  // commits in between do not build; halving stepped through them one failed build at a time.
+  const nodes: CommitNode[] = Array.from({ length: 300 }, (_, i) => ({ hash: `c${i}`, parents: i === 0 ? [] : [`c${i - 1}`] }));
+  const overflow: CrashSummary = { title: "AddressSanitizer: stack-overflow in match", alt: [], type: "ASAN-STACK-OVERFLOW", frame: "match" };
+  const assertion: CrashSummary = { title: "assertion failed: ms->matchdepth == 200 in reprepstate", alt: [], type: "ASSERT", frame: "reprepstate" };
+  const at = (h: string): number => Number(h.slice(1));
+  it("the answer's newest candidate is the oldest commit that shows the target, in a few builds", () => {
+    const world: World = {
+      nodes,
+      present: () => true,
+      run: (h) => ({ kind: "crash", crash: at(h) >= 70 ? overflow : assertion }),
+      builds: (h) => at(h) < 85 || at(h) >= 135,
+    };
+    const { result, steps } = bisect(world, problemOf(world, { target: overflow }));
+    const tested = steps.flatMap((s) => (s.kind === "test" ? s.tests.map((t) => t.commit) : []));
+    const failedBuilds = new Set(tested.filter((h) => !(world.builds as (h: string) => boolean)(h)));
+    assert.equal(result.outcome, "inconclusive", JSON.stringify(result));
+    if (result.outcome !== "inconclusive") return;
+    assert.equal(Math.max(...result.candidates.map(at)), 70, `tested ${tested.join(" ")}`);
+    assert.ok(failedBuilds.size <= 6, `${failedBuilds.size} failed builds: ${[...failedBuilds].join(" ")}`);
   });
 });

@@ -7,6 +7,7 @@
 
 import type { Dag } from "./dag.js";
 import type { SameCrash } from "./evidence.js";
+import { entropy2 } from "./bayes-choose.js";
 import { commitStatus } from "./candidateRanges.js";
 import type { CrashSummary, Observation } from "./outcome.js";
 
@@ -25,16 +26,48 @@ export function maskEdgeToTest(dag: Dag, candidates: readonly number[], observat
   const between: number[] = [];
   for (let c = (dag.parents[newest] as readonly number[])[0]; c !== undefined; c = (dag.parents[c] as readonly number[])[0]) {
     const seen = status(c);
-    if (seen === "masked") {
-      // Newest first: the middle one halves the stretch where the masking ends.
-      const open = between.filter((b) => isCandidate.has(b) && status(b) === "untested");
-      return open[Math.floor(open.length / 2)];
-    }
+    if (seen === "masked") return bestProbe(between.map(status), (i) => isCandidate.has(between[i] as number)).map((i) => between[i] as number)[0];
     // Anything else that ran says the stretch is not one masked run up to here.
     if (seen === "target" || seen === "clean") return undefined;
     between.push(c);
   }
   return undefined;
+}
+
+/**
+ * Where to probe a stretch (newest first; a usable commit beyond each end) for the edge between
+ * its two sides: the untested position with the most expected bits, the split's entropy times the
+ * chance the commit builds and runs. Commits that did not (broken, unusable) say nothing about the
+ * edge, and broken stretches are contiguous: a commit between two of them is taken for one of
+ * them, and beside one, the nearer it is the likelier it belongs to it (the stretch's far end is
+ * anywhere up to the next usable commit). Halving alone would step through a broken stretch one
+ * build at a time (Lua's gmatch-depth: 57 failed builds in a row). Empty: nothing worth probing.
+ */
+export function bestProbe(stretch: readonly MaskState[], probeable: (i: number) => boolean): number[] {
+  const length = stretch.length;
+  const silent = (i: number): boolean => stretch[i] === "broken" || stretch[i] === "unusable";
+  let best: number | undefined;
+  let bestScore = 0;
+  for (let i = 0; i < length; i++) {
+    if (stretch[i] !== "untested" || !probeable(i)) continue;
+    let newer = i - 1;
+    while (newer >= 0 && stretch[newer] === "untested") newer--;
+    let older = i + 1;
+    while (older < length && stretch[older] === "untested") older++;
+    const newerSilent = newer >= 0 && silent(newer);
+    const olderSilent = older < length && silent(older);
+    let usable = 1;
+    if (newerSilent && olderSilent) usable = 0;
+    else if (newerSilent) usable = (i - newer) / (length - newer);
+    else if (olderSilent) usable = (older - i) / (older + 1);
+    const split = (i + 1) / (length + 1);
+    const score = usable * entropy2(split);
+    if (score > bestScore + 1e-12) {
+      bestScore = score;
+      best = i;
+    }
+  }
+  return best === undefined ? [] : [best];
 }
 
 /** Tested candidates, all masked, that say a found edge has only the mask below it. */
@@ -53,7 +86,7 @@ export function maskedStretchFound(dag: Dag, candidates: readonly number[], obse
   const byAge = [...candidates].sort((a, b) => a - b);
   const newest = byAge[byAge.length - 1] as number;
   const parent = (dag.parents[newest] as readonly number[])[0];
-  if (status(newest) !== "target" || parent === undefined || status(parent) !== "masked") return false;
+  if (status(newest) !== "target" || parent === undefined || !maskedBelowSilence(dag, parent, status)) return false;
   // Broken or unusable commits say nothing either way; any other run did.
   const tested = byAge.slice(0, -1).filter((c) => status(c) === "masked" || status(c) === "clean" || status(c) === "target");
   if (tested.some((c) => status(c) !== "masked") || tested.length < MASKED_SAMPLES) return false;
@@ -62,11 +95,36 @@ export function maskedStretchFound(dag: Dag, candidates: readonly number[], obse
 }
 
 /**
+ * `from` is masked, or leads down its first parents to a masked commit through commits that say
+ * nothing (broken, unusable) and untested ones between two of those: the edge lies in a stretch
+ * no test can look into, and nothing left to probe would move it.
+ */
+function maskedBelowSilence(dag: Dag, from: number, status: (c: number) => MaskState): boolean {
+  let silentSeen = false;
+  // Untested commits since the last silent one: probeable unless another silent one follows.
+  let untestedOpen = false;
+  for (let c: number | undefined = from; c !== undefined; c = (dag.parents[c] as readonly number[])[0]) {
+    const seen = status(c);
+    if (seen === "masked") return !untestedOpen;
+    if (seen === "untested") {
+      if (!silentSeen) return false;
+      untestedOpen = true;
+    } else if (seen === "broken" || seen === "unusable") {
+      silentSeen = true;
+      untestedOpen = false;
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
+/**
  * What a commit's runs say about a masked stretch: "masked" only when every run that said anything
  * crashed first with another crash (one clean run says the bug may be absent there: a masking
  * crash that wins only sometimes is no stretch to search the end of); "clean" when some run was.
  */
-type MaskState = "untested" | "target" | "clean" | "masked" | "broken" | "unusable";
+export type MaskState = "untested" | "target" | "clean" | "masked" | "broken" | "unusable";
 
 function maskStateOf(dag: Dag, observations: readonly Observation[], target: CrashSummary, sameCrash: SameCrash): (c: number) => MaskState {
   const byCommit = new Map<string, Observation[]>();
