@@ -329,7 +329,7 @@ async function main(): Promise<number> {
   if (queue) {
     // The same bisection as below, as a job: the same start, runs and seed.
     const fields = { repo: REPO, start: prepared.start, target: section, runs: 6, startRuns: 8, parallelism: { commits: 1, runs: 2 }, seed: 1 };
-    return throughQueue({ work: WORK, fields, planted: prepared.planted });
+    return throughQueue({ work: WORK, fields, planted: prepared.planted }, process.argv.includes("--split"));
   }
   const jobDir = join(WORK, "job");
   const cacheDir = join(WORK, "build-cache");

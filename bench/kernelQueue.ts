@@ -1,13 +1,15 @@
 // bench:kernel --queue — the bench's kernel bisection as a farm user first tries it: the same job
 // submitted to an in-process `culprit serve` and to `culprit serve --queue` on a private Redis
-// with one `culprit worker --capabilities qemu` that builds and boots, in the same run. It fails
-// unless both name the planted commit, and prints both wall times and what the worker did.
+// with one `culprit worker --capabilities linux-build,qemu` that builds and boots (--split: one
+// worker that builds and another that boots, without the source), in the same run. It fails
+// unless both name the planted commit, and prints both wall times and what the workers did.
 
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { RecordedEvent } from "../src/bisect/events.js";
 import { LogView } from "../src/bisect/logview.js";
 import { goDuration } from "../src/core/duration.js";
+import { git } from "../src/git/git.js";
 import { startRedis } from "../src/queue/redisServer.js";
 import { jobEnd, startServe, startWorker, submit, writeFarmTokens, type EndedJob, type FarmProcess } from "../src/server/farmkit.js";
 import type { ServerAddress } from "../src/server/client.js";
@@ -58,7 +60,18 @@ function summary(events: readonly RecordedEvent[]): string[] {
   ];
 }
 
-export async function throughQueue(job: KernelJob): Promise<number> {
+/** Objects in every repository under `dir` (a worker's, one per server repository). */
+async function objectsIn(dir: string): Promise<number> {
+  let count = 0;
+  for (const repo of await readdir(dir).catch(() => [] as string[])) {
+    const out = (await git(join(dir, repo), ["count-objects", "-v"])).stdout;
+    for (const m of out.matchAll(/^(?:count|in-pack): (\d+)$/gm)) count += Number(m[1]);
+  }
+  return count;
+}
+
+/** `split`: the builds on one worker (linux-build) and the runs on another (qemu), without the source. */
+export async function throughQueue(job: KernelJob, split: boolean): Promise<number> {
   const dir = join(job.work, "queue-bench");
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -75,10 +88,17 @@ export async function throughQueue(job: KernelJob): Promise<number> {
 
     const serve = await startServe({ data: join(dir, "farm"), root: job.work, tokens, queue: redis.url, maxJobs: 1 });
     processes.push(serve);
-    // A fresh worker machine: no repository, no build cache; it fetches what it builds from the server.
-    const worker = await startWorker({ server: serve.server.url, queue: redis.url, cache: join(dir, "worker"), name: "kernel-0", capabilities: ["qemu"], runs: 2 });
-    processes.push(worker);
-    sides.push(await bisect("culprit serve --queue + 1 culprit worker (qemu)", serve.server, job.fields));
+    // Fresh worker machines: no repository, no build cache; one fetches what it builds from the server.
+    const machines = split
+      ? [
+          { name: "kernel-build", capabilities: ["linux-build"] },
+          { name: "kernel-boot", capabilities: ["qemu"] },
+        ]
+      : [{ name: "kernel-0", capabilities: ["linux-build", "qemu"] }];
+    for (const m of machines) processes.push(await startWorker({ server: serve.server.url, queue: redis.url, cache: join(dir, m.name), name: m.name, capabilities: m.capabilities, runs: 2 }));
+    const label = `culprit serve --queue + ${machines.map((m) => `culprit worker ${m.name} (${m.capabilities.join(", ")})`).join(" + ")}`;
+    sides.push(await bisect(label, serve.server, job.fields));
+    if (split) console.log(`\nthe booting worker's repositories hold ${await objectsIn(join(dir, "kernel-boot", "repos"))} git objects: it never had the source`);
   } finally {
     for (const p of processes.reverse()) await p.stop();
     await redis.stop();

@@ -464,6 +464,14 @@ export function observationsOf(events: readonly BisectEvent[]): Observation[] {
   return [...byKey.values()];
 }
 
+/** The cache key the last build of commit+remedies was recorded with (none before the key was recorded). */
+export function recordedCacheKey(events: readonly BisectEvent[], commit: string, remedies: readonly string[]): string | undefined {
+  const key = observationKey(commit, remedies);
+  let found: string | undefined;
+  for (const e of events) if (e.type === "build-finished" && e.cacheKey !== undefined && observationKey(e.commit, e.remedies) === key) found = e.cacheKey;
+  return found;
+}
+
 /** The first run index not handed out yet for commit+remedies (handed out ≠ finished: see tests-started). */
 export function nextRunIndex(events: readonly BisectEvent[], commit: string, remedies: readonly string[]): number {
   const key = observationKey(commit, remedies);

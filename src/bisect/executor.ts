@@ -24,6 +24,11 @@ export interface ExecutionRequest {
   indices: number[];
   /** The build recorded earlier for commit+remedies: not repeated while its cache entry is there. */
   recorded?: BuildOutcome;
+  /**
+   * The recorded build's cache key, as its build-finished fact said: a machine that only runs
+   * finds the artifacts by it, with neither the source nor the toolchain that made them.
+   */
+  cacheKey?: string;
   /** Per run; a resume may change it. */
   runTimeoutMs: number;
   /** Runs at once. */

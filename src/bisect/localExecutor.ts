@@ -73,6 +73,24 @@ export class LocalExecutor implements Executor {
     return cache.keyOf({ tree, config: builder.configHash(request.remedies), toolchain: toolchain ?? (await builder.toolchain(request.commit)) });
   }
 
+  /** The recorded build, by the key the request names, when its artifacts are there (here, or wherever the cache looks). */
+  private async recordedBuild(request: ExecutionRequest): Promise<{ outcome: BuildOutcome; cacheKey: string } | undefined> {
+    const { recorded, cacheKey } = request;
+    if (!recorded || cacheKey === undefined) return undefined;
+    return recorded.kind === "failed" || (await this.parts.cache.lookup(cacheKey)) ? { outcome: recorded, cacheKey } : undefined;
+  }
+
+  /**
+   * Whether the request's build is made already, found without the commit where the request
+   * names the recorded build's key. A builder that needs the commit's history to name its inputs
+   * (the kernel's: the releases it reaches pick the compiler) cannot say before the commit is here.
+   */
+  async isBuilt(request: ExecutionRequest): Promise<boolean> {
+    if (await this.recordedBuild(request)) return true;
+    const key = await this.cacheKeyOf(request).catch(() => undefined);
+    return key !== undefined && (await this.parts.cache.lookup(key)) !== undefined;
+  }
+
   /** The build of a request: recorded and still cached, found in the cache, or made now. Undefined: interrupted. */
   private async buildOnce(
     request: ExecutionRequest,
@@ -82,6 +100,8 @@ export class LocalExecutor implements Executor {
   ): Promise<{ outcome: BuildOutcome; cacheKey: string } | undefined> {
     const { builder, cache } = this.parts;
     const { commit, remedies } = request;
+    const found = await this.recordedBuild(request);
+    if (found) return found;
     const toolchain = await builder.toolchain(commit);
     const cacheKey = await this.cacheKeyOf(request, toolchain);
     const recorded = request.recorded;

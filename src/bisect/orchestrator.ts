@@ -24,7 +24,7 @@ import { commitRecipients } from "../recipients/trailers.js";
 import type { CrashReport } from "../report/types.js";
 import { journalGroupsIn } from "../run/exec.js";
 import type { Runner } from "../run/runner.js";
-import { EventLog, nextRunIndex, observationsOf, openRequests, recordedProblem, type BisectEvent, type GraphBoundary, type OpenRequest, type RecordedEvent } from "./events.js";
+import { EventLog, nextRunIndex, observationsOf, openRequests, recordedCacheKey, recordedProblem, type BisectEvent, type GraphBoundary, type OpenRequest, type RecordedEvent } from "./events.js";
 import type { ExecutionRequest, Executor, Fact, LogLocator } from "./executor.js";
 import { LocalExecutor, type SharedLimits } from "./localExecutor.js";
 import { lockWorkDir } from "./lock.js";
@@ -401,6 +401,7 @@ class Session {
     const { commit, remedies } = test;
     const key = observationKey(commit, remedies);
     const recorded = observationsOf(this.log.events).find((o) => observationKey(o.commit, o.remedies) === key)?.build;
+    const cacheKey = recorded ? recordedCacheKey(this.log.events, commit, remedies) : undefined;
     const tree = await this.repo.treeHash(commit);
     // Indices are handed out once, recorded before the request leaves: after an interrupted
     // batch whose runs finished out of order, a resume continues past every index already used.
@@ -416,6 +417,7 @@ class Session {
       remedies,
       indices,
       ...(recorded ? { recorded } : {}),
+      ...(cacheKey ? { cacheKey } : {}),
       runTimeoutMs: this.spec.runTimeoutMs,
       parallelRuns: this.spec.parallelRuns,
     };

@@ -9,23 +9,27 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ExecutionOptions, ExecutionRequest, Executor, Fact } from "../bisect/executor.js";
 import type { RecordedEvent } from "../bisect/events.js";
-import { prepareJob } from "../bisect/job.js";
+import { prepareJob, type PreparedJob } from "../bisect/job.js";
 import { LocalExecutor } from "../bisect/localExecutor.js";
 import { LogStore } from "../bisect/logstore.js";
 import { runBisection } from "../bisect/orchestrator.js";
 import { demoJob, scratchHistory, simpleHistory, type Scratch } from "../bisect/testkit.js";
 import { BuildCache } from "../build/cache.js";
-import { Repo } from "../git/git.js";
+import { git, Repo } from "../git/git.js";
 import { Worktrees } from "../git/worktree.js";
-import { QueueExecutor } from "./queueExecutor.js";
+import { QueueExecutor, QueueExecutors } from "./queueExecutor.js";
 import { startRedis, type RedisServer } from "./redisServer.js";
 import { QueueWorker, type WorkerSide } from "./worker.js";
 
-/** A worker machine's own disk: its checkout, cache and logs under `dir`, nothing shared with the server. */
-async function workerSide(s: Scratch, dir: string): Promise<WorkerSide & { cache: BuildCache; cleanup(): Promise<void> }> {
-  const prepared = await prepareJob(demoJob(s, { workDir: join(dir, "work") }), s.dir, join(dir, "work"));
-  const repo = await Repo.open(s.history.dir);
-  const cache = new BuildCache(join(dir, "cache"));
+/**
+ * A worker machine's own disk: its checkout, cache and logs under `dir`, nothing shared with the
+ * server; `repoDir`, `cacheDir` and `job` give it another repository (an empty one: no source),
+ * cache or job settings (another compiler).
+ */
+async function workerSide(s: Scratch, dir: string, where: { repoDir?: string; cacheDir?: string; job?: Record<string, unknown> } = {}): Promise<WorkerSide & { cache: BuildCache; cleanup(): Promise<void> }> {
+  const prepared = await prepareJob(demoJob(s, { workDir: join(dir, "work"), ...where.job }), s.dir, join(dir, "work"));
+  const repo = await Repo.open(where.repoDir ?? s.history.dir);
+  const cache = new BuildCache(where.cacheDir ?? join(dir, "cache"));
   const logs = new LogStore(join(dir, "logs"));
   const worktrees = new Worktrees(repo, join(dir, "worktrees"), false);
   const executor = new LocalExecutor({ repo, builder: prepared.deps.builder, runner: prepared.deps.runner, cache, worktrees, logs, scratchDir: join(dir, "scratch"), slots: 1, signatureLabel: "build" });
@@ -39,6 +43,14 @@ function shipTo(serverLogs: LogStore): (key: string, file: string) => Promise<vo
     await mkdir(join(target, ".."), { recursive: true });
     await copyFile(file, target);
   };
+}
+
+/** A generated history and the server's job on it, with where the workers' logs go. */
+async function serverJob(commits: number, culprit: number): Promise<{ s: Scratch; prepared: PreparedJob; shipLog: (key: string, file: string) => Promise<void> }> {
+  const s = await scratchHistory(simpleHistory(commits, { culprit, commentOnlyEvery: 0 }));
+  const serverWork = join(s.dir, "server");
+  const prepared = await prepareJob(demoJob(s, { workDir: serverWork }), s.dir, serverWork);
+  return { s, prepared, shipLog: shipTo(new LogStore(join(serverWork, "logs"))) };
 }
 
 const FAST_STALLS = { lockDurationMs: 2_000, stalledIntervalMs: 1_000 };
@@ -81,11 +93,49 @@ describe("bisection through the queue", () => {
     }
   });
 
+  it("a build on a worker that builds, its runs on one that has no source, found by the key the build reported", { timeout: 180_000 }, async () => {
+    const { s, prepared, shipLog } = await serverJob(10, 6);
+    const builder = await workerSide(s, join(s.dir, "builder"));
+    // No commit to check out and nothing to build with: the runner has an empty repository and
+    // no compiler, so it could not even name the build's cache key from the build's inputs.
+    const empty = join(s.dir, "runner", "repo");
+    await mkdir(empty, { recursive: true });
+    await git(empty, ["init", "--quiet"]);
+    // The builder's cache stands in for the server's store by cache key (farm.test covers the upload).
+    const runner = await workerSide(s, join(s.dir, "runner"), {
+      repoDir: empty,
+      cacheDir: join(s.dir, "builder", "cache"),
+      job: { build: { command: ["make", "-s", "demo"], artifacts: ["demo"], timeout: "2m", compiler: "no-such-cc" } },
+    });
+    const builds = await QueueWorker.start({ redisUrl: redis.url, name: "builder", capabilities: ["linux-build"], concurrency: 1, sideFor: async () => builder, shipLog });
+    const runs = await QueueWorker.start({ redisUrl: redis.url, name: "runner", capabilities: ["qemu"], concurrency: 1, sideFor: async () => runner, shipLog });
+    const executors = new QueueExecutors(redis.url);
+    try {
+      const executor = await executors.forStages({ build: "linux-build", run: "qemu" });
+      const events: RecordedEvent[] = [];
+      const result = await runBisection(prepared.spec, prepared.deps, { signal: new AbortController().signal, executor, onEvent: (e) => events.push(e) });
+      assert.equal(result.outcome, "culprit");
+      assert.equal(result.culprit?.hash, s.history.culprit);
+      const namesOf = (type: RecordedEvent["type"]): Set<string | undefined> =>
+        new Set(events.flatMap((e) => (e.type === type && (e.type === "build-started" || e.type === "build-finished" || e.type === "run-finished") ? [e.worker] : [])));
+      assert.deepEqual(namesOf("build-finished"), new Set(["builder"]), "every build is the builder's");
+      assert.deepEqual(namesOf("run-finished"), new Set(["runner"]), "every run is the runner's");
+      const made = events.filter((e) => e.type === "build-finished" && !e.cached).length;
+      assert.equal(made, new Set(events.flatMap((e) => (e.type === "build-finished" ? [e.commit] : []))).size, "each commit built once");
+      const started = events.filter((e) => e.type === "tests-started").length;
+      assert.equal(events.filter((e) => e.type === "tests-finished").length, started - events.filter((e) => e.type === "build-finished" && e.build.kind === "failed").length, "every request that built ran to its end");
+    } finally {
+      await executors.close();
+      await builds.close();
+      await runs.close();
+      await builder.cleanup();
+      await runner.cleanup();
+      await s.cleanup();
+    }
+  });
+
   it("a request whose worker died mid-way is carried out by another, and no fact counts twice", { timeout: 180_000 }, async () => {
-    const s = await scratchHistory(simpleHistory(8, { culprit: 5, commentOnlyEvery: 0 }));
-    const serverWork = join(s.dir, "server");
-    const prepared = await prepareJob(demoJob(s, { workDir: serverWork }), s.dir, serverWork);
-    const shipLog = shipTo(new LogStore(join(serverWork, "logs")));
+    const { s, prepared, shipLog } = await serverJob(8, 5);
     const dying = await workerSide(s, join(s.dir, "dying"));
     const healthy = await workerSide(s, join(s.dir, "healthy"));
     // The first worker goes silent once the server has its first run, as a machine that lost power would.

@@ -6,7 +6,8 @@
 
 import { Queue, QueueEvents } from "bullmq";
 import type { ExecutionOptions, ExecutionRequest, Executor, Fact } from "../bisect/executor.js";
-import { ATTEMPTS, BACKOFF_MS, connectionOf, queueName, type Capability, type FactsSoFar, type QueuedRequest } from "./queues.js";
+import { ATTEMPTS, BACKOFF_MS, connectionOf, queueName, type Capability, type FactsSoFar, type QueuedRequest, type Stages } from "./queues.js";
+import { SplitExecutor } from "./splitExecutor.js";
 
 export class QueueExecutor implements Executor {
   /** A request lives in Redis: a restarted server finds it again by id. */
@@ -82,6 +83,12 @@ function isFactsSoFar(data: unknown): data is FactsSoFar {
 
 /** One executor per capability's queue, opened when a job first needs it (a server's jobs share them). */
 export class QueueExecutors {
+  /** A job's executor: one queue when one machine builds and runs, else builds on one and runs on the other. */
+  async forStages(stages: Stages): Promise<Executor> {
+    const builds = await this.forCapability(stages.build);
+    return stages.run === stages.build ? builds : new SplitExecutor(builds, await this.forCapability(stages.run));
+  }
+
   private readonly open = new Map<Capability, Promise<QueueExecutor>>();
 
   constructor(private readonly redisUrl: string) {}

@@ -14,9 +14,19 @@ export function isCapability(text: string): text is Capability {
   return (CAPABILITIES as readonly string[]).includes(text);
 }
 
-/** The queue a job's requests go on: a kernel target's need a machine that builds kernels and boots them (`qemu`). */
-export function capabilityOf(job: { target?: unknown }): Capability {
-  return job.target ? "qemu" : "generic";
+/** The queues a job's requests go on: its builds', and its runs'. */
+export interface Stages {
+  build: Capability;
+  run: Capability;
+}
+
+/**
+ * A kernel target's builds go to machines that build kernels (`linux-build`) and its runs to
+ * machines that boot them (`qemu`), which need the artifacts but neither the source nor a
+ * compiler; a job without a target is built and run by one `generic` machine.
+ */
+export function stagesOf(job: { target?: unknown }): Stages {
+  return job.target ? { build: "linux-build", run: "qemu" } : { build: "generic", run: "generic" };
 }
 
 export function queueName(capability: Capability): string {

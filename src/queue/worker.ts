@@ -90,7 +90,8 @@ export class QueueWorker {
 
 async function carryOut(job: Job<QueuedRequest, Fact[]>, options: WorkerOptions, inHand: InHand, signal: AbortSignal | undefined): Promise<Fact[]> {
   const { request } = job.data;
-  inHand.set(request, "build");
+  // A request naming a build made already (its runs, on a machine that only runs) has no build to do.
+  inHand.set(request, request.recorded?.kind === "ok" && request.indices.length > 0 ? "run" : "build");
   try {
     return await carryOutInHand(job, options, inHand, signal);
   } finally {

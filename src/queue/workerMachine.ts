@@ -38,24 +38,13 @@ export interface WorkerMachineOptions {
 class FetchingExecutor implements Executor {
   constructor(
     private readonly local: LocalExecutor,
-    private readonly cache: SharedBuildCache,
     private readonly fetchCommit: (commit: string) => Promise<void>,
     private readonly runs: number,
   ) {}
 
   async execute(request: ExecutionRequest, options: ExecutionOptions): Promise<Fact[]> {
-    if (request.recorded?.kind !== "failed" && !(await this.builtAlready(request))) await this.fetchCommit(request.commit);
+    if (request.recorded?.kind !== "failed" && !(await this.local.isBuilt(request))) await this.fetchCommit(request.commit);
     return this.local.execute({ ...request, parallelRuns: Math.min(request.parallelRuns, this.runs) }, options);
-  }
-
-  /**
-   * Whether the build is here or on the server. A builder that needs the commit's history to
-   * know its inputs (the kernel's: the releases it reaches pick the compiler) cannot say before
-   * the fetch; then it is looked for again, with the commit, before anything is built.
-   */
-  private async builtAlready(request: ExecutionRequest): Promise<boolean> {
-    const key = await this.local.cacheKeyOf(request).catch(() => undefined);
-    return key !== undefined && (await this.cache.lookup(key)) !== undefined;
   }
 }
 
@@ -142,7 +131,7 @@ export class WorkerMachine {
       slots: this.options.builds,
       signatureLabel: prepared.deps.signatureLabel,
     });
-    return { executor: new FetchingExecutor(local, this.cache, (commit) => this.fetchOnce(job, mirror, commit), this.options.runs), logs: this.logs, worktrees };
+    return { executor: new FetchingExecutor(local, (commit) => this.fetchOnce(job, mirror, commit), this.options.runs), logs: this.logs, worktrees };
   }
 
   /** git fetches into one repository are serialized: two at once contend for its lock files. */

@@ -11,7 +11,7 @@ import { readTokens, realRoots, writeAdminTokens } from "./access.js";
 import { createApp } from "./app.js";
 import { Jobs } from "./jobs.js";
 import { Outbox, type MailOutcome } from "./outbox.js";
-import { capabilityOf, checkReachable } from "../queue/queues.js";
+import { checkReachable, stagesOf } from "../queue/queues.js";
 import { QueueExecutors } from "../queue/queueExecutor.js";
 
 export interface ServeOptions {
@@ -76,7 +76,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       roots,
       ...(options.allowUrls ? { allowUrls: options.allowUrls } : {}),
       maxJobs: options.maxJobs,
-      ...(queues ? { executorFor: (job) => queues.forCapability(capabilityOf(job)) } : {}),
+      ...(queues ? { executorFor: (job) => queues.forStages(stagesOf(job)) } : {}),
       ...(options.builds ? { builds: options.builds } : {}),
       ...(options.runs ? { runs: options.runs } : {}),
       onFinished: (id) => void outbox?.jobFinished(id).catch((err: unknown) => say(`report e-mail for job ${id}: ${err instanceof Error ? err.message : String(err)}`)),
