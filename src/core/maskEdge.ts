@@ -26,7 +26,10 @@ export function maskEdgeToTest(dag: Dag, candidates: readonly number[], observat
   const between: number[] = [];
   for (let c = (dag.parents[newest] as readonly number[])[0]; c !== undefined; c = (dag.parents[c] as readonly number[])[0]) {
     const seen = status(c);
-    if (seen === "masked") return bestProbe(between.map(status), (i) => isCandidate.has(between[i] as number)).map((i) => between[i] as number)[0];
+    if (seen === "masked") {
+      const probe = bestProbe(between.map(status), (i) => isCandidate.has(between[i] as number));
+      return probe === undefined ? undefined : between[probe];
+    }
     // Anything else that ran says the stretch is not one masked run up to here.
     if (seen === "target" || seen === "clean") return undefined;
     between.push(c);
@@ -41,9 +44,9 @@ export function maskEdgeToTest(dag: Dag, candidates: readonly number[], observat
  * edge, and broken stretches are contiguous: a commit between two of them is taken for one of
  * them, and beside one, the nearer it is the likelier it belongs to it (the stretch's far end is
  * anywhere up to the next usable commit). Halving alone would step through a broken stretch one
- * build at a time (Lua's gmatch-depth: 57 failed builds in a row). Empty: nothing worth probing.
+ * build at a time (Lua's gmatch-depth: 57 failed builds in a row). Undefined: nothing worth probing.
  */
-export function bestProbe(stretch: readonly MaskState[], probeable: (i: number) => boolean): number[] {
+export function bestProbe(stretch: readonly MaskState[], probeable: (i: number) => boolean): number | undefined {
   const length = stretch.length;
   const silent = (i: number): boolean => stretch[i] === "broken" || stretch[i] === "unusable";
   let best: number | undefined;
@@ -67,7 +70,7 @@ export function bestProbe(stretch: readonly MaskState[], probeable: (i: number) 
       best = i;
     }
   }
-  return best === undefined ? [] : [best];
+  return best;
 }
 
 /** Tested candidates, all masked, that say a found edge has only the mask below it. */
