@@ -116,4 +116,18 @@ describe("local executor", () => {
       await s.cleanup();
     }
   });
+  it("a request stopped before it builds checks nothing out and builds nothing", { timeout: 120_000 }, async () => {
+    const s = await scratchHistory(simpleHistory(4, { commentOnlyEvery: 0 }));
+    const x = await executorOver(s);
+    try {
+      const controller = new AbortController();
+      controller.abort();
+      const facts = await x.executor.execute(request(s.history.head, [0, 1]), { signal: controller.signal });
+      assert.deepEqual(kinds(facts).filter((k) => k !== "build-started"), [], "no build finished and no run");
+      assert.equal(existsSync(join(x.work, "worktrees")) ? readdirSync(join(x.work, "worktrees")).length : 0, 0, "no worktree checked out");
+    } finally {
+      await x.cleanup();
+      await s.cleanup();
+    }
+  });
 });

@@ -126,6 +126,8 @@ export class LocalExecutor implements Executor {
       throw new Error("more builds in flight than checkout slots");
     }
     try {
+      // Stopped while it waited for a slot or behind other work: no checkout, no build.
+      if (signal.aborted) return undefined;
       const worktree = await this.parts.worktrees.checkout(slot, commit);
       const logFile = join(own, "build.log");
       for (let attempt = 0; ; attempt++) {

@@ -100,12 +100,18 @@ describe("pipeline", () => {
     try {
       const [slow, fast] = [2, 5].map((i) => s.history.main[i] as string) as [string, string];
       let slowStopped = false;
+      let slowStarted!: () => void;
+      const slowBuilding = new Promise<void>((resolve) => (slowStarted = resolve));
       const builder: Builder = {
         toolchain: async () => "cc 1",
         configHash: () => "h",
         build: async (request: BuildRequest) => {
+          // The answer comes only once the slow build runs: on a loaded machine its checkout may
+          // otherwise take longer than the fast test, and the request is stopped before it builds.
+          if (request.commit === fast) await slowBuilding;
           // Without a stop this build would outlast the test's timeout.
           if (request.commit === slow) {
+            slowStarted();
             await new Promise<void>((resolve) => {
               const timer = setTimeout(resolve, 120_000);
               request.signal.addEventListener("abort", () => {
@@ -151,6 +157,7 @@ describe("pipeline", () => {
         execute: async (request: ExecutionRequest, options: ExecutionOptions): Promise<Fact[]> => {
           if (request.commit === late) {
             options.signal.addEventListener("abort", () => releaseLate());
+            if (options.signal.aborted) releaseLate();
             await lateMayEnd;
           }
           const fact: Fact = { type: "build-finished", at: Date.now(), request: request.id, commit: request.commit, remedies: [], build: { kind: "ok", signature: request.commit }, cached: false, durationMs: 1, cacheKey: request.commit, signatureLabel: "build" };
