@@ -2,7 +2,8 @@
 // per unit of cost; with P workers, P commits whose answers split the hypotheses most finely.
 
 import { cachedAncestry, type Dag } from "./dag.js";
-import { REPRO_GRID, SPURIOUS, type Posterior } from "./bayes-posterior.js";
+import { BATCH_FAILURE_GRID } from "./bayes-evidence.js";
+import { REPRO_GRID, REPRO_PRIOR, SPURIOUS, type Posterior } from "./bayes-posterior.js";
 
 /** Mass of "the bug is present at X", per chance grid point, and of "absent". */
 export interface Presence {
@@ -54,16 +55,60 @@ function binomial(k: number, n: number, p: number): number {
   return Math.exp(logC + k * Math.log(p) + (n - k) * Math.log1p(-p));
 }
 
-/** Expected bits learnt about "present at X" from `runs` informative runs there. */
-export function testInformation(presence: Presence, runs: number): number {
+/**
+ * What the posterior says about one commit beyond "present or absent": the share of commits whose
+ * chance is their own (the posterior's spread), this commit's runs so far, and how often a whole
+ * batch shows nothing. A commit whose clean runs the posterior explains by a chance of its own or
+ * by dead batches answers little when asked again, however open its question still is: without
+ * this the choice kept asking a release that had tested clean 27 times (unseen-3a's world 30).
+ */
+export interface CommitContext {
+  spread: number;
+  /** Runs at this commit (its binary) so far, under the active remedies. */
+  target: number;
+  clean: number;
+  /** Posterior over the batch-failure rate on BATCH_FAILURE_GRID. */
+  batchFailure?: Float64Array;
+}
+
+/** P(k of `runs` show the target | present at chance p): a dead batch shows nothing. */
+function showing(k: number, runs: number, p: number, dead: number): number {
+  return (k === 0 ? dead : 0) + (1 - dead) * binomial(k, runs, p);
+}
+
+/** Expected bits learnt about "present at X" from `runs` informative runs there (one batch). */
+export function testInformation(presence: Presence, runs: number, context?: CommitContext): number {
   const total = presence.w + presence.absent;
   if (total <= 0 || runs <= 0) return 0;
   const prior = presence.w / total;
+  const G = REPRO_GRID.length;
+  const dead = context?.batchFailure ? context.batchFailure.reduce((a, w, b) => a + w * (BATCH_FAILURE_GRID[b] as number), 0) : 0;
+  // With spread ε the commit may have a chance of its own: its runs so far say how likely that is
+  // (a range-wide chance they contradict makes it near certain) and which chance it would be.
+  const spread = context?.spread ?? 0;
+  let ownShare = 0;
+  const own = new Float64Array(G);
+  if (context && spread > 0) {
+    const seen = (p: number): number => Math.pow(p, context.target) * Math.pow(1 - p, context.clean);
+    let ownLikelihood = 0;
+    for (let g = 0; g < G; g++) {
+      own[g] = (REPRO_PRIOR[g] as number) * seen(REPRO_GRID[g] as number);
+      ownLikelihood += own[g] as number;
+    }
+    let shared = 0;
+    for (let g = 0; g < G; g++) shared += ((presence.present[g] as number) / Math.max(1e-300, presence.w)) * seen(REPRO_GRID[g] as number);
+    const a = spread * ownLikelihood;
+    const b = (1 - spread) * shared;
+    ownShare = a + b > 0 ? a / (a + b) : spread;
+    for (let g = 0; g < G; g++) own[g] = ownLikelihood > 0 ? (own[g] as number) / ownLikelihood : (REPRO_PRIOR[g] as number);
+  }
   let after = 0;
   for (let k = 0; k <= runs; k++) {
+    let ownK = 0;
+    if (ownShare > 0) for (let g = 0; g < G; g++) ownK += (own[g] as number) * showing(k, runs, REPRO_GRID[g] as number, dead);
     let pk = 0;
-    for (let g = 0; g < REPRO_GRID.length; g++) pk += ((presence.present[g] as number) / total) * binomial(k, runs, REPRO_GRID[g] as number);
-    const pAbsent = (presence.absent / total) * binomial(k, runs, SPURIOUS);
+    for (let g = 0; g < G; g++) pk += ((presence.present[g] as number) / total) * ((1 - ownShare) * showing(k, runs, REPRO_GRID[g] as number, dead) + ownShare * ownK);
+    const pAbsent = (presence.absent / total) * showing(k, runs, SPURIOUS, dead);
     const all = pk + pAbsent;
     if (all > 0) after += all * entropy2(pk / all);
   }
@@ -109,10 +154,10 @@ export interface ScoredCandidate {
   cost: number;
 }
 
-export function scoreCandidate(dag: Dag, post: Posterior, commit: number, informativeRuns: number, cost: number): ScoredCandidate {
+export function scoreCandidate(dag: Dag, post: Posterior, commit: number, informativeRuns: number, cost: number, context?: CommitContext): ScoredCandidate {
   const anc = cachedAncestry(dag, commit);
   const presence = presenceAt(post, anc);
-  return { commit, anc, presence, bits: testInformation(presence, informativeRuns), cost };
+  return { commit, anc, presence, bits: testInformation(presence, informativeRuns, context), cost };
 }
 
 /**

@@ -21,6 +21,9 @@ const LOCAL_MISS = 0.01;
  *  dead instead: a wrong single culprit must stay rare (≤ 2% of any kind of world), and this is
  *  only one way to reach one. */
 const BATCH_MISS = 0.0005;
+/** Chance allowed that every half batch of a clean side's own check was dead: the check only
+ *  guards the assumption that equal builds behave alike, which rarely fails. */
+const OWN_MISS = 0.01;
 
 export type Verification =
   | { kind: "verified" }
@@ -122,6 +125,11 @@ export function verifyCulprit(
       else if (!own || own.target === 0) ownOnly.push(c);
     }
   }
+  // A clean side's own check stands alone against dead batches: under a learnt batch-failure
+  // rate one half batch could be dead as easily as clean (unseen-3a's world 30 at batches of three).
+  const ownHalf = Math.ceil(Math.max(1, batchSize) / 2);
+  let ownBatches = 1;
+  if (batchFailure && batchSize > 1) while (batchFailureRisk(batchFailure, ownBatches) > OWN_MISS) ownBatches++;
   for (const c of clean) {
     const counts = currentOf(evidence, c);
     if ((counts?.target ?? 0) >= 1) crashed.push(c);
@@ -133,7 +141,7 @@ export function verifyCulprit(
     if (!shared(c)) continue;
     const own = ownCounts(c);
     if (own && own.target > 0) contradicted.push(c);
-    else if ((!own || own.target + own.clean === 0) && !missing.includes(c)) ownOnly.push(c);
+    else if ((!own || own.clean < ownBatches * ownHalf) && !missing.includes(c)) ownOnly.push(c);
   }
   if (contradicted.length > 0) return { kind: "contradiction", commits: contradicted };
   if (crashed.length > 0) return { kind: "clean-side-crashed", commits: crashed };
@@ -146,6 +154,33 @@ export function verifyCulprit(
   const blocked = missing.filter(untestable);
   if (blocked.length > 0) return { kind: "impossible", commits: blocked };
   return { kind: "test", commits: missing, batches: missing.map((c) => lacking.get(c) ?? 1) };
+}
+
+/**
+ * Commits of one signature that behaved differently in their own runs: one showed the target, and
+ * another stayed clean over enough runs (and a full batch at least) that a bug reproducing with
+ * `chance` would have shown. Equal builds are assumed to behave
+ * alike; where they do not, the crash depends on something the declared artifacts miss (a change
+ * to a script the reproducer loads, a firmware file), and pooling their runs hides the culprit.
+ * Checked on every step, not only when a culprit is verified: pooled, such a pair reads as dead
+ * batches of one binary, and the leading culprit may never be the commit where they differ.
+ */
+export function signaturesContradicted(
+  evidence: Evidence,
+  ownCounts: (commit: number) => EvidenceCounts | undefined,
+  chance: number,
+  batchSize: number,
+): boolean {
+  // A full batch at least: a dead one is possible, but distrust only costs runs, never an answer.
+  const need = Math.max(cleanRunsNeeded(chance, LOCAL_MISS), batchSize);
+  for (const group of evidence.groups) {
+    if (group.members.length < 2 || group.counts.target === 0) continue;
+    const own = group.members.map(ownCounts);
+    const crashed = own.some((c) => (c?.target ?? 0) > 0);
+    const clean = own.some((c) => c !== undefined && c.target === 0 && c.clean >= need);
+    if (crashed && clean) return true;
+  }
+  return false;
 }
 
 /** Batches (builds and run batches) one bisection may spend before it settles for "inconclusive". */

@@ -39,6 +39,8 @@ interface World {
   run: (hash: string, remedies: readonly string[], batch: number, run: number, seed: number) => RunOutcome;
   /** Whether commit i builds; absent = every commit does. */
   builds?: (hash: string) => boolean;
+  /** The build's signature; absent = every commit builds a binary of its own. */
+  signature?: (hash: string) => string;
 }
 
 /** Runs the strategy against the world until it answers; every request is one batch. */
@@ -58,7 +60,7 @@ function bisect(world: World, problem: BisectProblem): { result: StrategyResult;
         observations.set(key, { commit: t.commit, remedies: [...t.remedies].sort(), build: { kind: "failed", excerpt: "error" }, runs: [] });
         continue;
       }
-      const before = observations.get(key) ?? { commit: t.commit, remedies: [...t.remedies].sort(), build: { kind: "ok", signature: `sig-${key}` }, runs: [] };
+      const before = observations.get(key) ?? { commit: t.commit, remedies: [...t.remedies].sort(), build: { kind: "ok", signature: world.signature?.(t.commit) ?? `sig-${key}` }, runs: [] };
       const runs = Array.from({ length: t.runs }, (_, r) => world.run(t.commit, t.remedies, batch, r, problem.seed));
       observations.set(key, { ...before, runs: [...before.runs, ...runs] });
     }
@@ -403,5 +405,36 @@ describe("a broken stretch between the target and the masked commits: the edge s
     if (result.outcome !== "inconclusive") return;
     assert.equal(Math.max(...result.candidates.map(at)), 70, `tested ${tested.join(" ")}`);
     assert.ok(failedBuilds.size <= 6, `${failedBuilds.size} failed builds: ${[...failedBuilds].join(" ")}`);
+  });
+});
+
+describe("a culprit that builds to its parent's binary, with whole batches that fail", () => {
+  // unseen-3a's world 30: the change lies outside the declared artifacts, so the culprit and its
+  // parent share a signature, and 30% of batches (three runs each) show nothing. Pooled, the
+  // parent's clean runs and the culprit's crashes read as dead batches of one binary, and the
+  // search crept below the parent, spending the budget on its clean ancestors.
+  const nodes = mainline(120);
+  const bad = descendantsOf(nodes, "m70");
+  const world: World = {
+    nodes,
+    present: (h) => bad.has(h),
+    run: (h, _r, batch, run, seed) => {
+      if (unit(seed, "dead", h, batch) < 0.3) return { kind: "ok" };
+      return bad.has(h) && unit(seed, h, batch, run) < 0.9 ? { kind: "crash", crash: uaf } : { kind: "ok" };
+    },
+    signature: (h) => (h === "m70" ? "sig-m69" : `sig-${h}`),
+  };
+  it("equal builds that behave differently are told apart, and the culprit is named", () => {
+    const lists: string[] = [];
+    let right = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const { result } = bisect(world, problemOf(world, { target: uaf, seed, runsPerCommit: 3, startRuns: 6 }));
+      if (result.outcome === "culprit") assert.equal(result.culprit, "m70", `seed ${seed}: ${JSON.stringify(result)}`);
+      if (result.outcome === "culprit") right++;
+      // A list that leaves the culprit out is a wrong answer in disguise.
+      if (result.outcome === "inconclusive" && !result.candidates.includes("m70")) lists.push(`seed ${seed}: ${result.candidates.join(" ")}`);
+    }
+    assert.deepEqual(lists, []);
+    assert.ok(right >= 18, `right ${right}/20`);
   });
 });

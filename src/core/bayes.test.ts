@@ -274,6 +274,23 @@ describe("information per batch", () => {
     assert.ok(mid > 0.5 && mid <= 1, `mid ${mid}`);
     assert.ok(testInformation(presenceAt(post, cachedAncestry(dag, 1)), 1) < mid);
   });
+  it("a commit whose many clean runs a chance of its own explains answers little when asked again", () => {
+    const o = [obs("c2", times(T, 40))];
+    const post = computePosterior(dag, "cause", gatherEvidence(dag, o, target, same, []));
+    const presence = presenceAt(post, cachedAncestry(dag, 1));
+    const fresh = testInformation(presence, 10, { spread: 0.25, target: 0, clean: 0 });
+    const askedOften = testInformation(presence, 10, { spread: 0.25, target: 0, clean: 80 });
+    assert.ok(askedOften < fresh / 4, `asked often ${askedOften}, fresh ${fresh}`);
+    // Without spread the commit's runs are the range's chance: its earlier runs change nothing here.
+    assert.equal(testInformation(presence, 10, { spread: 0, target: 0, clean: 80 }), testInformation(presence, 10));
+  });
+  it("a batch that may be dead answers less than one that cannot be", () => {
+    const o = [obs("c2", times(T, 40))];
+    const post = computePosterior(dag, "cause", gatherEvidence(dag, o, target, same, []));
+    const presence = presenceAt(post, cachedAncestry(dag, 1));
+    const dead = Float64Array.from(BATCH_FAILURE_GRID, (b) => (b === 0.35 ? 1 : 0));
+    assert.ok(testInformation(presence, 10, { spread: 0, target: 0, clean: 0, batchFailure: dead }) < testInformation(presence, 10) * 0.8);
+  });
 });
 
 describe("remedies", () => {

@@ -20,7 +20,7 @@ import {
 import { countEvidence, type EvidenceCounts } from "./evidence.js";
 import { baseRoot, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
 import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
-import { CONFIDENCE_TARGET, batchBudget, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
+import { CONFIDENCE_TARGET, batchBudget, signaturesContradicted, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
 import { aboveRelease, findGoodEnd, searchedRange, type GoodEnd } from "./goodEnd.js";
 import { hungAlike } from "./hangs.js";
 import { maskEdgeToTest, maskedStretchFound } from "./maskEdge.js";
@@ -216,7 +216,10 @@ function chooseTests(choice: Choice): ScoredCandidate[] {
     if (choice.untestable(c) || choice.pending?.includes(c)) continue;
     const runs = Math.round(runsPerCommit * predictedShare(evidence, tested, c, fallback));
     const cost = (evidence?.built.has(builtKey(c, remedies)) ? 0 : costBuild) + costTest;
-    scored.push(scoreCandidate(dag, post, c, runs, cost));
+    // A commit asked before answers what its own runs leave open: a chance of its own, dead batches.
+    const seen = evidence?.groups[evidence.groupOf.get(c) ?? -1]?.current;
+    const asked = seen && seen.target + seen.clean > 0 ? { spread: post.spread, target: seen.target, clean: seen.clean, ...(runsPerCommit > 1 ? { batchFailure: post.batchFailure } : {}) } : undefined;
+    scored.push(scoreCandidate(dag, post, c, runs, cost, asked));
   }
   return pickTests(post, scored, choice.slots, MIN_BITS, (choice.pending ?? []).map((c) => cachedAncestry(dag, c)));
 }
@@ -471,6 +474,18 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     return total >= 2 * runsPerCommit && informative / total < 0.1;
   };
 
+  // Equal builds behaved differently: the crash depends on something the declared artifacts
+  // miss, so every commit stands on its own runs from here on.
+  const distrustSignatures = (): Step => {
+    const own = searchStep(problem, observations, { ...search, trustSignatures: false });
+    const note: Note = {
+      kind: "info",
+      text: "commits with the same build signature behaved differently: the crash depends on something the declared artifacts do not cover; judging every commit by its own runs",
+    };
+    return own.kind === "test" ? test(own.tests, [...notes, note, ...own.notes]) : done(own.result, [...notes, note, ...own.notes]);
+  };
+  if (trustSignatures && signaturesContradicted(evidence, ownCounts, reproChanceGiven(post, top), runsPerCommit)) return distrustSignatures();
+
   if (topMass >= CONFIDENCE_TARGET) {
     const verdict =
       top === post.nowhere
@@ -521,16 +536,8 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
         const candidates = [top, ...verdict.commits].sort((a, b) => b - a).map((c) => dag.hash(c));
         return done({ outcome: "inconclusive", candidates, confidence: topMass }, notes);
       }
-      case "contradiction": {
-        // Equal builds behaved differently: the crash depends on something the declared
-        // artifacts miss, so every commit stands on its own runs from here on.
-        const own = searchStep(problem, observations, { ...search, trustSignatures: false });
-        const note: Note = {
-          kind: "info",
-          text: "commits with the same build signature behaved differently: the crash depends on something the declared artifacts do not cover; judging every commit by its own runs",
-        };
-        return own.kind === "test" ? test(own.tests, [...notes, note, ...own.notes]) : done(own.result, [...notes, note, ...own.notes]);
-      }
+      case "contradiction":
+        return distrustSignatures();
     }
   }
 
