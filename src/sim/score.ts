@@ -13,6 +13,9 @@ export type Grade =
   | "correct-list"
   | "wrong-single"
   | "wrong-none"
+  /** A list of candidates that leaves the culprit out: a wrong answer in a list's clothes (the user
+   *  reads those commits and not the guilty one). */
+  | "wrong-list"
   | "inconclusive"
   /** A single culprit that syzbot's dashboard would not report (merge, no-op, release, low confidence): not correct. */
   | "unreliable";
@@ -73,6 +76,7 @@ export function grade(world: World, result: StrategyResult, dashboard = false): 
       if (truth === null || truthHash === undefined) return "inconclusive";
       const stretch = hidingStretchLength(world, truth);
       if (stretch !== undefined && result.candidates.includes(truthHash) && result.candidates.length <= stretch + 1) return "correct-list";
+      if (result.candidates.length > 0 && !result.candidates.includes(truthHash)) return "wrong-list";
       return "inconclusive";
     }
   }
@@ -100,6 +104,7 @@ export interface Summary {
   correctPct: number;
   wrongSinglePct: number;
   inconclusivePct: number;
+  wrongListPct: number;
   unreliablePct: number;
   correctNonePct: number;
   wrongNonePct: number;
@@ -137,6 +142,7 @@ export function summarise(strategy: string, workers: number, runs: readonly Grad
     correctPct: pct((r) => isCorrect(r.grade)),
     wrongSinglePct: pct((r) => r.grade === "wrong-single"),
     inconclusivePct: pct((r) => r.grade === "inconclusive"),
+    wrongListPct: pct((r) => r.grade === "wrong-list"),
     unreliablePct: pct((r) => r.grade === "unreliable"),
     correctNonePct: pct((r) => r.grade === "correct-none"),
     wrongNonePct: pct((r) => r.grade === "wrong-none"),

@@ -5,14 +5,14 @@ import { descendants, generateHistory, oldBaseRoots } from "./history.js";
 import { gitBisectStrategy, syzbot2021Strategy, syzbot2024Strategy } from "./baselines.js";
 import { DEFAULT_RELEASE_PICK, pickReleases } from "../core/releasePick.js";
 import { parseScenarios, scenarioSchema } from "./scenario.js";
-import { isCorrect, summarise } from "./score.js";
+import { grade, isCorrect, summarise, type Grade } from "./score.js";
 import { simulate } from "./simulate.js";
 import { SEED_LIKE_MASKING, builtinSuite } from "./suite.js";
 import { runSuite } from "./suite-run.js";
 import { buildWorld, problemFor, simulateBuild, simulateRun } from "./world.js";
 import { crashSimilarity, sameCrash } from "../report/index.js";
 import type { RunOutcome } from "../core/outcome.js";
-import type { Strategy } from "../core/strategy.js";
+import type { Strategy, StrategyResult } from "../core/strategy.js";
 
 describe("scenario files", () => {
   it("the issue's example parses", () => {
@@ -31,6 +31,23 @@ describe("scenario files", () => {
     ["negative old-base branches", { ...SEED_LIKE_MASKING, history: { ...SEED_LIKE_MASKING.history, oldBaseBranches: -1 } }],
   ];
   for (const [name, input] of bad) it(`rejects ${name}`, () => assert.throws(() => parseScenarios(input, "x"), { name: "UserError" }));
+});
+
+describe("grading an answer against its world", () => {
+  // Culprit 5210 sits just after a broken build stretch of 41 commits (5169..5209).
+  const world = buildWorld(scenarioSchema.parse({ ...SEED_LIKE_MASKING, buildBroken: [{ from: 5169, to: 5209 }] }));
+  const h = (i: number): string => world.history.hashes[i] as string;
+  const list = (...commits: number[]): StrategyResult => ({ outcome: "inconclusive", candidates: commits.map(h), confidence: 0.95 });
+  const cases: [string, StrategyResult, Grade][] = [
+    ["the culprit", { outcome: "culprit", culprit: h(5210), confidence: 0.99 }, "correct"],
+    ["its parent", { outcome: "culprit", culprit: h(5209), confidence: 0.99 }, "wrong-single"],
+    ["the broken stretch and the culprit", list(...Array.from({ length: 42 }, (_, i) => 5169 + i)), "correct-list"],
+    ["a list that holds the culprit but is longer than the stretch", list(...Array.from({ length: 60 }, (_, i) => 5160 + i)), "inconclusive"],
+    ["a list of two that leaves the culprit out", list(5300, 5301), "wrong-list"],
+    ["nothing named (gave up)", list(), "inconclusive"],
+    ["no culprit", { outcome: "no-culprit", reason: "not-reproduced", detail: "", confidence: 0.9 }, "wrong-none"],
+  ];
+  for (const [name, result, want] of cases) it(name, () => assert.equal(grade(world, result), want));
 });
 
 describe("synthetic history", () => {

@@ -53,8 +53,8 @@ function pad(s: string, width: number, left = false): string {
 }
 
 export function formatSummaries(summaries: readonly Summary[]): string {
-  const head = ["strategy", "P", "scen", "correct%", "wrong1%", "inconcl%", "unrel%", "none-ok%", "none-bad%", "builds", "runs", "wall h", "p90 h"];
-  const widths = [12, 2, 5, 9, 8, 9, 7, 9, 10, 7, 7, 7, 7];
+  const head = ["strategy", "P", "scen", "correct%", "wrong1%", "inconcl%", "wronglist%", "unrel%", "none-ok%", "none-bad%", "builds", "runs", "wall h", "p90 h"];
+  const widths = [12, 2, 5, 9, 8, 9, 11, 7, 9, 10, 7, 7, 7, 7];
   const lines = [head.map((h, i) => pad(h, widths[i] as number, i === 0)).join(" ")];
   for (const s of summaries) {
     const cells = [
@@ -64,6 +64,7 @@ export function formatSummaries(summaries: readonly Summary[]): string {
       s.correctPct.toFixed(1),
       s.wrongSinglePct.toFixed(1),
       s.inconclusivePct.toFixed(1),
+      s.wrongListPct.toFixed(1),
       s.unreliablePct.toFixed(1),
       s.correctNonePct.toFixed(1),
       s.wrongNonePct.toFixed(1),
@@ -90,7 +91,7 @@ export const CONFIDENT = 0.95;
 
 /**
  * One row per family, one column per (strategy, P): `correct/n`, then `wW/C` when W results named a
- * single wrong culprit, C of them at ≥ 95% confidence.
+ * single wrong culprit, C of them at ≥ 95% confidence, and `lL` when L answered with a list without the culprit.
  */
 export function formatFamilies(runs: readonly GradedRun[], strategies: readonly string[], workers: readonly number[]): string {
   const columns = strategies.flatMap((strategy) => workers.map((p) => ({ strategy, p, label: `${strategy} P=${p}` })));
@@ -100,7 +101,8 @@ export function formatFamilies(runs: readonly GradedRun[], strategies: readonly 
     const correct = mine.filter((r) => isCorrect(r.grade)).length;
     const wrong = mine.filter((r) => r.grade === "wrong-single");
     const confident = wrong.filter((r) => r.result.confidence >= CONFIDENT).length;
-    return `${correct}/${mine.length}${wrong.length > 0 ? ` w${wrong.length}/${confident}` : ""}`;
+    const lists = mine.filter((r) => r.grade === "wrong-list").length;
+    return `${correct}/${mine.length}${wrong.length > 0 ? ` w${wrong.length}/${confident}` : ""}${lists > 0 ? ` l${lists}` : ""}`;
   };
   const widths = columns.map((c) => Math.max(c.label.length, 13));
   const first = Math.max(6, ...families.map((f) => (f || "(none)").length));
@@ -108,6 +110,6 @@ export function formatFamilies(runs: readonly GradedRun[], strategies: readonly 
   for (const family of families) {
     lines.push([pad(family || "(none)", first, true), ...columns.map((c, i) => pad(cell(family, c.strategy, c.p), widths[i] as number))].join("  "));
   }
-  lines.push(`(correct/scenarios; wW/C: W named a single wrong culprit, C of them at confidence >= ${CONFIDENT})`);
+  lines.push(`(correct/scenarios; wW/C: W named a single wrong culprit, C of them at confidence >= ${CONFIDENT}; lL: L answered with a list that leaves the culprit out)`);
   return lines.join("\n");
 }
