@@ -82,6 +82,16 @@ describe("findGoodEnd: the newest clean release bounds the search, found by halv
       want: "clean v1.2",
     },
     {
+      name: "a commit older than a clean release showed the target (under other remedies): that release carries the bug",
+      observations: [START, obs("c70", times(T, 10)), obs("c50", times(OK, 10)), { ...obs("c40", [OK, T]), remedies: ["disable:LOCKDEP"] }],
+      want: "test c30",
+    },
+    {
+      name: "a crash newer than a clean release says nothing about it",
+      observations: [START, obs("c70", times(T, 10)), obs("c50", times(OK, 10)), obs("c60", [OK, T])],
+      want: "clean v1.2",
+    },
+    {
       name: "every release crashes: search older history",
       observations: [START, ...["c70", "c50", "c30", "c10"].map((c) => obs(c, times(T, 10)))],
       want: "older",

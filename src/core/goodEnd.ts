@@ -5,7 +5,7 @@
 // below them, down to the job's `oldest` bound or the repository's first commits. Pure.
 
 import { Dag, ancestorCounts, cachedAncestry } from "./dag.js";
-import { countEvidence, type SameCrash } from "./evidence.js";
+import { classifyRun, countEvidence, type SameCrash } from "./evidence.js";
 import { observationKey, type CrashSummary, type Observation } from "./outcome.js";
 import type { BisectProblem, Note, Release, SearchedRange, TestRequest } from "./strategy.js";
 import { crashState, type CrashState } from "./verdict.js";
@@ -58,6 +58,17 @@ export function findGoodEnd(
     if (seen.runs.length < runs) return "partial";
     return crashState(countEvidence(seen.runs, target, sameCrash, problem.similarity), runs);
   });
+  // A commit that showed the target carries the bug, and so does every release that descends
+  // from it, whatever that release's own batches said: with a rare reproducer (unseen-3b's world
+  // 37, chance 0.09) a release's few clean runs are no proof, and the search above it would
+  // never see the older crash. Runs under any remedies count: remedies never remove the target.
+  const dag = problem.graph;
+  const shown = showedTarget(dag, observations, target, sameCrash);
+  releases.forEach((release, i) => {
+    if (state[i] === "crashes" || shown.length === 0) return;
+    const below = cachedAncestry(dag, dag.index(release.commit));
+    if (shown.some((c) => below[c] === 1)) state[i] = "crashes";
+  });
   // Releases are newest first: everything newer than the oldest crashing one crashes.
   const crashing = state.lastIndexOf("crashes");
   const clean = state.findIndex((s, i) => i > crashing && s === "clean");
@@ -80,6 +91,16 @@ export function findGoodEnd(
   });
   const notes: Note[] = picks.map((i) => ({ kind: "release", tag: byIndex(i).tag, commit: byIndex(i).commit }));
   return { kind: "test", tests, notes, oldestOpen: byIndex(open[open.length - 1] as number) };
+}
+
+/** Dag indices of the commits whose runs (under any remedies) showed the target itself. */
+function showedTarget(dag: Dag, observations: readonly Observation[], target: CrashSummary, sameCrash: SameCrash): number[] {
+  const shown = new Set<number>();
+  for (const o of observations) {
+    if (!dag.has(o.commit)) continue;
+    if (o.runs.some((run) => classifyRun(run, target, sameCrash) === "target")) shown.add(dag.index(o.commit));
+  }
+  return [...shown];
 }
 
 /**
