@@ -99,10 +99,10 @@ function describeHypothesis(dag: Dag, post: Posterior, h: number): string {
   return dag.hash(h);
 }
 
-function inconclusive(problem: BisectProblem, post: Posterior, why: string, notes: Note[], evidence: Evidence): Step {
+function inconclusive(problem: BisectProblem, post: Posterior, why: string, notes: Note[], evidence: Evidence, ownCounts: (commit: number) => EvidenceCounts | undefined): Step {
   const dag = problem.graph;
   const set = credibleAnswer(post);
-  const commits = withEqualBuilds(dag, evidence, set.filter((h) => h < post.n));
+  const commits = withEqualBuilds(dag, evidence, ownCounts, set.filter((h) => h < post.n));
   const covered = set.reduce((s, h) => s + (post.mass[h] as number), 0);
   notes.push({ kind: "info", text: why });
   if (commits.length === 0) {
@@ -114,18 +114,24 @@ function inconclusive(problem: BisectProblem, post: Posterior, why: string, note
 }
 
 /**
- * The candidates, and after each the descendants that built to its binary. Equal builds are taken
- * to behave alike, so the posterior gives such a child no chance of being the culprit; but a change
- * outside the declared artifacts (unseen-2's worlds 28 and 35) builds to its parent's binary, and
- * a list that named the parent without it would point the reader away from the culprit.
+ * The candidates, and after each the descendants that built to its binary where that binary's
+ * commits behaved differently in their own runs (one showed the target, another only clean runs).
+ * Equal builds are taken to behave alike, so the posterior gives such a child no chance of being
+ * the culprit; but a change outside the declared artifacts (unseen-2's worlds 28 and 35, too rare a
+ * reproducer to prove the difference) builds to its parent's binary, and a list that named the
+ * parent without it would point the reader away from the culprit.
  */
-function withEqualBuilds(dag: Dag, evidence: Evidence, commits: readonly number[]): number[] {
+function withEqualBuilds(dag: Dag, evidence: Evidence, ownCounts: (commit: number) => EvidenceCounts | undefined, commits: readonly number[]): number[] {
   const listed = new Set(commits);
   const out = [...commits];
+  const differs = (group: number): boolean => {
+    const own = (evidence.groups[group]?.members ?? []).map(ownCounts);
+    return own.some((c) => (c?.target ?? 0) > 0) && own.some((c) => c !== undefined && c.target === 0 && c.clean > 0);
+  };
   for (let i = 0; i < out.length; i++) {
     const c = out[i] as number;
     const group = evidence.groupOf.get(c);
-    if (group === undefined) continue;
+    if (group === undefined || !differs(group)) continue;
     for (const child of dag.children[c] as readonly number[]) {
       if (listed.has(child) || evidence.groupOf.get(child) !== group) continue;
       listed.add(child);
@@ -580,13 +586,13 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
       return test([{ commit: dag.hash(edge), runs: runsPerCommit, remedies }], notes);
     }
     if (edge === undefined && maskedStretchFound(dag, candidates, active, target, problem.sameCrash)) {
-      return inconclusive(problem, post, "where the masking ends is found, and every older commit tested was masked: nothing older can show the target", notes, evidence);
+      return inconclusive(problem, post, "where the masking ends is found, and every older commit tested was masked: nothing older can show the target", notes, evidence, ownCounts);
     }
   }
 
   // The budget bounds the wait, so work spread over idle workers counts once per step.
   if (batchesSpent(observations, runsPerCommit) / slots >= limits.batchBudget(dag.size)) {
-    return inconclusive(problem, post, "test budget spent", notes, evidence);
+    return inconclusive(problem, post, "test budget spent", notes, evidence, ownCounts);
   }
 
   const free = Math.max(1, slots - pending.length);
@@ -594,7 +600,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
   if (picked.length === 0) {
     // What is still worth asking is being asked: wait for those answers.
     if (pending.length > 0) return test([], notes);
-    return inconclusive(problem, post, "no test left that would tell the candidates apart", notes, evidence);
+    return inconclusive(problem, post, "no test left that would tell the candidates apart", notes, evidence, ownCounts);
   }
   const last = observations[observations.length - 1];
   if (last && dag.has(last.commit)) {
