@@ -244,10 +244,13 @@ function chooseTests(choice: Choice): ScoredCandidate[] {
     if (choice.untestable(c) || choice.pending?.includes(c)) continue;
     const runs = Math.round(runsPerCommit * predictedShare(evidence, tested, c, fallback));
     const cost = (evidence?.built.has(builtKey(c, remedies)) ? 0 : costBuild) + costTest;
-    // A commit asked before answers what its own runs leave open: a chance of its own, dead batches.
+    // Any batch may be dead; a commit asked before also answers only what its own runs leave open
+    // (a chance of its own). Dead batches discount every commit alike: discounting only those asked
+    // before sent the search to fresh commits and their builds (seed 7's batch-failure worlds).
     const seen = evidence?.groups[evidence.groupOf.get(c) ?? -1]?.current;
-    const asked = seen && seen.target + seen.clean > 0 ? { spread: post.spread, target: seen.target, clean: seen.clean, ...(runsPerCommit > 1 ? { batchFailure: post.batchFailure } : {}) } : undefined;
-    scored.push(scoreCandidate(dag, post, c, runs, cost, asked));
+    const asked = seen !== undefined && seen.target + seen.clean > 0;
+    const context = { spread: asked ? post.spread : 0, target: seen?.target ?? 0, clean: seen?.clean ?? 0, ...(runsPerCommit > 1 ? { batchFailure: post.batchFailure } : {}) };
+    scored.push(scoreCandidate(dag, post, c, runs, cost, context));
   }
   return pickTests(post, scored, choice.slots, MIN_BITS, (choice.pending ?? []).map((c) => cachedAncestry(dag, c)));
 }
