@@ -7,6 +7,8 @@ import { UserError } from "../core/errors.js";
 import { parseScenarios, type Scenario } from "../sim/scenario.js";
 import { builtinSuite } from "../sim/suite.js";
 import { STRATEGIES, formatFamilies, formatSummaries, runSuite } from "../sim/suite-run.js";
+import { traceRun } from "../sim/trace.js";
+import { buildWorld } from "../sim/world.js";
 
 interface SimOptions {
   scenarios: string;
@@ -16,6 +18,7 @@ interface SimOptions {
   seed: string;
   family?: string;
   byFamily?: boolean;
+  trace?: string;
 }
 
 function readJson(file: string): unknown {
@@ -58,6 +61,7 @@ export function registerSim(program: Command): void {
     .option("--by-family", "print the table of results per scenario family (the default)", true)
     .option("--no-by-family", "do not print the table per family")
     .option("--json", "print summaries and per-scenario results as JSON")
+    .option("--trace <name>", "tell one scenario's bisection step by step (each strategy and P): what was asked, the notes, the runs")
     .action((options: SimOptions) => {
       const seed = Number(options.seed);
       if (!Number.isInteger(seed)) throw new UserError(`--seed must be an integer, got '${options.seed}'`);
@@ -71,6 +75,13 @@ export function registerSim(program: Command): void {
         return strategy;
       });
       const workers = parseWorkers(options.workers);
+      if (options.trace !== undefined) {
+        const scenario = scenarios.find((s) => s.name === options.trace);
+        if (!scenario) throw new UserError(`no scenario named '${options.trace}' in ${options.scenarios}`, "--json lists the scenario names");
+        const world = buildWorld(scenario);
+        for (const strategy of strategies) for (const p of workers) process.stdout.write(`${traceRun(world, strategy, p).join("\n")}\n\n`);
+        return;
+      }
       const { runs, summaries } = runSuite(scenarios, strategies, workers);
       if (options.json) {
         const results = runs.map(({ result, builds, runs: r, wallMinutes, steps, scenario, family, strategy, workers: p, grade }) => ({

@@ -8,7 +8,8 @@ import { parseScenarios, scenarioSchema } from "./scenario.js";
 import { grade, isCorrect, summarise, type Grade } from "./score.js";
 import { simulate } from "./simulate.js";
 import { SEED_LIKE_MASKING, builtinSuite } from "./suite.js";
-import { runSuite } from "./suite-run.js";
+import { gradeOf, runSuite } from "./suite-run.js";
+import { traceRun } from "./trace.js";
 import { buildWorld, problemFor, simulateBuild, simulateRun } from "./world.js";
 import { crashSimilarity, sameCrash } from "../report/index.js";
 import type { RunOutcome } from "../core/outcome.js";
@@ -48,6 +49,24 @@ describe("grading an answer against its world", () => {
     ["no culprit", { outcome: "no-culprit", reason: "not-reproduced", detail: "", confidence: 0.9 }, "wrong-none"],
   ];
   for (const [name, result, want] of cases) it(name, () => assert.equal(grade(world, result), want));
+});
+
+describe("a traced bisection (culprit sim --trace)", () => {
+  const world = buildWorld(scenarioSchema.parse({ ...SEED_LIKE_MASKING, history: { ...SEED_LIKE_MASKING.history, commits: 400 }, culprit: 300, otherCrashes: [], buildBroken: [] }));
+  for (const strategy of [bayesStrategy, syzbot2024Strategy]) {
+    it(`${strategy.name}: every question, the answer graded as the tables grade it, and every commit's runs`, () => {
+      const lines = traceRun(world, strategy, 1);
+      const run = simulate(world, strategy, 1);
+      // SimRun.steps counts the questions answered with tests; the last one was answered with the result.
+      assert.equal(lines.filter((l) => /^#\d+ /.test(l)).length, run.steps + 1, "one line per question");
+      assert.match(lines.find((l) => /^#\d+ answer /.test(l)) ?? "", new RegExp(`"outcome":"${run.result.outcome}"`));
+      const verdict = lines.find((l) => l.startsWith(`${strategy.name} P=1: `)) ?? "";
+      assert.ok(verdict.startsWith(`${strategy.name} P=1: ${gradeOf(world, strategy.name, run.result)}; truth: culprit ${world.history.hashes[300]} [300]`), verdict);
+      const tested = lines.slice(lines.indexOf("commits tested, oldest first:") + 1);
+      assert.ok(tested.length > 0 && tested.every((l) => / \[\d+\]/.test(l)), tested.join("\n"));
+      assert.ok(tested.some((l) => l.includes("bug present")) && tested.some((l) => l.includes("bug absent")));
+    });
+  }
 });
 
 describe("synthetic history", () => {

@@ -1,17 +1,22 @@
 // Runs strategies over scenarios and prints what `culprit sim` shows: accuracy, cost, calibration.
 
-import type { Strategy } from "../core/strategy.js";
+import type { Strategy, StrategyResult } from "../core/strategy.js";
 import { bayesStrategy } from "../core/bayes.js";
 import { gitBisectStrategy, syzbot2021Strategy, syzbot2024Strategy } from "./baselines.js";
 import type { Scenario } from "./scenario.js";
-import { grade, isCorrect, summarise, type GradedRun, type Summary } from "./score.js";
+import { grade, isCorrect, summarise, type Grade, type GradedRun, type Summary } from "./score.js";
 import { simulate } from "./simulate.js";
-import { buildWorld } from "./world.js";
+import { buildWorld, type World } from "./world.js";
 
 export const STRATEGIES: readonly Strategy[] = [bayesStrategy, gitBisectStrategy, syzbot2021Strategy, syzbot2024Strategy];
 
 /** syzbot's results are graded as its dashboard grades them: a merge, no-op or release culprit is not reported. */
 const DASHBOARD_GRADED: ReadonlySet<string> = new Set([syzbot2021Strategy.name, syzbot2024Strategy.name]);
+
+/** The grade of `strategy`'s result in `world`, as the tables count it. */
+export function gradeOf(world: World, strategy: string, result: StrategyResult): Grade {
+  return grade(world, result, DASHBOARD_GRADED.has(strategy));
+}
 
 export function runSuite(
   scenarios: readonly Scenario[],
@@ -32,7 +37,7 @@ export function runSuite(
           family: scenario.family ?? "",
           strategy: strategy.name,
           workers: p,
-          grade: grade(world, sim.result, DASHBOARD_GRADED.has(strategy.name)),
+          grade: gradeOf(world, strategy.name, sim.result),
         };
         runs.push(graded);
         onRun?.(graded);
