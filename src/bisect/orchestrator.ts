@@ -117,6 +117,7 @@ function problemBase(spec: BisectSpec, deps: BisectDeps, start: string): Omit<Bi
     start,
     startRuns: spec.startRuns,
     runsPerCommit: spec.runs,
+    runsAtOnce: spec.parallelRuns,
     parallelism: spec.parallelCommits,
     sameCrash: deps.sameCrash,
     ...(deps.similarity ? { similarity: deps.similarity } : {}),

@@ -8,6 +8,7 @@ import { prepareJob } from "./job.js";
 import { LogView } from "./logview.js";
 import { runBisection, type BisectSpec } from "./orchestrator.js";
 import type { BisectResult } from "./result.js";
+import type { Strategy } from "../core/strategy.js";
 
 /** A history of `n` main-line commits with a fast, deterministic reproducer (no sanitizer). */
 export function simpleHistory(n: number, overrides: Partial<HistorySpec> = {}): HistorySpec {
@@ -49,11 +50,13 @@ export function demoJob(scratch: Scratch, extra: Record<string, unknown> = {}): 
   };
 }
 
-export async function bisectInProcess(scratch: Scratch, extra: Record<string, unknown> = {}): Promise<{ result: BisectResult; log: string[] }> {
+/** `wrap`: a stand-in around the job's strategy (a test that needs requests of a given shape). */
+export async function bisectInProcess(scratch: Scratch, extra: Record<string, unknown> = {}, wrap?: (strategy: Strategy) => Strategy): Promise<{ result: BisectResult; log: string[] }> {
   const prepared = await prepareJob(demoJob(scratch, extra), scratch.dir, join(scratch.dir, "work"));
   const view = new LogView();
   const log: string[] = [];
-  const result = await runBisection(prepared.spec, prepared.deps, {
+  const deps = wrap ? { ...prepared.deps, strategy: wrap(prepared.deps.strategy) } : prepared.deps;
+  const result = await runBisection(prepared.spec, deps, {
     signal: new AbortController().signal,
     onEvent: (event) => log.push(...view.lines(event)),
   });

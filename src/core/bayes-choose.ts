@@ -152,12 +152,42 @@ export interface ScoredCandidate {
   presence: Presence;
   bits: number;
   cost: number;
+  /** Runs to ask for: the request size that gives most bits per cost. */
+  runs: number;
 }
 
-export function scoreCandidate(dag: Dag, post: Posterior, commit: number, informativeRuns: number, cost: number, context?: CommitContext): ScoredCandidate {
+/** One size of request: `runs` asked, `informative` of them expected to say something, at `cost`. */
+export interface RunOption {
+  runs: number;
+  informative: number;
+  cost: number;
+}
+
+/**
+ * Request sizes worth weighing: whole waves of the runs a worker starts at once, up to the job's
+ * runs per commit, and those. Where one wave holds them all there is one size: the job's.
+ */
+export function runSizes(runsPerCommit: number, runsAtOnce: number): number[] {
+  const all = Math.max(1, runsPerCommit);
+  const wave = Math.max(1, Math.min(all, runsAtOnce));
+  const sizes: number[] = [];
+  for (let n = wave; n < all; n += wave) sizes.push(n);
+  sizes.push(all);
+  return sizes;
+}
+
+/** Scores `commit` at the size of request that gives most bits per cost; the larger on a tie (more evidence for the same wait). */
+export function scoreCandidate(dag: Dag, post: Posterior, commit: number, options: readonly RunOption[], context?: CommitContext): ScoredCandidate {
   const anc = cachedAncestry(dag, commit);
   const presence = presenceAt(post, anc);
-  return { commit, anc, presence, bits: testInformation(presence, informativeRuns, context), cost };
+  let best: ScoredCandidate | undefined;
+  for (const option of options) {
+    const bits = testInformation(presence, option.informative, context);
+    const scored = { commit, anc, presence, bits, cost: option.cost, runs: option.runs };
+    if (!best || bits / option.cost >= (best.bits / best.cost) * (1 - 1e-9)) best = scored;
+  }
+  if (!best) throw new Error("scoreCandidate: no request size to weigh");
+  return best;
 }
 
 /**

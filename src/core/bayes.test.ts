@@ -6,7 +6,7 @@ import type { BisectProblem } from "./strategy.js";
 import { BATCH_FAILURE_GRID, batchFailurePrior, batchFailureRisk, gatherEvidence } from "./bayes-evidence.js";
 import { classifyRun, countEvidence, type RunEvidence } from "./evidence.js";
 import { computePosterior, credibleSet, topHypothesis } from "./bayes-posterior.js";
-import { presenceAt, testInformation } from "./bayes-choose.js";
+import { presenceAt, runSizes, testInformation } from "./bayes-choose.js";
 import { cleanBatchesNeeded, cleanRunsNeeded, verifyCulprit, type Verification } from "./bayes-stop.js";
 import { bayesStrategy, remedyToApply } from "./bayes.js";
 import { chain, sameTitle, times } from "./testworld.js";
@@ -290,6 +290,42 @@ describe("information per batch", () => {
     const presence = presenceAt(post, cachedAncestry(dag, 1));
     const dead = Float64Array.from(BATCH_FAILURE_GRID, (b) => (b === 0.35 ? 1 : 0));
     assert.ok(testInformation(presence, 10, { spread: 0, target: 0, clean: 0, batchFailure: dead }) < testInformation(presence, 10) * 0.8);
+  });
+});
+
+describe("request sizes: whole waves of the VMs", () => {
+  const cases: [string, number, number, number[]][] = [
+    ["one wave holds every run: the job's size alone", 10, 10, [10]],
+    ["more VMs than runs: the job's size alone", 10, 16, [10]],
+    ["4 VMs, 10 runs: one wave, two, or all three", 10, 4, [4, 8, 10]],
+    ["5 VMs, 10 runs: one wave or both", 10, 5, [5, 10]],
+    ["one VM: every count up to the job's", 3, 1, [1, 2, 3]],
+  ];
+  for (const [name, runs, vms, want] of cases) it(name, () => assert.deepEqual(runSizes(runs, vms), want));
+});
+
+describe("request sizes the strategy asks for", () => {
+  const wide = chain(64);
+  const searchRuns = (start: RunOutcome[], overrides: Partial<BisectProblem>): number[] => {
+    const step = bayesStrategy.next(problem(wide, overrides), [obs("c63", start)]);
+    return step.kind === "test" ? step.tests.map((t) => t.runs) : [];
+  };
+  it("a reproducer that always fires is asked one wave of 4 VMs, not three", () => {
+    assert.deepEqual(searchRuns(times(T, 20), { runsAtOnce: 4 }), [4]);
+  });
+  it("a reproducer that fires in one run of ten gets every run, where a build costs more than a wave", () => {
+    const flaky = Array.from({ length: 30 }, (_, i) => (i % 10 === 0 ? T : OK));
+    assert.deepEqual(searchRuns(flaky, { runsAtOnce: 4, cost: { build: 5, testBatch: 3 } }), [10]);
+    // Builds as cheap as a batch: two waves tell nearly as much as three, for less.
+    assert.deepEqual(searchRuns(flaky, { runsAtOnce: 4 }), [8]);
+  });
+  it("where the VMs take every run at once, the size is the job's", () => {
+    assert.deepEqual(searchRuns(times(T, 20), {}), [10]);
+    assert.deepEqual(searchRuns(times(T, 20), { runsAtOnce: 10 }), [10]);
+  });
+  it("a reproducer that always fires is asked one wave whatever a build costs", () => {
+    assert.deepEqual(searchRuns(times(T, 20), { runsAtOnce: 4, cost: { build: 0.01, testBatch: 3 } }), [4]);
+    assert.deepEqual(searchRuns(times(T, 20), { runsAtOnce: 4, cost: { build: 50, testBatch: 3 } }), [4]);
   });
 });
 

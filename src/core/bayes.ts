@@ -19,7 +19,7 @@ import {
 } from "./bayes-evidence.js";
 import { countEvidence, type EvidenceCounts } from "./evidence.js";
 import { baseRoot, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
-import { candidateCommits, pickTests, presenceAt, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
+import { candidateCommits, pickTests, presenceAt, runSizes, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
 import { CONFIDENCE_TARGET, batchBudget, signaturesContradicted, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
 import { aboveRelease, findGoodEnd, searchedRange, type GoodEnd } from "./goodEnd.js";
 import { hungAlike } from "./hangs.js";
@@ -87,9 +87,10 @@ function globalShare(evidence: Evidence): number {
   return total < 5 ? 0.9 : (informative + 1) / (total + 2);
 }
 
+/** Builds plus runs in units of a full batch: counted in runs, so smaller requests spend less of it. */
 function batchesSpent(observations: readonly Observation[], runsPerCommit: number): number {
   let batches = 0;
-  for (const o of observations) batches += (o.build ? 1 : 0) + Math.ceil(o.runs.length / Math.max(1, runsPerCommit));
+  for (const o of observations) batches += (o.build ? 1 : 0) + o.runs.length / Math.max(1, runsPerCommit);
   return batches;
 }
 
@@ -234,7 +235,10 @@ function chooseTests(choice: Choice): ScoredCandidate[] {
   const { dag, problem, post, evidence, remedies } = choice;
   const runsPerCommit = Math.max(1, problem.runsPerCommit);
   const costBuild = problem.cost?.build ?? 1;
-  const costTest = problem.cost?.testBatch ?? 1;
+  // A batch of runsPerCommit runs takes its waves one after another; fewer waves cost less.
+  const sizes = runSizes(runsPerCommit, problem.runsAtOnce ?? runsPerCommit);
+  const waves = (runs: number): number => Math.ceil(runs / Math.max(1, sizes[0] as number));
+  const costWave = (problem.cost?.testBatch ?? 1) / waves(runsPerCommit);
   const fallback = evidence ? globalShare(evidence) : 0.9;
   const tested = evidence ? [...evidence.groupOf.keys()].sort((a, b) => a - b) : [];
   const scored: ScoredCandidate[] = [];
@@ -242,15 +246,16 @@ function chooseTests(choice: Choice): ScoredCandidate[] {
   const extra = [0, dag.index(problem.start), ...(choice.boundary === undefined ? [] : [choice.boundary])];
   for (const c of candidateCommits(dag, post, quantiles, extra)) {
     if (choice.untestable(c) || choice.pending?.includes(c)) continue;
-    const runs = Math.round(runsPerCommit * predictedShare(evidence, tested, c, fallback));
-    const cost = (evidence?.built.has(builtKey(c, remedies)) ? 0 : costBuild) + costTest;
+    const share = predictedShare(evidence, tested, c, fallback);
+    const costBuilt = evidence?.built.has(builtKey(c, remedies)) ? 0 : costBuild;
+    const options = sizes.map((runs) => ({ runs, informative: Math.round(runs * share), cost: costBuilt + waves(runs) * costWave }));
     // Any batch may be dead; a commit asked before also answers only what its own runs leave open
     // (a chance of its own). Dead batches discount every commit alike: discounting only those asked
     // before sent the search to fresh commits and their builds (seed 7's batch-failure worlds).
     const seen = evidence?.groups[evidence.groupOf.get(c) ?? -1]?.current;
     const asked = seen !== undefined && seen.target + seen.clean > 0;
     const context = { spread: asked ? post.spread : 0, target: seen?.target ?? 0, clean: seen?.clean ?? 0, ...(runsPerCommit > 1 ? { batchFailure: post.batchFailure } : {}) };
-    scored.push(scoreCandidate(dag, post, c, runs, cost, context));
+    scored.push(scoreCandidate(dag, post, c, options, context));
   }
   return pickTests(post, scored, choice.slots, MIN_BITS, (choice.pending ?? []).map((c) => cachedAncestry(dag, c)));
 }
@@ -612,7 +617,7 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     if (w > 0.99 || w < 0.01) notes.push({ kind: "verdict", commit: last.commit, verdict: w > 0.99 ? "bad" : "good" });
   }
   return test(
-    picked.map((s) => ({ commit: dag.hash(s.commit), runs: runsPerCommit, remedies })),
+    picked.map((s) => ({ commit: dag.hash(s.commit), runs: s.runs, remedies })),
     notes,
   );
 }

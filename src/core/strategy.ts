@@ -33,6 +33,9 @@ export interface BisectProblem {
   /** Runs on the start commit (syzbot: 20) and on every other commit (syzbot: 10). */
   startRuns: number;
   runsPerCommit: number;
+  /** Runs a worker starts at once (its VMs); absent = `runsPerCommit`. A request of more runs
+   *  takes one wave of them after another, so fewer runs may cost less time. */
+  runsAtOnce?: number;
   /** How many commits may be tested at once. */
   parallelism: number;
   /** Crash-family equality, from report/; injected so core stays free of it. */

@@ -63,6 +63,8 @@ export const scenarioSchema = z
         buildMinutes: z.number().min(0).default(7),
         testMinutes: z.number().min(0).default(8.5),
         vmsPerWorker: z.number().int().min(1).default(10),
+        /** Runs per commit asked of the strategy (the job's `runs`); absent = `vmsPerWorker`. */
+        runsPerCommit: z.number().int().min(1).optional(),
       })
       .default({ buildMinutes: 7, testMinutes: 8.5, vmsPerWorker: 10 }),
   })

@@ -231,6 +231,17 @@ describe("virtual clock: a pipeline, as the orchestrator runs it", () => {
     const whenBDone = asked.find((q) => q.seen.includes(`${b}:10`));
     assert.deepEqual(whenBDone, { seen: [`${a}:10`, `${b}:10`], inFlight: [a] });
   });
+  it("fewer VMs than runs: the strategy is told both, a batch costs its waves, and one wave costs one", () => {
+    const few = buildWorld(scenarioSchema.parse({ ...SEED_LIKE_MASKING, otherCrashes: [], buildBroken: [], infraErrorRate: 0, cost: { buildMinutes: 7, testMinutes: 8.5, vmsPerWorker: 4, runsPerCommit: 10 } }));
+    const problem = problemFor(few, 1);
+    assert.deepEqual([problem.runsPerCommit, problem.startRuns, problem.runsAtOnce, problem.cost?.testBatch], [10, 20, 4, 3 * 8.5]);
+    const sized = (runs: number): Strategy => ({
+      name: "sized",
+      next: (_problem, observations) =>
+        observations.length > 0 ? { kind: "done", result: { outcome: "culprit", culprit: a, confidence: 1 }, notes: [] } : { kind: "test", tests: [{ commit: a, runs, remedies: [] }], notes: [] },
+    });
+    assert.deepEqual([4, 5, 10].map((runs) => simulate(few, sized(runs), 1).wallMinutes), [7 + 8.5, 7 + 2 * 8.5, 7 + 3 * 8.5]);
+  });
   it("one request at a time costs its builds and batches one after the other, at any P", () => {
     for (const p of [1, 4]) assert.equal(simulate(world, sequential, p).wallMinutes, 3 * 7 + 4 * 8.5);
   });

@@ -245,6 +245,22 @@ export const FAMILIES: Record<string, { count: number; shape: Family }> = {
       if (at !== undefined) d.input.target.chanceChanges = [{ at, chance: Number(between(d.random, 0.7, 0.95).toFixed(2)) }];
     },
   },
+  "few-vms": {
+    count: 30,
+    shape: (d) => {
+      // 4 VMs for 10 runs per commit: a batch takes three waves, and a reliable reproducer needs
+      // one. A third of the worlds are reliable only after the culprit: near it the chance drops.
+      d.input.cost = { buildMinutes: 7, testMinutes: 8.5, vmsPerWorker: 4, runsPerCommit: 10 };
+      const shape = d.random();
+      if (shape < 0.4) d.input.target.reproChance = Number(between(d.random, 0.9, 1).toFixed(2));
+      else if (shape < 0.7) d.input.target.reproChance = Number(between(d.random, 0.15, 0.8).toFixed(2));
+      else {
+        d.input.target.reproChance = Number(between(d.random, 0.15, 0.4).toFixed(2));
+        const at = laterOnMainline(d, culpritWithRoom(d));
+        if (at !== undefined) d.input.target.chanceChanges = [{ at, chance: Number(between(d.random, 0.9, 1).toFixed(2)) }];
+      }
+    },
+  },
   "batch-failure": { count: 30, shape: (d) => void (d.input.batchFailure = Number(between(d.random, 0.1, 0.3).toFixed(2))) },
   "culprit-same-signature": { count: 15, shape: (d) => void (d.input.culpritSameSignature = true) },
   "named-target": {

@@ -144,6 +144,8 @@ export function remedyRules(scenario: Scenario): RemedyRule[] {
 
 export function problemFor(world: World, parallelism: number): BisectProblem {
   const { scenario, history } = world;
+  const vms = scenario.cost.vmsPerWorker;
+  const runsPerCommit = scenario.cost.runsPerCommit ?? vms;
   const releases: Release[] =
     scenario.kind === "cause"
       ? [...history.releases].reverse().map((r) => ({ tag: r.tag, commit: history.hashes[r.index] as string }))
@@ -153,8 +155,9 @@ export function problemFor(world: World, parallelism: number): BisectProblem {
     start: history.hashes[world.start] as string,
     releases,
     graph: world.dag,
-    startRuns: 2 * scenario.cost.vmsPerWorker,
-    runsPerCommit: scenario.cost.vmsPerWorker,
+    startRuns: 2 * runsPerCommit,
+    runsPerCommit,
+    runsAtOnce: vms,
     parallelism,
     // The production comparison, so the simulator judges crashes as a real bisection does.
     sameCrash,
@@ -163,7 +166,8 @@ export function problemFor(world: World, parallelism: number): BisectProblem {
     // `--crash TITLE` gives the strategy the title and what report/ reads from it, no stack.
     target: scenario.namedTarget ? crashOfTitle(world.targetCrash.title, "kernel") : world.targetCrash,
     remedies: remedyRules(scenario),
-    cost: { build: scenario.cost.buildMinutes, testBatch: scenario.cost.testMinutes },
+    // A batch of `runsPerCommit` runs takes one wave of the VMs after another.
+    cost: { build: scenario.cost.buildMinutes, testBatch: scenario.cost.testMinutes * Math.ceil(runsPerCommit / vms) },
   };
   if (scenario.kind === "fix") problem.good = history.hashes[world.end] as string;
   return problem;
