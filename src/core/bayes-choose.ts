@@ -176,6 +176,23 @@ export function runSizes(runsPerCommit: number, runsAtOnce: number): number[] {
   return sizes;
 }
 
+/** How often a check of the good commit may miss a bug that is there: one in a hundred. */
+const GOOD_CHECK_MISS = 0.01;
+
+/**
+ * Runs for the check that the user's good commit does not crash too: the smallest of `sizes` at
+ * which a bug there, firing as often as the start commit's runs say, would show at least once in
+ * all but GOOD_CHECK_MISS of cases; the whole batch where none is enough. The chance is read low
+ * (hits over tries plus two), so a few lucky runs on the start do not shrink the check. A check
+ * that misses costs builds, never the answer: the good commit is good by assumption, and a
+ * culprit whose clean side is the good commit is verified on it again.
+ */
+export function goodCheckRuns(sizes: readonly number[], hits: number, tries: number): number {
+  const chance = Math.max(0, hits) / (Math.max(hits, tries) + 2);
+  const all = sizes.at(-1) ?? 1;
+  return sizes.find((runs) => (1 - chance) ** runs <= GOOD_CHECK_MISS) ?? all;
+}
+
 /** Scores `commit` at the size of request that gives most bits per cost; the larger on a tie (more evidence for the same wait). */
 export function scoreCandidate(dag: Dag, post: Posterior, commit: number, options: readonly RunOption[], context?: CommitContext): ScoredCandidate {
   const anc = cachedAncestry(dag, commit);

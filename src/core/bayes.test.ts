@@ -6,7 +6,7 @@ import type { BisectProblem } from "./strategy.js";
 import { BATCH_FAILURE_GRID, batchFailurePrior, batchFailureRisk, gatherEvidence } from "./bayes-evidence.js";
 import { classifyRun, countEvidence, type RunEvidence } from "./evidence.js";
 import { computePosterior, credibleSet, topHypothesis } from "./bayes-posterior.js";
-import { presenceAt, runSizes, testInformation } from "./bayes-choose.js";
+import { goodCheckRuns, presenceAt, runSizes, testInformation } from "./bayes-choose.js";
 import { cleanBatchesNeeded, cleanRunsNeeded, verifyCulprit, type Verification } from "./bayes-stop.js";
 import { bayesStrategy, remedyToApply } from "./bayes.js";
 import { chain, sameTitle, times } from "./testworld.js";
@@ -326,6 +326,35 @@ describe("request sizes the strategy asks for", () => {
   it("a reproducer that always fires is asked one wave whatever a build costs", () => {
     assert.deepEqual(searchRuns(times(T, 20), { runsAtOnce: 4, cost: { build: 0.01, testBatch: 3 } }), [4]);
     assert.deepEqual(searchRuns(times(T, 20), { runsAtOnce: 4, cost: { build: 50, testBatch: 3 } }), [4]);
+  });
+});
+
+describe("runs for the check of the user's good commit", () => {
+  // [name, sizes, start hits, start tries (hits + clean), runs]
+  const cases: [string, number[], number, number, number][] = [
+    ["every run of ten crashed: one wave of 4 shows a bug there", [4, 8, 10], 10, 10, 4],
+    ["eight of ten: two waves", [4, 8, 10], 8, 10, 8],
+    ["three of ten: the whole batch, the most there is", [4, 8, 10], 3, 10, 10],
+    ["one wave holds every run: the job's size", [10], 10, 10, 10],
+    ["two of two, read low as one in two: two waves", [4, 8, 10], 2, 2, 8],
+    ["no tries (every run masked): the whole batch", [4, 8, 10], 0, 0, 10],
+  ];
+  for (const [name, sizes, hits, tries, want] of cases) it(name, () => assert.equal(goodCheckRuns(sizes, hits, tries), want));
+
+  const wide = chain(64);
+  const goodRuns = (start: RunOutcome[], overrides: Partial<BisectProblem>): number[] => {
+    const step = bayesStrategy.next(problem(wide, { good: "c0", ...overrides }), [obs("c63", start)]);
+    return step.kind === "test" ? step.tests.filter((t) => t.commit === "c0").map((t) => t.runs) : [];
+  };
+  it("a start that crashed every time: the good commit is asked one wave, right after the start", () => {
+    assert.deepEqual(goodRuns(times(T, 10), { runsAtOnce: 4 }), [4]);
+  });
+  it("a start that crashed three times in ten: the good commit gets the whole batch", () => {
+    const flaky = Array.from({ length: 10 }, (_, i) => (i % 3 === 0 && i < 9 ? T : OK));
+    assert.deepEqual(goodRuns(flaky, { runsAtOnce: 4 }), [10]);
+  });
+  it("where the VMs take every run at once, the check is the job's size", () => {
+    assert.deepEqual(goodRuns(times(T, 10), {}), [10]);
   });
 });
 

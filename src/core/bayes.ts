@@ -19,7 +19,7 @@ import {
 } from "./bayes-evidence.js";
 import { countEvidence, type EvidenceCounts } from "./evidence.js";
 import { baseRoot, computePosterior, credibleSet, reproChanceGiven, topHypothesis, type Posterior } from "./bayes-posterior.js";
-import { candidateCommits, pickTests, presenceAt, runSizes, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
+import { candidateCommits, goodCheckRuns, pickTests, presenceAt, runSizes, scoreCandidate, type ScoredCandidate } from "./bayes-choose.js";
 import { CONFIDENCE_TARGET, batchBudget, signaturesContradicted, verifyCulprit, verifyEverywhere } from "./bayes-stop.js";
 import { aboveRelease, findGoodEnd, searchedRange, type GoodEnd } from "./goodEnd.js";
 import { hungAlike } from "./hangs.js";
@@ -263,17 +263,18 @@ function chooseTests(choice: Choice): ScoredCandidate[] {
 /**
  * The user's good commit, tested right after the start as syzbot does, while it has no runs under
  * these remedies and none are on their way: when it crashes too, every build spent bisecting
- * towards it would be wasted (Lua's vardesc-realloc with v5.4-alpha). Cause bisections only: a
- * fix bisection's end is where the search starts anyway.
+ * towards it would be wasted (Lua's vardesc-realloc with v5.4-alpha). `runs`: a batch before the
+ * start's runs are read, then as many whole waves as `goodCheckRuns` says. Cause bisections only:
+ * a fix bisection's end is where the search starts anyway.
  */
-function goodToTest(problem: BisectProblem, observations: readonly Observation[], remedies: readonly string[], inFlight: readonly TestRequest[]): TestRequest | undefined {
+function goodToTest(problem: BisectProblem, observations: readonly Observation[], remedies: readonly string[], inFlight: readonly TestRequest[], runs = problem.runsPerCommit): TestRequest | undefined {
   const good = problem.good;
   if (problem.kind !== "cause" || good === undefined || good === problem.start || !problem.graph.has(good)) return undefined;
   const key = observationKey(good, remedies);
   const seen = observations.find((o) => observationKey(o.commit, o.remedies) === key);
   if (seen && (seen.runs.length > 0 || seen.build?.kind === "failed")) return undefined;
   if (inFlight.some((r) => observationKey(r.commit, r.remedies) === key)) return undefined;
-  return { commit: good, runs: Math.max(1, problem.runsPerCommit), remedies: [...remedies] };
+  return { commit: good, runs: Math.max(1, runs), remedies: [...remedies] };
 }
 
 /** Knobs a caller other than the orchestrator may turn (the benchmark lifts the budget to time the choice itself). */
@@ -453,7 +454,9 @@ function searchStep(problem: BisectProblem, observations: readonly Observation[]
     return done({ outcome: "no-culprit", reason: "not-reproduced", detail, confidence: post.mass[post.nowhere] as number }, notes);
   }
 
-  const good = goodToTest(problem, observations, remedies, search.inFlight);
+  // The start's runs say how often the target fires: a reliable one needs a wave, not a batch, to show.
+  const goodRuns = goodCheckRuns(runSizes(runsPerCommit, problem.runsAtOnce ?? runsPerCommit), startHits, startHits + (startGroup?.counts.clean ?? 0));
+  const good = goodToTest(problem, observations, remedies, search.inFlight, goodRuns);
   if (good) {
     notes.push({ kind: "info", text: `testing the good commit ${good.commit} before bisecting towards it` });
     return test([good], notes);
