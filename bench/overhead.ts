@@ -1,5 +1,5 @@
 // npm run bench:overhead [culprit|syzbot] — what culprit itself costs, on a generated 1,000-commit
-// repository, in two parts:
+// repository, in three parts:
 //
 //  1. A trivial build (cp) and a deterministic test (grep) at P=1, next to plain `git bisect run`
 //     on the same history in the same process: orchestration overhead per revision, wall ratio.
@@ -8,6 +8,8 @@
 //     reproducers ran, over P × the wall time — which a barrier per step would pull down.
 //  3. The same random times with the job's default runs, next to git bisect run testing once per
 //     step: the wall time a deterministic crash costs once the strategy has learnt it is one.
+//     Only this part builds ahead (the job's default): parts 1 and 2 time the orchestrator
+//     around one build and then its runs, which builds overlapping the runs would blur.
 //
 // Overhead of a revision (P=1) = wall time from the end of the previous revision's tests to the
 // end of its own, minus the time its build command and its reproducer processes ran.
@@ -134,6 +136,9 @@ interface Setup {
   /** Every request of whole waves short of `runs` is made a full batch: the strategy as it was
    *  before it weighed request sizes, for comparison. */
   fullBatches?: boolean;
+  /** Build what the strategy may ask next while the runs go (the job's default); default false:
+   *  parts 1 and 2 time the orchestrator around one build, then its runs. */
+  buildAhead?: boolean;
 }
 
 async function bisect(history: GeneratedHistory, dir: string, name: string, setup: Setup): Promise<{ events: BisectEvent[]; wallMs: number; result: BisectResult; decisionsMs: number[] }> {
@@ -149,7 +154,7 @@ async function bisect(history: GeneratedHistory, dir: string, name: string, setu
       reproducer: { command: setup.reproducer, exitStatus: "crash" },
       runs: setup.runs,
       startRuns: setup.startRuns ?? setup.runs,
-      parallelism: { commits: setup.workers, runs: setup.runsAtOnce ?? 1 },
+      parallelism: { commits: setup.workers, runs: setup.runsAtOnce ?? 1, buildAhead: setup.buildAhead ?? false },
       workDir,
       cacheDir: join(workDir, "cache"),
     },
@@ -305,18 +310,21 @@ async function main(): Promise<void> {
     // The floor's checkouts left the clone detached: bisect from the history's own tip.
     const tip = spawnSync("git", ["rev-parse", "HEAD"], { cwd: history.dir, encoding: "utf8" }).stdout.trim();
     const defaultWalls: number[] = [];
+    const serialWalls: number[] = [];
     const fullWalls: number[] = [];
     const gitTimedWalls: number[] = [];
     let defaultRuns = 0;
     let fullRuns = 0;
     let defaultRevisions = 0;
-    const defaults = { build: [timed, "build"], reproducer: [timed, "run"], runs: 10, startRuns: 20, runsAtOnce: 4, workers: 1 };
+    const defaults = { build: [timed, "build"], reproducer: [timed, "run"], runs: 10, startRuns: 20, runsAtOnce: 4, workers: 1, buildAhead: true };
     for (let round = 0; round < ROUNDS; round++) {
       const run = await bisect(history, dir, `default-${round}`, defaults);
       defaultWalls.push(run.wallMs);
       defaultRuns = run.result.runs;
       defaultRevisions = run.result.revisionsTested;
-      const full = await bisect(history, dir, `full-${round}`, { ...defaults, fullBatches: true });
+      const serial = await bisect(history, dir, `serial-${round}`, { ...defaults, buildAhead: false });
+      serialWalls.push(serial.wallMs);
+      const full = await bisect(history, dir, `full-${round}`, { ...defaults, buildAhead: false, fullBatches: true });
       fullWalls.push(full.wallMs);
       fullRuns = full.result.runs;
       const started = performance.now();
@@ -328,9 +336,11 @@ async function main(): Promise<void> {
     }
     console.log(`the job's default runs (10 per commit, 20 on the start commit, 4 at once), the same random times, P=1:`);
     console.log(`  culprit:        ${defaultRevisions} revisions, ${defaultRuns} runs per bisection, median wall ${goDuration(median(defaultWalls))}`);
-    console.log(`  culprit, every search request a full batch (as before request sizes were weighed): ${fullRuns} runs, median wall ${goDuration(median(fullWalls))}`);
+    console.log(`  culprit, no build ahead (parallelism.buildAhead: false): median wall ${goDuration(median(serialWalls))}`);
+    console.log(`  culprit, no build ahead and every search request a full batch (as before request sizes were weighed): ${fullRuns} runs, median wall ${goDuration(median(fullWalls))}`);
     console.log(`  git bisect run: one run per step, median wall ${goDuration(median(gitTimedWalls))}`);
-    console.log(`  ratio:          culprit wall / git bisect run wall = ${(median(defaultWalls) / median(gitTimedWalls)).toFixed(2)} (target ≤ 1.2); with full batches ${(median(fullWalls) / median(gitTimedWalls)).toFixed(2)}`);
+    const ratio = (walls: number[]): string => (median(walls) / median(gitTimedWalls)).toFixed(2);
+    console.log(`  ratio:          culprit wall / git bisect run wall = ${ratio(defaultWalls)} (target ≤ 1.2); no build ahead ${ratio(serialWalls)}; and full batches ${ratio(fullWalls)}`);
     if (failed) process.exitCode = 1;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -27,6 +27,19 @@ async function worktreesOf(repo: string): Promise<number> {
 }
 
 describe(`cause bisection on generated repositories (${strategy} strategy)`, () => {
+  it("building ahead changes no answer: the same commits asked, each build counted once, no guess counted, no worktree left", async () => {
+    await withHistory(simpleHistory(60, { culprit: 38, releases: { 10: "v1.0", 30: "v1.1", 50: "v1.2" } }), async (s) => {
+      const ahead = await bisectInProcess(s, { workDir: join(s.dir, "ahead") });
+      const serial = await bisectInProcess(s, { workDir: join(s.dir, "serial"), parallelism: { commits: 1, runs: 4, buildAhead: false } });
+      assert.equal(ahead.result.culprit?.hash, s.history.culprit);
+      assert.equal(ahead.result.culprit?.hash, serial.result.culprit?.hash);
+      assert.equal(ahead.result.revisionsTested, serial.result.revisionsTested);
+      assert.equal(ahead.result.runs, serial.result.runs);
+      assert.equal(ahead.result.builds + ahead.result.cachedBuilds, serial.result.builds + serial.result.cachedBuilds);
+      assert.equal(await worktreesOf(s.history.dir), 1);
+    });
+  });
+
   it("names a clean culprit, with the reference log's lines, and leaves no worktree behind", async () => {
     await withHistory(simpleHistory(60, { culprit: 38, releases: { 10: "v1.0", 30: "v1.1", 50: "v1.2" } }), async (s) => {
       const { result, log } = await bisectInProcess(s);

@@ -64,9 +64,11 @@ export const jobSchema = z
       .object({
         commits: z.number().int().min(1).max(64).default(1),
         runs: z.number().int().min(1).max(256).default(4),
+        /** With one commit at a time, build the commits that may be asked next while the runs go. */
+        buildAhead: z.boolean().default(true),
       })
       .strict()
-      .default({ commits: 1, runs: 4 }),
+      .default({ commits: 1, runs: 4, buildAhead: true }),
     /** Who maintains the culprit's files: a MAINTAINERS file (default) or the tree's get_maintainer.pl. */
     maintainers: z.enum(["file", "script"]).optional(),
     workDir: z.string().min(1).optional(),

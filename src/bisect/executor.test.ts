@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BuildCache } from "../build/cache.js";
+import type { Builder } from "../build/builder.js";
 import { Repo } from "../git/git.js";
 import { Worktrees } from "../git/worktree.js";
 import type { ExecutionRequest, Fact } from "./executor.js";
@@ -126,6 +127,86 @@ describe("local executor", () => {
       assert.deepEqual(kinds(facts).filter((k) => k !== "build-started"), [], "no build finished and no run");
       assert.equal(existsSync(join(x.work, "worktrees")) ? readdirSync(join(x.work, "worktrees")).length : 0, 0, "no worktree checked out");
     } finally {
+      await x.cleanup();
+      await s.cleanup();
+    }
+  });
+});
+
+describe("builds ahead of need", () => {
+  /** The job's builder, held at each build until the test lets it go (or the build is stopped). */
+  function heldBuilder(inner: Builder): { builder: Builder; started: { commit: string; background: boolean }[]; release: () => void } {
+    const started: { commit: string; background: boolean }[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const builder: Builder = {
+      toolchain: (commit) => inner.toolchain(commit),
+      configHash: (remedies) => inner.configHash(remedies),
+      build: async (request) => {
+        started.push({ commit: request.commit, background: request.background === true });
+        await Promise.race([gate, new Promise((resolve) => request.signal.addEventListener("abort", resolve, { once: true }))]);
+        if (request.signal.aborted) return { kind: "failed", excerpt: "stopped", durationMs: 0, transient: "killed" };
+        return inner.build(request);
+      },
+    };
+    return { builder, started, release: () => release() };
+  }
+
+  async function aheadOver(s: Scratch): Promise<{ executor: LocalExecutor; cache: BuildCache; held: ReturnType<typeof heldBuilder>; work: string; cleanup: () => Promise<void> }> {
+    const work = join(s.dir, "work");
+    const prepared = await prepareJob(demoJob(s), s.dir, work);
+    const repo = await Repo.open(s.history.dir);
+    const cache = new BuildCache(join(work, "cache"));
+    const worktrees = new Worktrees(repo, join(work, "worktrees"), false);
+    const held = heldBuilder(prepared.deps.builder);
+    const executor = new LocalExecutor({ repo, builder: held.builder, runner: prepared.deps.runner, cache, worktrees, logs: new LogStore(join(work, "logs")), scratchDir: join(work, "scratch"), slots: 1, signatureLabel: "build" });
+    return { executor, cache, held, work, cleanup: () => worktrees.removeAll() };
+  }
+
+  const until = async (done: () => boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(done(), "timed out waiting");
+  };
+
+  it("a request for a commit built ahead waits for that build and records it as its own", { timeout: 120_000 }, async () => {
+    const s = await scratchHistory(simpleHistory(6, { culprit: 3, commentOnlyEvery: 0 }));
+    const x = await aheadOver(s);
+    try {
+      const commit = s.history.head;
+      x.executor.buildAhead([{ commit, remedies: [] }]);
+      await until(() => x.held.started.length === 1);
+      const pending = x.executor.execute(request(commit, [0]), { signal: new AbortController().signal });
+      x.held.release();
+      const facts = await pending;
+      assert.deepEqual(x.held.started, [{ commit, background: true }], "one build, made ahead at low priority, none by the request");
+      const build = facts.find((f) => f.type === "build-finished");
+      assert.ok(build?.type === "build-finished" && build.build.kind === "ok" && !build.cached && build.log !== undefined, JSON.stringify(build));
+      assert.equal(facts.filter((f) => f.type === "run-finished").length, 1);
+      assert.equal(existsSync(join(x.work, "worktrees", "slot-0")), false, "the request checked nothing out itself");
+    } finally {
+      await x.executor.close();
+      await x.cleanup();
+      await s.cleanup();
+    }
+  });
+
+  it("a guess no longer wished for is stopped, nothing of it is cached, and closing stops the rest", { timeout: 120_000 }, async () => {
+    const s = await scratchHistory(simpleHistory(6, { culprit: 3, commentOnlyEvery: 0 }));
+    const x = await aheadOver(s);
+    try {
+      const [a, b] = [s.history.main[1] as string, s.history.main[2] as string];
+      x.executor.buildAhead([{ commit: a, remedies: [] }, { commit: b, remedies: [] }]);
+      await until(() => x.held.started.length === 2);
+      x.executor.buildAhead([{ commit: b, remedies: [] }]);
+      await x.executor.close();
+      for (const commit of [a, b]) assert.equal(await x.cache.lookup(await x.executor.cacheKeyOf({ commit, remedies: [] })), undefined, `${commit} is not cached`);
+      assert.deepEqual(readdirSync(join(x.work, "scratch")), [], "no build's files are left behind");
+      // Closed: no more wishes are taken.
+      x.executor.buildAhead([{ commit: a, remedies: [] }]);
+      assert.equal(x.held.started.length, 2);
+    } finally {
+      x.held.release();
+      await x.executor.close();
       await x.cleanup();
       await s.cleanup();
     }

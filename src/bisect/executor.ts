@@ -50,6 +50,12 @@ export interface ExecutionOptions {
   enough?: AbortSignal;
 }
 
+/** A build worth making before any request asks for it (the strategy may ask for it next). */
+export interface BuildWish {
+  commit: string;
+  remedies: string[];
+}
+
 export interface Executor {
   /**
    * Checks out, builds (through the cache) and runs one request; resolves with all its facts in
@@ -62,6 +68,13 @@ export interface Executor {
    * still open, instead of handing their runs out anew.
    */
   readonly durable?: boolean;
+  /**
+   * The builds worth making ahead of need now, replacing the previous wishes; an executor that
+   * cannot build ahead leaves this out. Returns at once.
+   */
+  buildAhead?(wishes: readonly BuildWish[]): void;
+  /** Stops what the executor does on its own (builds ahead) and waits for it. */
+  close?(): Promise<void>;
 }
 
 /** Where the logs named by facts are found here, by content key. */

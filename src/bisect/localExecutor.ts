@@ -7,12 +7,12 @@ import { appendFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuildCache } from "../build/cache.js";
 import type { Builder } from "../build/builder.js";
-import type { BuildOutcome } from "../core/outcome.js";
+import { observationKey, type BuildOutcome } from "../core/outcome.js";
 import type { Repo } from "../git/git.js";
 import type { Worktrees } from "../git/worktree.js";
 import type { Runner } from "../run/runner.js";
 import type { Slots } from "../run/slots.js";
-import type { ExecutionOptions, ExecutionRequest, Executor, Fact } from "./executor.js";
+import type { BuildWish, ExecutionOptions, ExecutionRequest, Executor, Fact } from "./executor.js";
 import type { LogStore } from "./logstore.js";
 
 /** Slots shared by every bisection of a process (a server's jobs): builds at once, test machines at once. */
@@ -23,6 +23,28 @@ export interface SharedLimits {
 
 /** Extra attempts for a build that was killed or timed out before it counts as failed. */
 const TRANSIENT_BUILD_RETRIES = 2;
+
+/** Builds ahead of need at once: one for each answer the tests under way may give. */
+const AHEAD_SLOTS = 2;
+
+/** A build made (or being made) into the cache ahead of need. */
+interface AheadBuild {
+  wish: BuildWish;
+  stop: AbortController;
+  /** The build, or undefined when it was stopped or failed in a way that may not recur. */
+  done: Promise<Made | undefined>;
+  /** A request waits for it: it is no longer a guess, and nothing else starts ahead of it. */
+  wanted: boolean;
+}
+
+/** A build as made: what it gave, how long it took, its output in the log store. */
+interface Made {
+  build: BuildOutcome;
+  durationMs: number;
+  log: string;
+  /** Killed or timed out every time: the machine's doing, maybe; not cached. */
+  transient: boolean;
+}
 
 export interface LocalExecutorParts {
   repo: Repo;
@@ -43,9 +65,80 @@ export interface LocalExecutorParts {
 
 export class LocalExecutor implements Executor {
   private readonly freeSlots: number[];
+  /** Checkout slots of the builds ahead, after the requests' own. */
+  private readonly aheadSlots: number[];
+  /** Builds ahead by commit and remedies (observationKey). */
+  private readonly ahead = new Map<string, AheadBuild>();
+  private wishes: BuildWish[] = [];
+  /** Commits (with remedies) a request is building itself: never built ahead beside it. */
+  private readonly building = new Set<string>();
+  private closed = false;
 
   constructor(private readonly parts: LocalExecutorParts) {
-    this.freeSlots = Array.from({ length: Math.max(1, parts.slots) }, (_, i) => i);
+    const slots = Math.max(1, parts.slots);
+    this.freeSlots = Array.from({ length: slots }, (_, i) => i);
+    this.aheadSlots = Array.from({ length: AHEAD_SLOTS }, (_, i) => slots + i);
+  }
+
+  /**
+   * The builds worth making ahead of need, now: those no longer wished for are stopped (unless a
+   * request waits for one), the others start while a slot is free. They run at the lowest CPU
+   * priority and record no fact: a request that asks for one later waits for it and records it
+   * as its own build. Not where bisections share the machine's build slots (a server): a guess
+   * must not hold a slot another job's request needs.
+   */
+  buildAhead(wishes: readonly BuildWish[]): void {
+    if (this.closed || this.parts.limits) return;
+    this.wishes = [...wishes];
+    const wanted = new Set(wishes.map((w) => observationKey(w.commit, w.remedies)));
+    for (const [key, build] of this.ahead) if (!build.wanted && !wanted.has(key)) build.stop.abort();
+    this.startAhead();
+  }
+
+  /** Stops the builds ahead and waits for them (their checkouts are about to be removed). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const build of this.ahead.values()) build.stop.abort();
+    await Promise.allSettled([...this.ahead.values()].map((b) => b.done));
+  }
+
+  private startAhead(): void {
+    // A request waiting for a build ahead waits for all the CPU it can get.
+    if (this.closed || [...this.ahead.values()].some((b) => b.wanted)) return;
+    for (const wish of this.wishes) {
+      const key = observationKey(wish.commit, wish.remedies);
+      if (this.ahead.has(key) || this.building.has(key)) continue;
+      const slot = this.aheadSlots.pop();
+      if (slot === undefined) return;
+      const stop = new AbortController();
+      const build: AheadBuild = { wish, stop, wanted: false, done: this.makeAhead(wish, slot, stop.signal) };
+      this.ahead.set(key, build);
+      void build.done.then((made) => {
+        this.aheadSlots.push(slot);
+        // A build that stopped is no longer one: a request makes it itself. One made is kept for
+        // the request that asks for it, which records it as its build.
+        if (!made) this.ahead.delete(key);
+        this.startAhead();
+      });
+    }
+  }
+
+  private async makeAhead(wish: BuildWish, slot: number, signal: AbortSignal): Promise<Made | undefined> {
+    const own = join(this.parts.scratchDir, `ahead-${randomUUID()}`);
+    try {
+      const toolchain = await this.parts.builder.toolchain(wish.commit);
+      const cacheKey = await this.cacheKeyOf({ commit: wish.commit, remedies: wish.remedies }, toolchain);
+      if (signal.aborted || (await this.parts.cache.lookup(cacheKey))) return undefined;
+      await mkdir(own, { recursive: true });
+      const made = await this.make(wish.commit, wish.remedies, cacheKey, slot, join(own, "build.log"), signal, true);
+      // Killed or timed out at the lowest priority says nothing of the build: the request makes it.
+      return made && !made.transient ? made : undefined;
+    } catch {
+      // A guess that cannot be made (the commit is gone, the disk is full) is the request's to report.
+      return undefined;
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   }
 
   async execute(request: ExecutionRequest, options: ExecutionOptions): Promise<Fact[]> {
@@ -67,7 +160,7 @@ export class LocalExecutor implements Executor {
   }
 
   /** Where the request's build is (or will be) in the build cache: its tree, build configuration and toolchain. */
-  async cacheKeyOf(request: ExecutionRequest, toolchain?: string): Promise<string> {
+  async cacheKeyOf(request: Pick<ExecutionRequest, "commit" | "remedies" | "tree">, toolchain?: string): Promise<string> {
     const { repo, builder, cache } = this.parts;
     const tree = request.tree ?? (await repo.treeHash(request.commit));
     return cache.keyOf({ tree, config: builder.configHash(request.remedies), toolchain: toolchain ?? (await builder.toolchain(request.commit)) });
@@ -111,6 +204,39 @@ export class LocalExecutor implements Executor {
     emit({ type: "build-started", at: Date.now(), ...started, toolchain });
     const finished = (build: BuildOutcome, cached: boolean, durationMs: number, log?: string): void =>
       emit({ type: "build-finished", at: Date.now(), ...started, build, cached, durationMs, cacheKey, ...(log ? { log } : {}), signatureLabel: this.parts.signatureLabel });
+    // Made ahead of need, or being made: the request waits for it and records it as its build.
+    const key = observationKey(commit, remedies);
+    const ahead = this.ahead.get(key);
+    if (ahead) {
+      ahead.wanted = true;
+      const made = await untilAborted(ahead.done, signal);
+      this.ahead.delete(key);
+      if (!made) ahead.stop.abort();
+      this.startAhead();
+      if (signal.aborted) return undefined;
+      if (made && (made.build.kind === "failed" || (await cache.lookup(cacheKey)))) {
+        finished(made.build, false, made.durationMs, made.log);
+        return { outcome: made.build, cacheKey };
+      }
+    }
+    this.building.add(key);
+    try {
+      return await this.buildNow(request, cacheKey, own, signal, finished);
+    } finally {
+      this.building.delete(key);
+    }
+  }
+
+  /** The request's build from the cache, or made now on one of the requests' checkout slots. */
+  private async buildNow(
+    request: ExecutionRequest,
+    cacheKey: string,
+    own: string,
+    signal: AbortSignal,
+    finished: (build: BuildOutcome, cached: boolean, durationMs: number, log?: string) => void,
+  ): Promise<{ outcome: BuildOutcome; cacheKey: string } | undefined> {
+    const { commit, remedies } = request;
+    const { cache } = this.parts;
     const hit = await cache.lookup(cacheKey);
     if (hit) {
       const build: BuildOutcome = hit.kind === "ok" ? { kind: "ok", signature: hit.signature } : { kind: "failed", excerpt: hit.excerpt };
@@ -126,32 +252,43 @@ export class LocalExecutor implements Executor {
       throw new Error("more builds in flight than checkout slots");
     }
     try {
-      // Stopped while it waited for a slot or behind other work: no checkout, no build.
-      if (signal.aborted) return undefined;
-      const worktree = await this.parts.worktrees.checkout(slot, commit);
-      const logFile = join(own, "build.log");
-      for (let attempt = 0; ; attempt++) {
-        const staged = await cache.stage(cacheKey);
-        const result = await builder.build({ commit, worktree, remedies, artifactsDir: staged, logFile, signal });
-        if (signal.aborted) {
-          await cache.discard(staged);
-          return undefined;
-        }
-        // Killed or timed out: the machine's doing, maybe; try again, and never cache it.
-        const transient = result.kind === "failed" && result.transient !== undefined;
-        if (transient && attempt < TRANSIENT_BUILD_RETRIES) {
-          await cache.discard(staged);
-          continue;
-        }
-        const build: BuildOutcome = result.kind === "ok" ? { kind: "ok", signature: result.signature } : { kind: "failed", excerpt: result.excerpt };
-        if (transient) await cache.discard(staged);
-        else await cache.commit(cacheKey, staged, { ...build, commit, durationMs: result.durationMs });
-        finished(build, false, result.durationMs, await this.stored(logFile));
-        return { outcome: build, cacheKey };
-      }
+      const made = await this.make(commit, remedies, cacheKey, slot, join(own, "build.log"), signal, false);
+      if (!made) return undefined;
+      finished(made.build, false, made.durationMs, made.log);
+      return { outcome: made.build, cacheKey };
     } finally {
       this.freeSlots.push(slot);
       buildSlot();
+    }
+  }
+
+  /**
+   * Checks `commit` out on `slot` and builds it into the cache entry `cacheKey`, retrying a build
+   * the machine killed. Undefined: stopped (nothing is cached), or killed every time (the last
+   * failure is returned but never cached).
+   */
+  private async make(commit: string, remedies: string[], cacheKey: string, slot: number, logFile: string, signal: AbortSignal, background: boolean): Promise<Made | undefined> {
+    const { builder, cache } = this.parts;
+    // Stopped while it waited for a slot or behind other work: no checkout, no build.
+    if (signal.aborted) return undefined;
+    const worktree = await this.parts.worktrees.checkout(slot, commit);
+    for (let attempt = 0; ; attempt++) {
+      const staged = await cache.stage(cacheKey);
+      const result = await builder.build({ commit, worktree, remedies, artifactsDir: staged, logFile, signal, ...(background ? { background } : {}) });
+      if (signal.aborted) {
+        await cache.discard(staged);
+        return undefined;
+      }
+      // Killed or timed out: the machine's doing, maybe; try again, and never cache it.
+      const transient = result.kind === "failed" && result.transient !== undefined;
+      if (transient && attempt < TRANSIENT_BUILD_RETRIES) {
+        await cache.discard(staged);
+        continue;
+      }
+      const build: BuildOutcome = result.kind === "ok" ? { kind: "ok", signature: result.signature } : { kind: "failed", excerpt: result.excerpt };
+      if (transient) await cache.discard(staged);
+      else await cache.commit(cacheKey, staged, { ...build, commit, durationMs: result.durationMs });
+      return { build, durationMs: result.durationMs, log: await this.stored(logFile), transient };
     }
   }
 
@@ -210,4 +347,17 @@ export class LocalExecutor implements Executor {
     await appendFile(file, "");
     return this.parts.logs.put(file);
   }
+}
+
+/** `work`'s value, or undefined as soon as `signal` aborts (the work goes on; its owner stops it). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    void work.then((value) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(value);
+    });
+  });
 }

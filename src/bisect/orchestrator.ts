@@ -30,6 +30,7 @@ import { LocalExecutor, type SharedLimits } from "./localExecutor.js";
 import { lockWorkDir } from "./lock.js";
 import { LOGS_DIR, LogStore } from "./logstore.js";
 import type { BisectResult, CommitSummary } from "./result.js";
+import { buildsAhead } from "./ahead.js";
 
 /** Ranges of an answer whose start commit showed no crash at all: every crash then counts as masking. */
 const NO_TARGET: CrashSummary = { title: "", alt: [], type: "", frame: "" };
@@ -85,6 +86,8 @@ export interface BisectSpec {
   startRuns: number;
   parallelCommits: number;
   parallelRuns: number;
+  /** With one commit at a time: build the commits the strategy may ask next while the runs go (default true). */
+  buildAhead?: boolean;
   runTimeoutMs: number;
   cleanCheckouts: boolean;
   workDir: string;
@@ -274,6 +277,10 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
       ...(options.limits ? { limits: options.limits } : {}),
     });
   const session = new Session(repo, spec, deps, options.signal, log, executor, logs, worktrees);
+  // Builds ahead are this process's own work: they stop before the checkouts they use go.
+  const closeOwn = async (): Promise<void> => {
+    if (executor !== options.executor) await executor.close?.();
+  };
   try {
     const result = await session.loop(problem);
     const final = await session.describe(problem, result);
@@ -286,6 +293,7 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
     }
     throw err;
   } finally {
+    await closeOwn();
     await worktrees.removeAll();
     await rm(join(spec.workDir, SCRATCH_DIR), { recursive: true, force: true });
   }
@@ -293,6 +301,8 @@ async function runLocked(repo: Repo, spec: BisectSpec, deps: BisectDeps, options
 
 class Session {
   private readonly loggedNotes = new Set<string>();
+  /** The tests in flight when builds ahead were last wished for. */
+  private flying: readonly TestRequest[] = [];
 
   constructor(
     private readonly repo: Repo,
@@ -361,6 +371,7 @@ class Session {
         const start = requestsToStart(step.tests, pending, workers - inFlight.size);
         if (start.length === 0 && inFlight.size === 0) throw new Error(`strategy ${this.deps.strategy.name} asked for no tests and gave no result`);
         for (const request of start) begin(request);
+        this.wishBuilds(problem, [...inFlight.keys()]);
         // Ask again as soon as one test is done (or at once if a worker is still free and the
         // strategy had more to give than was started).
         if (inFlight.size >= workers || start.length === 0) await Promise.race(inFlight.values());
@@ -369,6 +380,16 @@ class Session {
     } finally {
       await settleAll();
     }
+  }
+
+  /**
+   * One commit at a time leaves the build machinery idle while the runs go: it builds what the
+   * strategy may ask next. More workers keep it busy with requests already.
+   */
+  private wishBuilds(problem: BisectProblem, inFlight: readonly TestRequest[]): void {
+    if (!this.executor.buildAhead || this.spec.buildAhead === false || this.spec.parallelCommits > 1) return;
+    this.flying = inFlight;
+    this.executor.buildAhead(buildsAhead(this.deps.strategy, problem, observationsOf(this.log.events), inFlight));
   }
 
   /** A reproducer that cannot run on the start commit would make every commit untestable: stop before bisecting. */
@@ -425,7 +446,10 @@ class Session {
     this.log.record({ type: "tests-started", at: Date.now(), request: request.id, commit, remedies, indices });
     const enough = this.enoughWhenHung(commit, problem);
     const record = (fact: Fact): void => {
-      if (this.log.record(fact) && fact.type === "run-finished" && fact.request === request.id) enough.ran(fact.outcome);
+      if (!this.log.record(fact)) return;
+      if (fact.type === "run-finished" && fact.request === request.id) enough.ran(fact.outcome);
+      // The build's signature (shared with other commits or not) changes what the strategy would ask next.
+      if (fact.type === "build-finished" && this.flying.includes(test)) this.wishBuilds(problem, this.flying);
     };
     const facts = await this.executor.execute(request, { signal: AbortSignal.any([this.signal, stop]), onFact: record, enough: enough.signal });
     // Facts streamed and returned count once; so do those of a request delivered twice.

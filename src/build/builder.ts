@@ -12,6 +12,8 @@ export interface BuildRequest {
   /** Build output goes here, whole. */
   logFile: string;
   signal: AbortSignal;
+  /** A build ahead of need: run at the lowest CPU priority, so the tests under way keep the CPU. */
+  background?: boolean;
 }
 
 export type BuildResult =

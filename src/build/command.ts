@@ -43,6 +43,7 @@ export class CommandBuilder implements Builder {
       signal: request.signal,
       logFile: request.logFile,
       env: { ...process.env, ...this.spec.env, CULPRIT_COMMIT: request.commit, CULPRIT_REMEDIES: request.remedies.join(",") },
+      ...(request.background ? { lowPriority: true } : {}),
     });
     if (result.kind === "spawn-error") {
       return { kind: "failed", excerpt: `cannot start build command: ${result.message}`, durationMs: elapsed() };

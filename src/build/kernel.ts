@@ -273,6 +273,7 @@ export class KernelBuilder implements Builder {
       timeoutMs: Math.min(this.spec.timeoutMs, 10 * 60_000),
       signal: request.signal,
       logFile: configLog,
+      ...(request.background ? { lowPriority: true } : {}),
     });
     const configText = await readFile(configLog, "utf8").catch(() => "");
     if (configured.kind === "spawn-error") return failed(`cannot run make: ${configured.message}`);
@@ -287,6 +288,7 @@ export class KernelBuilder implements Builder {
       timeoutMs: this.spec.timeoutMs,
       signal: request.signal,
       logFile: request.logFile,
+      ...(request.background ? { lowPriority: true } : {}),
     });
     const buildText = await readFile(request.logFile, "utf8").catch(() => "");
     // One log per build: the config step's output first, as it ran.

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execLogged } from "./exec.js";
 
@@ -18,6 +18,22 @@ describe("execLogged", () => {
       closeSync(fd);
       const again = await execLogged([program], { cwd: dir, timeoutMs: 10_000, logFile: join(dir, "log") });
       assert.deepEqual(again.kind === "exited" ? again.code : again, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a command started at low priority runs, with what it starts, at nice 19", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "culprit-exec-"));
+    const program = join(dir, "prog");
+    try {
+      // `nice` without arguments prints the niceness it was started with; it starts after the renice.
+      writeFileSync(program, "#!/bin/sh\nsleep 0.2\nnice\n", { mode: 0o755 });
+      const low = await execLogged([program], { cwd: dir, timeoutMs: 10_000, logFile: join(dir, "low"), lowPriority: true });
+      assert.deepEqual(low.kind === "exited" ? low.code : low, 0);
+      assert.equal(readFileSync(join(dir, "low"), "utf8").trim(), "19");
+      await execLogged([program], { cwd: dir, timeoutMs: 10_000, logFile: join(dir, "usual") });
+      assert.equal(readFileSync(join(dir, "usual"), "utf8").trim(), String(getPriority()));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,6 +8,7 @@
 
 import { spawn, type ChildProcess, type ChildProcessByStdio } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { z } from "zod";
@@ -22,6 +23,11 @@ export interface ExecOptions {
   logFile: string;
   /** Bytes of output kept (head and tail, see BoundedLog); absent = everything. */
   outputLimit?: number;
+  /**
+   * Start the command at the lowest CPU priority (nice 19; its children inherit it): work done
+   * ahead of need takes only the CPU nothing else wants.
+   */
+  lowPriority?: boolean;
 }
 
 export type ExecResult =
@@ -214,6 +220,13 @@ function execOnce(argv: readonly string[], options: ExecOptions): Promise<ExecRe
     return Promise.resolve({ kind: "spawn-error", code: e.code ?? "ERROR", message: e.message });
   }
   const { child, stop } = spawned;
+  if (options.lowPriority && child.pid !== undefined) {
+    try {
+      setPriority(child.pid, 19);
+    } catch {
+      // Gone already, or not ours to renice: it runs at the usual priority.
+    }
+  }
   return new Promise((resolve) => {
     let timedOut = false;
     let aborted = false;
