@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BuildCache } from "../build/cache.js";
 import type { Builder } from "../build/builder.js";
@@ -135,15 +135,18 @@ describe("local executor", () => {
 
 describe("builds ahead of need", () => {
   /** The job's builder, held at each build until the test lets it go (or the build is stopped). */
-  function heldBuilder(inner: Builder): { builder: Builder; started: { commit: string; background: boolean }[]; release: () => void } {
-    const started: { commit: string; background: boolean }[] = [];
+  function heldBuilder(inner: Builder): { builder: Builder; started: { commit: string; background: boolean; leftover: boolean }[]; release: () => void } {
+    const started: { commit: string; background: boolean; leftover: boolean }[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const builder: Builder = {
       toolchain: (commit) => inner.toolchain(commit),
       configHash: (remedies) => inner.configHash(remedies),
       build: async (request) => {
-        started.push({ commit: request.commit, background: request.background === true });
+        // What a build killed half-way leaves: an object file make would take as up to date.
+        const half = join(request.worktree, "half-written.o");
+        started.push({ commit: request.commit, background: request.background === true, leftover: existsSync(half) });
+        writeFileSync(half, "");
         await Promise.race([gate, new Promise((resolve) => request.signal.addEventListener("abort", resolve, { once: true }))]);
         if (request.signal.aborted) return { kind: "failed", excerpt: "stopped", durationMs: 0, transient: "killed" };
         return inner.build(request);
@@ -178,7 +181,7 @@ describe("builds ahead of need", () => {
       const pending = x.executor.execute(request(commit, [0]), { signal: new AbortController().signal });
       x.held.release();
       const facts = await pending;
-      assert.deepEqual(x.held.started, [{ commit, background: true }], "one build, made ahead at low priority, none by the request");
+      assert.deepEqual(x.held.started, [{ commit, background: true, leftover: false }], "one build, made ahead at low priority, none by the request");
       const build = facts.find((f) => f.type === "build-finished");
       assert.ok(build?.type === "build-finished" && build.build.kind === "ok" && !build.cached && build.log !== undefined, JSON.stringify(build));
       assert.equal(facts.filter((f) => f.type === "run-finished").length, 1);
@@ -204,6 +207,26 @@ describe("builds ahead of need", () => {
       // Closed: no more wishes are taken.
       x.executor.buildAhead([{ commit: a, remedies: [] }]);
       assert.equal(x.held.started.length, 2);
+    } finally {
+      x.held.release();
+      await x.executor.close();
+      await x.cleanup();
+      await s.cleanup();
+    }
+  });
+
+  it("a slot whose build was stopped is scrubbed before its next build: nothing half written is reused", { timeout: 120_000 }, async () => {
+    const s = await scratchHistory(simpleHistory(6, { culprit: 3, commentOnlyEvery: 0 }));
+    const x = await aheadOver(s);
+    try {
+      const [a, b, c] = [s.history.main[1] as string, s.history.main[2] as string, s.history.main[3] as string];
+      x.executor.buildAhead([{ commit: a, remedies: [] }, { commit: c, remedies: [] }]);
+      await until(() => x.held.started.length === 2);
+      // Both slots are busy; a is dropped while it builds (killed), and b gets the slot a leaves.
+      x.executor.buildAhead([{ commit: c, remedies: [] }, { commit: b, remedies: [] }]);
+      await until(() => x.held.started.length === 3);
+      const seen = x.held.started.map((built) => `${built.commit === b ? "b" : built.commit === a ? "a" : "c"}:${built.leftover}`);
+      assert.deepEqual([...seen].sort(), ["a:false", "b:false", "c:false"], seen.join(" "));
     } finally {
       x.held.release();
       await x.executor.close();

@@ -70,6 +70,8 @@ export class LocalExecutor implements Executor {
   /** Builds ahead by commit and remedies (observationKey). */
   private readonly ahead = new Map<string, AheadBuild>();
   private wishes: BuildWish[] = [];
+  /** Checkout slots whose last build was killed: scrubbed before the next checkout. */
+  private readonly killedIn = new Set<number>();
   /** Commits (with remedies) a request is building itself: never built ahead beside it. */
   private readonly building = new Set<string>();
   private closed = false;
@@ -271,20 +273,23 @@ export class LocalExecutor implements Executor {
     const { builder, cache } = this.parts;
     // Stopped while it waited for a slot or behind other work: no checkout, no build.
     if (signal.aborted) return undefined;
-    const worktree = await this.parts.worktrees.checkout(slot, commit);
+    const worktree = await this.parts.worktrees.checkout(slot, commit, this.killedIn.delete(slot));
     for (let attempt = 0; ; attempt++) {
       const staged = await cache.stage(cacheKey);
       const result = await builder.build({ commit, worktree, remedies, artifactsDir: staged, logFile, signal, ...(background ? { background } : {}) });
       if (signal.aborted) {
+        this.killedIn.add(slot);
         await cache.discard(staged);
         return undefined;
       }
-      // Killed or timed out: the machine's doing, maybe; try again, and never cache it.
+      // Killed or timed out: the machine's doing, maybe; try again from a scrubbed checkout, and never cache it.
       const transient = result.kind === "failed" && result.transient !== undefined;
       if (transient && attempt < TRANSIENT_BUILD_RETRIES) {
         await cache.discard(staged);
+        await this.parts.worktrees.checkout(slot, commit, true);
         continue;
       }
+      if (transient) this.killedIn.add(slot);
       const build: BuildOutcome = result.kind === "ok" ? { kind: "ok", signature: result.signature } : { kind: "failed", excerpt: result.excerpt };
       if (transient) await cache.discard(staged);
       else await cache.commit(cacheKey, staged, { ...build, commit, durationMs: result.durationMs });

@@ -16,8 +16,12 @@ export class Worktrees {
     private readonly clean: boolean,
   ) {}
 
-  /** Checks `commit` out in slot `slot` and returns the checkout's path. */
-  async checkout(slot: number, commit: string): Promise<string> {
+  /**
+   * Checks `commit` out in slot `slot` and returns the checkout's path. `scrub`: remove untracked
+   * and ignored files this time even where builds are incremental (a build killed in this slot
+   * may have left an object file half written, which make would take as up to date).
+   */
+  async checkout(slot: number, commit: string, scrub = false): Promise<string> {
     const path = join(this.dir, `slot-${slot}`);
     if (!this.created.has(path)) {
       // One slot is added at a time: a prune running beside an add removes the half-made
@@ -28,7 +32,7 @@ export class Worktrees {
       return path;
     }
     await this.repo.run(["checkout", "--detach", "--force", "--quiet", commit], { cwd: path });
-    if (this.clean) await this.repo.run(["clean", "-ffdxq"], { cwd: path });
+    if (this.clean || scrub) await this.repo.run(["clean", "-ffdxq"], { cwd: path });
     return path;
   }
 

@@ -137,7 +137,16 @@ describe(`culprit serve with twenty jobs at once, on ${backend}`, () => {
       assert.deepEqual(answer(result), cli[i], `job ${i}: the CLI's answer`);
       assert.equal(result.culprit?.hash, histories[i]?.culprit);
     }
-    assert.deepEqual(await readdir(join(server.dir, "building")), [], "no build left running");
+    // A build stopped by a kill (the CLI's builds ahead that were not needed) leaves its marker: only live ones count.
+    const alive = (await readdir(join(server.dir, "building"))).filter((pid) => {
+      try {
+        process.kill(Number(pid), 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(alive, [], "no build left running");
   });
 });
 }
