@@ -19,8 +19,13 @@ const seen = (commit: string, runs: RunOutcome[]): Observation => ({ commit, rem
 const commits = (wishes: { commit: string }[]): string[] => wishes.map((w) => w.commit).sort();
 
 describe("builds ahead: what the strategy would ask next, for each answer in flight", () => {
-  it("while the start's first runs go, the good commit (asked next if the start crashes)", () => {
-    assert.deepEqual(commits(buildsAhead(bayesStrategy, problem(), [], [{ commit: "c63", runs: 10, remedies: [] }])), ["c0"]);
+  it("while the start's first runs go, the good commit (asked if the start crashes) and the first split (asked if the good one is clean)", () => {
+    const wishes = buildsAhead(bayesStrategy, problem(), [], [{ commit: "c63", runs: 10, remedies: [] }]);
+    assert.equal(wishes[0]?.commit, "c0");
+    const step = bayesStrategy.next(problem(), [seen("c63", times(T, 10)), seen("c0", times(OK, 10))]);
+    const split = step.kind === "test" ? step.tests[0]?.commit : undefined;
+    assert.ok(split !== undefined && split !== "c0" && split !== "c63");
+    assert.deepEqual(wishes.map((w) => w.commit), ["c0", split]);
   });
 
   it("while a midpoint's runs go, one commit on each side of it: the answer decides which is asked", () => {

@@ -12,17 +12,36 @@ import type { BuildWish } from "./executor.js";
 /** The crash a hypothetical run shows before the start's runs have named one: any will do, the strategy takes it for the target. */
 const SOME_CRASH: CrashSummary = { title: "the crash being bisected", alt: [], type: "", frame: "" };
 
-export function buildsAhead(strategy: Strategy, problem: BisectProblem, observations: readonly Observation[], inFlight: readonly TestRequest[]): BuildWish[] {
-  if (inFlight.length === 0) return [];
+/**
+ * Up to `limit` commits the strategy would test next, for each answer the tests in flight may
+ * give; where one answer leaves a slot free (the start's runs: only "it crashes" leads anywhere
+ * new, to the good commit), the next answer after that is looked at too (the good commit clean:
+ * the first split).
+ */
+export function buildsAhead(strategy: Strategy, problem: BisectProblem, observations: readonly Observation[], inFlight: readonly TestRequest[], limit = 2): BuildWish[] {
   const answers: RunOutcome[] = [{ kind: "crash", crash: likelyTarget(problem, observations) }, { kind: "ok" }];
   const built = new Set(observations.filter((o) => o.build !== undefined).map((o) => observationKey(o.commit, o.remedies)));
   const asked = new Set(inFlight.map((t) => observationKey(t.commit, t.remedies)));
   const wishes = new Map<string, BuildWish>();
-  for (const answer of answers) {
-    const step = strategy.next(problem, answered(observations, inFlight, answer), []);
-    if (step.kind !== "test") continue;
-    const next = step.tests.find((t) => !built.has(observationKey(t.commit, t.remedies)) && !asked.has(observationKey(t.commit, t.remedies)));
-    if (next) wishes.set(observationKey(next.commit, next.remedies), { commit: next.commit, remedies: [...next.remedies] });
+  let states: { observations: readonly Observation[]; inFlight: readonly TestRequest[] }[] = inFlight.length > 0 ? [{ observations, inFlight }] : [];
+  for (let depth = 0; depth < 2 && states.length > 0 && wishes.size < limit; depth++) {
+    const deeper: typeof states = [];
+    for (const state of states) {
+      for (const answer of answers) {
+        if (wishes.size >= limit) break;
+        const after = answered(state.observations, state.inFlight, answer);
+        const step = strategy.next(problem, after, []);
+        if (step.kind !== "test") continue;
+        const next = step.tests.find((t) => {
+          const key = observationKey(t.commit, t.remedies);
+          return !built.has(key) && !asked.has(key) && !wishes.has(key);
+        });
+        if (!next) continue;
+        wishes.set(observationKey(next.commit, next.remedies), { commit: next.commit, remedies: [...next.remedies] });
+        deeper.push({ observations: after, inFlight: [next] });
+      }
+    }
+    states = deeper;
   }
   return [...wishes.values()];
 }
