@@ -181,6 +181,20 @@ const PIPE_DRAIN_MS = 2000;
 /** Attempts at starting a program that is "busy" (ETXTBSY) before that counts as a spawn error. */
 const BUSY_RETRIES = 5;
 
+/**
+ * Nice 19 for the process and what it starts. The command leads a session of its own, and where
+ * the scheduler groups CPU time by session (autogroup), a nice value weighs only inside its group:
+ * the group itself is reniced too, or the command would still take its equal share of the CPU.
+ */
+function lowerPriority(pid: number): void {
+  try {
+    setPriority(pid, 19);
+    writeFileSync(`/proc/${pid}/autogroup`, "19");
+  } catch {
+    // Gone already, no autogroup on this kernel, or not ours to renice: it runs as it is.
+  }
+}
+
 export async function execLogged(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
   for (let attempt = 0; ; attempt++) {
     const result = await execOnce(argv, options);
@@ -220,13 +234,7 @@ function execOnce(argv: readonly string[], options: ExecOptions): Promise<ExecRe
     return Promise.resolve({ kind: "spawn-error", code: e.code ?? "ERROR", message: e.message });
   }
   const { child, stop } = spawned;
-  if (options.lowPriority && child.pid !== undefined) {
-    try {
-      setPriority(child.pid, 19);
-    } catch {
-      // Gone already, or not ours to renice: it runs at the usual priority.
-    }
-  }
+  if (options.lowPriority && child.pid !== undefined) lowerPriority(child.pid);
   return new Promise((resolve) => {
     let timedOut = false;
     let aborted = false;
