@@ -70,6 +70,8 @@ export class LocalExecutor implements Executor {
   /** Builds ahead by commit and remedies (observationKey). */
   private readonly ahead = new Map<string, AheadBuild>();
   private wishes: BuildWish[] = [];
+  /** Requests not past their build yet (checkout, build, or waiting for a build ahead). */
+  private requestsBuilding = 0;
   /** Checkout slots whose last build was killed: scrubbed before the next checkout. */
   private readonly killedIn = new Set<number>();
   /** Commits (with remedies) a request is building itself: never built ahead beside it. */
@@ -105,8 +107,9 @@ export class LocalExecutor implements Executor {
   }
 
   private startAhead(): void {
-    // A request waiting for a build ahead waits for all the CPU it can get.
-    if (this.closed || [...this.ahead.values()].some((b) => b.wanted)) return;
+    // A request building, or waiting for a build ahead, gets the machine (CPU, disk, a checkout
+    // made first): builds ahead use the time its runs leave idle, not its build's.
+    if (this.closed || this.requestsBuilding > 0 || [...this.ahead.values()].some((b) => b.wanted)) return;
     for (const wish of this.wishes) {
       const key = observationKey(wish.commit, wish.remedies);
       if (this.ahead.has(key) || this.building.has(key)) continue;
@@ -150,13 +153,22 @@ export class LocalExecutor implements Executor {
       options.onFact?.(fact);
     };
     const own = join(this.parts.scratchDir, `request-${randomUUID()}`);
-    await mkdir(own, { recursive: true });
+    this.requestsBuilding++;
+    let building = true;
+    const builtDone = (): void => {
+      if (!building) return;
+      building = false;
+      this.requestsBuilding--;
+      this.startAhead();
+    };
     try {
-      const built = await this.buildOnce(request, own, options.signal, emit);
+      await mkdir(own, { recursive: true });
+      const built = await this.buildOnce(request, own, options.signal, emit).finally(builtDone);
       if (!built || built.outcome.kind !== "ok" || request.indices.length === 0 || options.signal.aborted) return facts;
       await this.runAll(request, built.cacheKey, own, options, emit);
       return facts;
     } finally {
+      builtDone();
       await rm(own, { recursive: true, force: true });
     }
   }

@@ -371,7 +371,9 @@ class Session {
         const start = requestsToStart(step.tests, pending, workers - inFlight.size);
         if (start.length === 0 && inFlight.size === 0) throw new Error(`strategy ${this.deps.strategy.name} asked for no tests and gave no result`);
         for (const request of start) begin(request);
-        this.wishBuilds(problem, [...inFlight.keys()]);
+        // Wished for once a request's build is made (its signature is known then, and the
+        // machine is free of it), or at once when it has none to make.
+        this.flying = [...inFlight.keys()];
         // Ask again as soon as one test is done (or at once if a worker is still free and the
         // strategy had more to give than was started).
         if (inFlight.size >= workers || start.length === 0) await Promise.race(inFlight.values());
@@ -388,7 +390,6 @@ class Session {
    */
   private wishBuilds(problem: BisectProblem, inFlight: readonly TestRequest[]): void {
     if (!this.executor.buildAhead || this.spec.buildAhead === false || this.spec.parallelCommits > 1) return;
-    this.flying = inFlight;
     this.executor.buildAhead(buildsAhead(this.deps.strategy, problem, observationsOf(this.log.events), inFlight));
   }
 
@@ -451,6 +452,8 @@ class Session {
       // The build's signature (shared with other commits or not) changes what the strategy would ask next.
       if (fact.type === "build-finished" && this.flying.includes(test)) this.wishBuilds(problem, this.flying);
     };
+    // A commit built before has no build to make: its runs go at once, and so can builds ahead.
+    if (recorded?.kind === "ok") this.wishBuilds(problem, this.flying);
     const facts = await this.executor.execute(request, { signal: AbortSignal.any([this.signal, stop]), onFact: record, enough: enough.signal });
     // Facts streamed and returned count once; so do those of a request delivered twice.
     for (const fact of facts) record(fact);
