@@ -8,8 +8,9 @@
 //     reproducers ran, over P × the wall time — which a barrier per step would pull down.
 //  3. The same random times with the job's default runs, next to git bisect run testing once per
 //     step: the wall time a deterministic crash costs once the strategy has learnt it is one.
-//     Only this part builds ahead (the job's default): parts 1 and 2 time the orchestrator
-//     around one build and then its runs, which builds overlapping the runs would blur.
+//     Only this part builds ahead (the default with clean checkouts, which it uses): parts 1 and
+//     2 time the orchestrator around one build and then its runs (incremental builds, where a
+//     job does not build ahead by default), which builds overlapping the runs would blur.
 //
 // Overhead of a revision (P=1) = wall time from the end of the previous revision's tests to the
 // end of its own, minus the time its build command and its reproducer processes ran.
@@ -136,8 +137,9 @@ interface Setup {
   /** Every request of whole waves short of `runs` is made a full batch: the strategy as it was
    *  before it weighed request sizes, for comparison. */
   fullBatches?: boolean;
-  /** Build what the strategy may ask next while the runs go (the job's default); default false:
-   *  parts 1 and 2 time the orchestrator around one build, then its runs. */
+  /** `build.clean` (default false: incremental builds, as parts 1 and 2 time them). */
+  clean?: boolean;
+  /** `parallelism.buildAhead`; absent: the job's default (on with clean checkouts). */
   buildAhead?: boolean;
 }
 
@@ -149,12 +151,12 @@ async function bisect(history: GeneratedHistory, dir: string, name: string, setu
       start: "HEAD",
       good: history.main[0] as string,
       strategy: STRATEGY,
-      build: { command: setup.build, artifacts: ["artifact"], clean: false },
+      build: { command: setup.build, artifacts: ["artifact"], clean: setup.clean ?? false },
       // The test only exits non-zero (no crash report): that exit status is the crash.
       reproducer: { command: setup.reproducer, exitStatus: "crash" },
       runs: setup.runs,
       startRuns: setup.startRuns ?? setup.runs,
-      parallelism: { commits: setup.workers, runs: setup.runsAtOnce ?? 1, buildAhead: setup.buildAhead ?? false },
+      parallelism: { commits: setup.workers, runs: setup.runsAtOnce ?? 1, ...(setup.buildAhead !== undefined ? { buildAhead: setup.buildAhead } : {}) },
       workDir,
       cacheDir: join(workDir, "cache"),
     },
@@ -316,7 +318,8 @@ async function main(): Promise<void> {
     let defaultRuns = 0;
     let fullRuns = 0;
     let defaultRevisions = 0;
-    const defaults = { build: [timed, "build"], reproducer: [timed, "run"], runs: 10, startRuns: 20, runsAtOnce: 4, workers: 1, buildAhead: true };
+    // Clean checkouts, as a job's build is by default: builds ahead are on by default then.
+    const defaults = { build: [timed, "build"], reproducer: [timed, "run"], runs: 10, startRuns: 20, runsAtOnce: 4, workers: 1, clean: true };
     for (let round = 0; round < ROUNDS; round++) {
       const run = await bisect(history, dir, `default-${round}`, defaults);
       defaultWalls.push(run.wallMs);
@@ -334,7 +337,7 @@ async function main(): Promise<void> {
       if (!git.stdout.includes(`${history.culprit} is the first bad commit`)) throw new Error("git bisect run found another commit");
       spawnSync("git", ["bisect", "reset"], { cwd: clone });
     }
-    console.log(`the job's default runs (10 per commit, 20 on the start commit, 4 at once), the same random times, P=1:`);
+    console.log(`the job's default runs (10 per commit, 20 on the start commit, 4 at once) and clean checkouts (building ahead), the same random times, P=1:`);
     console.log(`  culprit:        ${defaultRevisions} revisions, ${defaultRuns} runs per bisection, median wall ${goDuration(median(defaultWalls))}`);
     console.log(`  culprit, no build ahead (parallelism.buildAhead: false): median wall ${goDuration(median(serialWalls))}`);
     console.log(`  culprit, no build ahead and every search request a full batch (as before request sizes were weighed): ${fullRuns} runs, median wall ${goDuration(median(fullWalls))}`);

@@ -64,11 +64,12 @@ export const jobSchema = z
       .object({
         commits: z.number().int().min(1).max(64).default(1),
         runs: z.number().int().min(1).max(256).default(4),
-        /** With one commit at a time, build the commits that may be asked next while the runs go. */
-        buildAhead: z.boolean().default(true),
+        /** With one commit at a time, build the commits that may be asked next while the runs go;
+         *  default: where every build starts from a clean checkout (`build.clean`). */
+        buildAhead: z.boolean().optional(),
       })
       .strict()
-      .default({ commits: 1, runs: 4, buildAhead: true }),
+      .default({ commits: 1, runs: 4 }),
     /** Who maintains the culprit's files: a MAINTAINERS file (default) or the tree's get_maintainer.pl. */
     maintainers: z.enum(["file", "script"]).optional(),
     workDir: z.string().min(1).optional(),

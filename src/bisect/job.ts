@@ -248,7 +248,7 @@ async function assemble(job: Job): Promise<PreparedJob> {
     startRuns: job.startRuns,
     parallelCommits: job.parallelism.commits,
     parallelRuns: job.parallelism.runs,
-    buildAhead: job.parallelism.buildAhead,
+    ...(job.parallelism.buildAhead !== undefined ? { buildAhead: job.parallelism.buildAhead } : {}),
     runTimeoutMs: job.reproducer?.timeout ?? 0,
     cleanCheckouts: job.build?.clean ?? false,
     workDir,

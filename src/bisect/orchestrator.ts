@@ -86,7 +86,11 @@ export interface BisectSpec {
   startRuns: number;
   parallelCommits: number;
   parallelRuns: number;
-  /** With one commit at a time: build the commits the strategy may ask next while the runs go (default true). */
+  /**
+   * With one commit at a time: build the commits the strategy may ask next while the runs go.
+   * Default: with clean checkouts only. An incremental build in the warm checkout after the runs
+   * (a kernel's: seconds to tens of seconds) beats a cold one in another checkout beside them.
+   */
   buildAhead?: boolean;
   runTimeoutMs: number;
   cleanCheckouts: boolean;
@@ -389,7 +393,7 @@ class Session {
    * strategy may ask next. More workers keep it busy with requests already.
    */
   private wishBuilds(problem: BisectProblem, inFlight: readonly TestRequest[]): void {
-    if (!this.executor.buildAhead || this.spec.buildAhead === false || this.spec.parallelCommits > 1) return;
+    if (!this.executor.buildAhead || !(this.spec.buildAhead ?? this.spec.cleanCheckouts) || this.spec.parallelCommits > 1) return;
     this.executor.buildAhead(buildsAhead(this.deps.strategy, problem, observationsOf(this.log.events), inFlight));
   }
 
