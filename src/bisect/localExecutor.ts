@@ -33,7 +33,7 @@ interface AheadBuild {
   stop: AbortController;
   /** The build, or undefined when it was stopped or failed in a way that may not recur. */
   done: Promise<Made | undefined>;
-  /** A request waits for it: it is no longer a guess, and nothing else starts ahead of it. */
+  /** A request waits for it: no longer a guess, never stopped as one. */
   wanted: boolean;
 }
 
@@ -74,8 +74,6 @@ export class LocalExecutor implements Executor {
   private requestsBuilding = 0;
   /** Checkout slots whose last build was killed: scrubbed before the next checkout. */
   private readonly killedIn = new Set<number>();
-  /** Commits (with remedies) a request is building itself: never built ahead beside it. */
-  private readonly building = new Set<string>();
   private closed = false;
 
   constructor(private readonly parts: LocalExecutorParts) {
@@ -108,11 +106,12 @@ export class LocalExecutor implements Executor {
 
   private startAhead(): void {
     // A request building, or waiting for a build ahead, gets the machine (CPU, disk, a checkout
-    // made first): builds ahead use the time its runs leave idle, not its build's.
-    if (this.closed || this.requestsBuilding > 0 || [...this.ahead.values()].some((b) => b.wanted)) return;
+    // made first): builds ahead use the time its runs leave idle, not its build's. (Nor can a
+    // guess then be the commit a request is building.)
+    if (this.closed || this.requestsBuilding > 0) return;
     for (const wish of this.wishes) {
       const key = observationKey(wish.commit, wish.remedies);
-      if (this.ahead.has(key) || this.building.has(key)) continue;
+      if (this.ahead.has(key)) continue;
       const slot = this.aheadSlots.pop();
       if (slot === undefined) return;
       const stop = new AbortController();
@@ -233,12 +232,7 @@ export class LocalExecutor implements Executor {
         return { outcome: made.build, cacheKey };
       }
     }
-    this.building.add(key);
-    try {
-      return await this.buildNow(request, cacheKey, own, signal, finished);
-    } finally {
-      this.building.delete(key);
-    }
+    return this.buildNow(request, cacheKey, own, signal, finished);
   }
 
   /** The request's build from the cache, or made now on one of the requests' checkout slots. */
