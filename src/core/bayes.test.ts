@@ -470,16 +470,19 @@ describe("the culprit strategy, step by step", () => {
     const step = bayesStrategy.next(problem(dag), o);
     assert.deepEqual(step.kind === "test" && step.tests.map((t) => t.commit), ["c3"]);
   });
-  // Four clean batches on the clean side: three live batches in all cannot rule out batches that fail whole.
+  // Six clean batches on the clean side: three live batches in all cannot rule out batches that
+  // fail whole, half of them even (the prior's highest rate); five are not enough.
   it("names a verified culprit", () => {
-    const o = [obs("c7", times(T, 20)), obs("c3", times(OK, 40)), obs("c4", times(T, 10))];
-    const step = bayesStrategy.next(problem(dag), o);
+    const clean = (batches: number) => [obs("c7", times(T, 20)), obs("c3", times(OK, 10 * batches)), obs("c4", times(T, 10))];
+    const short = bayesStrategy.next(problem(dag), clean(5));
+    assert.deepEqual(short.kind === "test" && short.tests.map((t) => t.commit), ["c3"]);
+    const step = bayesStrategy.next(problem(dag), clean(6));
     assert.equal(step.kind, "done");
     if (step.kind === "done") assert.deepEqual(step.result.outcome === "culprit" && [step.result.culprit, step.result.parent], ["c4", "c3"]);
   });
   it("a broken build next to the culprit ends inconclusive with both candidates", () => {
-    // Five clean batches at c2: with three live batches in all, four dead ones in a row are still worth a look.
-    const o = [obs("c7", times(T, 20)), obs("c2", times(OK, 50)), { commit: "c3", remedies: [], build: { kind: "failed" as const, excerpt: "" }, runs: [] }, obs("c4", times(T, 10))];
+    // Seven clean batches at c2: with three live batches in all, six dead ones in a row are still worth a look.
+    const o = [obs("c7", times(T, 20)), obs("c2", times(OK, 70)), { commit: "c3", remedies: [], build: { kind: "failed" as const, excerpt: "" }, runs: [] }, obs("c4", times(T, 10))];
     const step = bayesStrategy.next(problem(dag), o);
     assert.equal(step.kind, "done");
     if (step.kind === "done") {
