@@ -115,6 +115,9 @@ export function testInformation(presence: Presence, runs: number, context?: Comm
   return Math.max(0, entropy2(prior) - after);
 }
 
+/** Up to this many hypotheses left with any weight, every one of them is scored. */
+const ALL_LEADERS = 64;
+
 /** Commits worth scoring: quantiles of the posterior along the topological order, the leaders and their parents. */
 export function candidateCommits(dag: Dag, post: Posterior, quantiles: number, extra: readonly number[]): number[] {
   const chosen = new Set<number>();
@@ -135,10 +138,13 @@ export function candidateCommits(dag: Dag, post: Posterior, quantiles: number, e
       }
     }
   }
-  // The leading hypotheses and their parents: verifying a culprit means testing both.
+  // The leading hypotheses and their parents: verifying a culprit means testing both. Once few
+  // are left, every one of them: where the mass is flat (a stretch that does not build) the top
+  // four are the oldest by index, and the one testable commit between the stretch and a crashing
+  // commit was never weighed (build-broken-4, seed 6: "no test left", a list one too long).
   const order = [...Array(n).keys()].filter((c) => (mass[c] as number) > 1e-4);
   order.sort((a, b) => (mass[b] as number) - (mass[a] as number));
-  for (const c of order.slice(0, 4)) {
+  for (const c of order.length <= ALL_LEADERS ? order : order.slice(0, 4)) {
     chosen.add(c);
     for (const p of dag.parents[c] as readonly number[]) chosen.add(p);
   }

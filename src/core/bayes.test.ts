@@ -480,6 +480,16 @@ describe("the culprit strategy, step by step", () => {
     assert.equal(step.kind, "done");
     if (step.kind === "done") assert.deepEqual(step.result.outcome === "culprit" && [step.result.culprit, step.result.parent], ["c4", "c3"]);
   });
+  it("a long stretch that does not build: the one commit between it and a crashing commit is tested, not left in the list", () => {
+    // c20…c54 fail to build, c56 crashed, c55 untested: the mass is flat over 37 commits, and the
+    // quantiles and the four "leaders" (ties: the oldest) never reached c55. Untested, it stays in
+    // the answer with c56, a list one longer than the stretch (build-broken-4, seed 6).
+    const long = chain(80);
+    const broken = Array.from({ length: 35 }, (_, i) => ({ commit: `c${20 + i}`, remedies: [], build: { kind: "failed" as const, excerpt: "" }, runs: [] }));
+    const o = [obs("c79", times(T, 20)), obs("c19", times(OK, 60)), ...broken, obs("c56", times(T, 10))];
+    const step = bayesStrategy.next(problem(long), o);
+    assert.deepEqual(step.kind === "test" && step.tests.map((t) => t.commit), ["c55"]);
+  });
   it("a broken build next to the culprit ends inconclusive with both candidates", () => {
     // Seven clean batches at c2: with three live batches in all, six dead ones in a row are still worth a look.
     const o = [obs("c7", times(T, 20)), obs("c2", times(OK, 70)), { commit: "c3", remedies: [], build: { kind: "failed" as const, excerpt: "" }, runs: [] }, obs("c4", times(T, 10))];
