@@ -8,6 +8,8 @@
 //     reproducers ran, over P × the wall time — which a barrier per step would pull down.
 //  3. The same random times with the job's default runs, next to git bisect run testing once per
 //     step: the wall time a deterministic crash costs once the strategy has learnt it is one.
+//  4. Part 3 with commands that compute for those times instead of sleeping: builds made ahead
+//     and the runs beside them share the machine's cores, as with QEMU under TCG.
 //     Only this part builds ahead (the default with clean checkouts, which it uses): parts 1 and
 //     2 time the orchestrator around one build and then its runs (incremental builds, where a
 //     job does not build ahead by default), which builds overlapping the runs would blur.
@@ -210,6 +212,74 @@ async function bareLoop(clone: string, commits: readonly string[]): Promise<numb
   return wall;
 }
 
+interface VersusGit {
+  history: GeneratedHistory;
+  dir: string;
+  /** A clone git bisect may move. */
+  clone: string;
+  good: string;
+  tip: string;
+}
+
+/**
+ * The job's default runs (10 per commit, 20 on the start commit, 4 at once) and clean checkouts
+ * (building ahead), then without building ahead, then also with full batches, next to git bisect
+ * run testing once per step with the same `script` (`script build`, `script run`); prints the walls.
+ */
+async function versusGitBisect(at: VersusGit, script: string, name: string, what: string): Promise<void> {
+  const gitStep = join(at.dir, `git-step-${name}.sh`);
+  await writeFile(gitStep, `#!/bin/sh\nexport CULPRIT_COMMIT=$(git rev-parse HEAD) CULPRIT_RUN=0\n"${script}" build && "${script}" run\n`);
+  await chmod(gitStep, 0o755);
+  const defaultWalls: number[] = [];
+  const serialWalls: number[] = [];
+  const fullWalls: number[] = [];
+  const gitWalls: number[] = [];
+  let defaultRuns = 0;
+  let fullRuns = 0;
+  let defaultRevisions = 0;
+  // Clean checkouts, as a job's build is by default: builds ahead are on by default then.
+  const defaults = { build: [script, "build"], reproducer: [script, "run"], runs: 10, startRuns: 20, runsAtOnce: 4, workers: 1, clean: true };
+  for (let round = 0; round < ROUNDS; round++) {
+    const run = await bisect(at.history, at.dir, `${name}-default-${round}`, defaults);
+    defaultWalls.push(run.wallMs);
+    defaultRuns = run.result.runs;
+    defaultRevisions = run.result.revisionsTested;
+    const serial = await bisect(at.history, at.dir, `${name}-serial-${round}`, { ...defaults, buildAhead: false });
+    serialWalls.push(serial.wallMs);
+    const full = await bisect(at.history, at.dir, `${name}-full-${round}`, { ...defaults, buildAhead: false, fullBatches: true });
+    fullWalls.push(full.wallMs);
+    fullRuns = full.result.runs;
+    const started = performance.now();
+    spawnSync("git", ["bisect", "start", at.tip, at.good], { cwd: at.clone });
+    const git = spawnSync("git", ["bisect", "run", gitStep], { cwd: at.clone, encoding: "utf8" });
+    gitWalls.push(performance.now() - started);
+    if (!git.stdout.includes(`${at.history.culprit} is the first bad commit`)) throw new Error("git bisect run found another commit");
+    spawnSync("git", ["bisect", "reset"], { cwd: at.clone });
+  }
+  console.log(`the job's default runs (10 per commit, 20 on the start commit, 4 at once) and clean checkouts (building ahead), ${what}, P=1:`);
+  console.log(`  culprit:        ${defaultRevisions} revisions, ${defaultRuns} runs per bisection, median wall ${goDuration(median(defaultWalls))}`);
+  console.log(`  culprit, no build ahead (parallelism.buildAhead: false): median wall ${goDuration(median(serialWalls))}`);
+  console.log(`  culprit, no build ahead and every search request a full batch (as before request sizes were weighed): ${fullRuns} runs, median wall ${goDuration(median(fullWalls))}`);
+  console.log(`  git bisect run: one run per step, median wall ${goDuration(median(gitWalls))}`);
+  const ratio = (walls: number[]): string => (median(walls) / median(gitWalls)).toFixed(2);
+  console.log(`  ratio:          culprit wall / git bisect run wall = ${ratio(defaultWalls)} (target ≤ 1.2); no build ahead ${ratio(serialWalls)}; and full batches ${ratio(fullWalls)}`);
+}
+
+/** Iterations per millisecond of the shell loop spinScript runs, read from the CPU time `times` reports (not the wall: other load must not skew it). */
+function loopsPerMs(): number {
+  const loops = 400000;
+  const out = spawnSync("sh", ["-c", `i=${loops}; while [ $i -gt 0 ]; do i=$((i-1)); done; times`], { encoding: "utf8" }).stdout;
+  // `times`: the shell's user and system time on the first line, as "0m0.190s 0m0.003s".
+  const seconds = [...(out.split("\n")[0] ?? "").matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + 60 * Number(m[1]) + Number(m[2]), 0);
+  if (!(seconds > 0)) throw new Error(`could not read the shell loop's CPU time from: ${out}`);
+  return loops / (seconds * 1000);
+}
+
+/** TIMED_SCRIPT's build and run, with its sleep replaced by as much CPU work. */
+function spinScript(perMs: number): string {
+  return TIMED_SCRIPT.replace(/^sleep .*$/m, `i=$(( ms * ${Math.max(1, Math.round(perMs))} )); while [ $i -gt 0 ]; do i=$((i-1)); done`);
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "culprit-bench-"));
   try {
@@ -306,44 +376,17 @@ async function main(): Promise<void> {
     // Part 3: the job's default runs (10 per commit, 20 on the start commit, 4 at once) on this
     // deterministic crash, next to git bisect run testing once per step with the same timed
     // commands: what learning that the crash always fires saves.
-    const gitStep = join(dir, "git-step.sh");
-    await writeFile(gitStep, `#!/bin/sh\nexport CULPRIT_COMMIT=$(git rev-parse HEAD) CULPRIT_RUN=0\n"${timed}" build && "${timed}" run\n`);
-    await chmod(gitStep, 0o755);
     // The floor's checkouts left the clone detached: bisect from the history's own tip.
     const tip = spawnSync("git", ["rev-parse", "HEAD"], { cwd: history.dir, encoding: "utf8" }).stdout.trim();
-    const defaultWalls: number[] = [];
-    const serialWalls: number[] = [];
-    const fullWalls: number[] = [];
-    const gitTimedWalls: number[] = [];
-    let defaultRuns = 0;
-    let fullRuns = 0;
-    let defaultRevisions = 0;
-    // Clean checkouts, as a job's build is by default: builds ahead are on by default then.
-    const defaults = { build: [timed, "build"], reproducer: [timed, "run"], runs: 10, startRuns: 20, runsAtOnce: 4, workers: 1, clean: true };
-    for (let round = 0; round < ROUNDS; round++) {
-      const run = await bisect(history, dir, `default-${round}`, defaults);
-      defaultWalls.push(run.wallMs);
-      defaultRuns = run.result.runs;
-      defaultRevisions = run.result.revisionsTested;
-      const serial = await bisect(history, dir, `serial-${round}`, { ...defaults, buildAhead: false });
-      serialWalls.push(serial.wallMs);
-      const full = await bisect(history, dir, `full-${round}`, { ...defaults, buildAhead: false, fullBatches: true });
-      fullWalls.push(full.wallMs);
-      fullRuns = full.result.runs;
-      const started = performance.now();
-      spawnSync("git", ["bisect", "start", tip, good], { cwd: clone });
-      const git = spawnSync("git", ["bisect", "run", gitStep], { cwd: clone, encoding: "utf8" });
-      gitTimedWalls.push(performance.now() - started);
-      if (!git.stdout.includes(`${history.culprit} is the first bad commit`)) throw new Error("git bisect run found another commit");
-      spawnSync("git", ["bisect", "reset"], { cwd: clone });
-    }
-    console.log(`the job's default runs (10 per commit, 20 on the start commit, 4 at once) and clean checkouts (building ahead), the same random times, P=1:`);
-    console.log(`  culprit:        ${defaultRevisions} revisions, ${defaultRuns} runs per bisection, median wall ${goDuration(median(defaultWalls))}`);
-    console.log(`  culprit, no build ahead (parallelism.buildAhead: false): median wall ${goDuration(median(serialWalls))}`);
-    console.log(`  culprit, no build ahead and every search request a full batch (as before request sizes were weighed): ${fullRuns} runs, median wall ${goDuration(median(fullWalls))}`);
-    console.log(`  git bisect run: one run per step, median wall ${goDuration(median(gitTimedWalls))}`);
-    const ratio = (walls: number[]): string => (median(walls) / median(gitTimedWalls)).toFixed(2);
-    console.log(`  ratio:          culprit wall / git bisect run wall = ${ratio(defaultWalls)} (target ≤ 1.2); no build ahead ${ratio(serialWalls)}; and full batches ${ratio(fullWalls)}`);
+    const vsGit = { history, dir, clone, good, tip };
+    await versusGitBisect(vsGit, timed, "sleep", "the same random times");
+    // Part 4: the same, with commands that compute instead of sleeping. Part 3's sleeps leave the
+    // CPU to the builds made ahead; here the runs (4 at once on this machine's cores) take the
+    // CPU those builds need, as QEMU under TCG or a reproducer that spins does.
+    const spin = join(dir, "spin.sh");
+    await writeFile(spin, spinScript(loopsPerMs()));
+    await chmod(spin, 0o755);
+    await versusGitBisect(vsGit, spin, "spin", "the same times as CPU work (a shell loop calibrated to them)");
     if (failed) process.exitCode = 1;
   } finally {
     await rm(dir, { recursive: true, force: true });
