@@ -40,8 +40,9 @@ const cases: { name: string; events: BisectEvent[]; marks?: [number, CommitMark]
     uniform: true,
   },
   {
+    // Two clean batches at c5: one leaves a tenth of the mass to "c5's batch was dead" below it.
     name: "clean at c5, crashing at c8: the culprit is c6, c7 or c8",
-    events: [problem, ...tested("c11", times(T, 4)), targetNote, ...tested("c5", times(OK, 4)), ...tested("c8", times(T, 4))],
+    events: [problem, ...tested("c11", times(T, 4)), targetNote, ...tested("c5", times(OK, 8)), ...tested("c8", times(T, 4))],
     marks: [[5, "good"], [8, "bad"], [11, "bad"]],
     peak: [6, 8],
   },
@@ -84,7 +85,7 @@ describe("posteriorSeries: the chart of a job page", () => {
     const series = posteriorSeries(dag, events, grading);
     const observations = [
       { commit: "c11", remedies: [], build: { kind: "ok" as const, signature: "sig-c11" }, runs: times(T, 4) },
-      { commit: "c5", remedies: [], build: { kind: "ok" as const, signature: "sig-c5" }, runs: times(OK, 4) },
+      { commit: "c5", remedies: [], build: { kind: "ok" as const, signature: "sig-c5" }, runs: times(OK, 8) },
       { commit: "c8", remedies: [], build: { kind: "ok" as const, signature: "sig-c8" }, runs: times(T, 4) },
     ];
     const evidence = gatherEvidence(dag, observations, target, sameTitle, [], { batchSize: 4, trustSignatures: true });
